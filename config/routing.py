@@ -1,0 +1,12 @@
+"""WebSocket routes of every app, collected in one place."""
+
+from typing import Any
+
+websocket_urlpatterns: list[Any] = []
+
+try:  # halls owns the live boards; the import is optional until that app provides routes.
+    from halls.routing import websocket_urlpatterns as _halls_ws
+
+    websocket_urlpatterns += _halls_ws
+except ImportError:  # pragma: no cover
+    pass

@@ -1,0 +1,9 @@
+"""The embedded default: SQLite, in-memory channel layer, eager Celery, console/file SMS."""
+
+from .base import *  # noqa: F403
+from .base import env
+
+DEBUG = env.bool("DJANGO_DEBUG", default=True)
+# A fixed development key is fine here: local settings never serve the public.
+SECRET_KEY = env("DJANGO_SECRET_KEY", default="tongban-local-development-key-not-for-production")
+SMS_BACKEND = env("SMS_BACKEND", default="file")

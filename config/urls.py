@@ -1,0 +1,27 @@
+"""Root URLs. Each app's urls.py owns its full paths (API under api/v1/, pages at their own)."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from config import health
+
+admin.site.site_header = "通办 · 贵州政务服务管理后台"
+admin.site.site_title = "通办管理后台"
+admin.site.index_title = "管理"
+
+urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
+    path("", include("accounts.urls")),
+    path("", include("govmap.urls")),
+    path("", include("services.urls")),
+    path("", include("halls.urls")),
+    path("", include("notifications.urls")),
+    path("", include("workflows.urls")),
+    path("", include("citizen_portal.urls")),
+]

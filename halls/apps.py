@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class HallsConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "halls"
+    verbose_name = _("服务场所")

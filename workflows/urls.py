@@ -1,0 +1,4 @@
+from django.urls import URLPattern, URLResolver
+
+app_name = "workflows"
+urlpatterns: list[URLPattern | URLResolver] = []
