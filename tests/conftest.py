@@ -6,6 +6,16 @@ import os
 
 import pytest
 
+pytest_plugins = [
+    "tests.fixtures.geo",
+    "tests.fixtures.catalog",
+    "tests.fixtures.halls",
+    "tests.fixtures.accounts",
+    "tests.fixtures.notifications",
+    "tests.fixtures.workflows",
+    "tests.fixtures.live",
+]
+
 
 def pytest_configure(config: pytest.Config) -> None:
     # Under CI=true a missing service is a failure, never a silent skip (see tests/services.py).
