@@ -1,0 +1,41 @@
+"""Live per-hall figures shown by the hall API, the map and the nearest-hall answer.
+
+The queue and appointment figures come from the live side of this app; ratings from the ratings
+app through `register_rating_provider` (a lower app never imports a higher one).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import TypedDict
+
+
+class HallStats(TypedDict):
+    queue_waiting: int
+    appointments_today: int
+    rating_avg: float | None
+    rating_count: int
+    bad_count: int
+
+
+RatingProvider = Callable[[list[int]], dict[int, tuple[float | None, int, int]]]
+_rating_providers: list[RatingProvider] = []
+
+
+def register_rating_provider(provider: RatingProvider) -> None:
+    """Ratings register a function hall_ids -> {hall_id: (avg, count, bad_count)}."""
+    if provider not in _rating_providers:
+        _rating_providers.append(provider)
+
+
+def stats_for_halls(hall_ids: Iterable[int]) -> dict[int, HallStats]:
+    ids = list(hall_ids)
+    stats: dict[int, HallStats] = {
+        hid: {"queue_waiting": 0, "appointments_today": 0, "rating_avg": None, "rating_count": 0, "bad_count": 0}
+        for hid in ids
+    }
+    for provider in _rating_providers:
+        for hid, (avg, count, bad) in provider(ids).items():
+            if hid in stats:
+                stats[hid].update(rating_avg=avg, rating_count=count, bad_count=bad)
+    return stats
