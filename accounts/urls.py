@@ -1,4 +1,15 @@
-from django.urls import URLPattern, URLResolver
+from django.contrib.auth import views as auth_views
+from django.urls import URLPattern, URLResolver, path
+
+from accounts import api, views
 
 app_name = "accounts"
-urlpatterns: list[URLPattern | URLResolver] = []
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("api/v1/auth/token/", api.StaffTokenView.as_view(), name="token"),
+    path("api/v1/auth/otp/", api.OtpRequestView.as_view(), name="otp"),
+    path("api/v1/auth/otp/verify/", api.OtpVerifyView.as_view(), name="otp-verify"),
+    path("api/v1/auth/me/", api.MeView.as_view(), name="me"),
+    path("accounts/login/", views.StaffLoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(next_page="/"), name="logout"),
+    path("accounts/sms-login/", views.sms_login, name="sms-login"),
+]

@@ -1,0 +1,230 @@
+"""Writes on accounts: citizens' SMS login and staff creation."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from rest_framework.authtoken.models import Token
+
+from accounts.identity import validate_applicant_identifier
+from accounts.models import OtpCode, Role, User
+from accounts.protect import lookup_hash, protect
+
+PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
+
+
+class RateLimited(Exception):
+    """Too many codes requested for this phone or from this address."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+def normalise_phone(phone: str) -> str:
+    p = re.sub(r"[\s-]", "", phone or "")
+    if p.startswith("+86"):
+        p = p[3:]
+    elif p.startswith("0086"):
+        p = p[4:]
+    if not PHONE_RE.match(p):
+        raise ValidationError({"phone": [_("请输入有效的11位手机号码。")]})
+    return p
+
+
+def _code_hash(phone: str, code: str, salt: str) -> str:
+    mac = hmac.new(settings.SECRET_KEY.encode(), f"{salt}:{phone}:{code}".encode(), hashlib.sha256).hexdigest()
+    return f"{salt}${mac}"
+
+
+def _matches(stored: str, phone: str, code: str) -> bool:
+    salt, _sep, _mac = stored.partition("$")
+    return hmac.compare_digest(stored, _code_hash(phone, code, salt))
+
+
+def request_otp(*, phone: str, ip: str | None) -> OtpCode:
+    """Create a one-time login code for `phone` and queue its SMS.
+
+    Side effects: an OtpCode row (hash only) and an outbox SMS in the same transaction; the SMS is
+    sent after commit. Raises RateLimited when the phone or the address asked too often.
+    """
+    from notifications.actions import enqueue_sms
+
+    phone = normalise_phone(phone)
+    now = timezone.now()
+    hour_ago = now - timedelta(hours=1)
+    with transaction.atomic():
+        recent_phone = OtpCode.objects.filter(phone=phone, created_at__gte=hour_ago).count()
+        if recent_phone >= settings.OTP_PER_PHONE_PER_HOUR:
+            raise RateLimited(_("该手机号获取验证码过于频繁，请稍后再试。"), retry_after=3600)
+        if ip:
+            recent_ip = OtpCode.objects.filter(requested_ip=ip, created_at__gte=hour_ago).count()
+            if recent_ip >= settings.OTP_PER_IP_PER_HOUR:
+                raise RateLimited(_("请求过于频繁，请稍后再试。"), retry_after=3600)
+        code = f"{secrets.randbelow(10**6):06d}"
+        otp = OtpCode.objects.create(
+            phone=phone,
+            code_hash=_code_hash(phone, code, secrets.token_hex(8)),
+            requested_ip=ip,
+            expires_at=now + timedelta(seconds=settings.OTP_TTL_SECONDS),
+        )
+        enqueue_sms(
+            to=phone,
+            template="otp_code",
+            context={"code": code, "minutes": max(1, settings.OTP_TTL_SECONDS // 60)},
+            dedupe_key=f"otp:{otp.pk}",
+        )
+    return otp
+
+
+def verify_otp(
+    *, phone: str, code: str, name: str | None = None, id_number: str | None = None
+) -> tuple[User, str]:
+    """Check a login code; on the first login bind the real name and ID number. Returns (user, token).
+
+    Side effects: marks the code used (single use, guarded by a conditional UPDATE so two
+    concurrent verifications cannot both succeed), creates the citizen on first login, and issues
+    an API token. A wrong code only counts an attempt; nothing else changes.
+    """
+    phone = normalise_phone(phone)
+    code = (code or "").strip()
+    invalid = ValidationError({"code": [_("验证码错误或已过期，请重新获取。")]})
+    if not re.fullmatch(r"\d{6}", code):
+        raise invalid
+    now = timezone.now()
+    otp = (
+        OtpCode.objects.filter(phone=phone, used_at__isnull=True, expires_at__gt=now)
+        .order_by("-created_at")
+        .first()
+    )
+    if otp is None or otp.attempts >= settings.OTP_MAX_ATTEMPTS:
+        raise invalid
+    if not _matches(otp.code_hash, phone, code):
+        OtpCode.objects.filter(pk=otp.pk).update(attempts=F("attempts") + 1)
+        raise invalid
+
+    with transaction.atomic():
+        user = User.objects.select_for_update().filter(phone=phone, role=Role.CITIZEN).first()
+        kind = number = ""
+        review = False
+        if user is None or not user.id_number_protected:
+            errors: dict[str, list[str]] = {}
+            if not (name or "").strip():
+                errors["name"] = [_("首次登录请填写真实姓名。")]
+            if not (id_number or "").strip():
+                errors["id_number"] = [_("首次登录请填写身份证号码或统一社会信用代码。")]
+            else:
+                try:
+                    kind, number, review = validate_applicant_identifier(id_number or "")
+                except ValidationError as exc:
+                    errors["id_number"] = list(exc.messages)
+            if errors:
+                raise ValidationError(errors)
+            digest = lookup_hash(number)
+            if User.objects.filter(role=Role.CITIZEN, id_number_hash=digest).exclude(phone=phone).exists():
+                raise ValidationError({"id_number": [_("该证件号码已绑定其他手机号，请使用原手机号登录。")]})
+        # Claim the code last, inside the transaction: if binding fails the code stays usable.
+        claimed = OtpCode.objects.filter(pk=otp.pk, used_at__isnull=True).update(used_at=now)
+        if not claimed:
+            raise invalid
+        if user is None:
+            try:
+                user = User.objects.create(
+                    username=f"citizen-{phone}", phone=phone, role=Role.CITIZEN, is_staff=False
+                )
+            except IntegrityError:
+                raise invalid from None
+            user.set_unusable_password()
+        if not user.id_number_protected:
+            user.real_name = (name or "").strip()
+            user.applicant_type = kind
+            user.id_number_protected = protect(number)
+            user.id_number_hash = lookup_hash(number)
+            user.id_needs_review = review
+        user.last_login = now
+        user.save()
+        token, _created = Token.objects.get_or_create(user=user)
+    return user, token.key
+
+
+def create_staff(
+    *,
+    username: str,
+    role: str,
+    password: str,
+    hall: str | None = None,
+    window: str | None = None,
+    department: str | None = None,
+    region: str | None = None,
+    real_name: str = "",
+) -> User:
+    """Create a staff account with its jurisdiction (post, department or region) in one transaction."""
+    from govmap.models import Region
+    from halls.models import Hall, StaffPost, Window
+    from services.models import Department
+
+    errors: dict[str, list[str]] = {}
+    staff_roles = [r.value for r in Role if r != Role.CITIZEN]
+    if role not in staff_roles:
+        raise ValidationError({"role": [_("角色必须是以下之一：%s") % ", ".join(staff_roles)]})
+    if User.objects.filter(username=username).exists():
+        raise ValidationError({"username": [_("用户名 %s 已存在。") % username]})
+    hall_obj = window_obj = dept_obj = region_obj = None
+    if hall:
+        hall_obj = Hall.objects.filter(code=hall).first()
+        if hall_obj is None:
+            errors["hall"] = [_("找不到编码为 %s 的服务场所。") % hall]
+    if window:
+        if hall_obj is None:
+            errors.setdefault("window", []).append(_("指定窗口时必须同时指定 --hall。"))
+        else:
+            window_obj = Window.objects.filter(hall=hall_obj, number=window).first()
+            if window_obj is None:
+                errors["window"] = [_("%(hall)s 没有 %(number)s 号窗口。") % {"hall": hall_obj.name, "number": window}]
+    if department:
+        dept_obj = Department.objects.filter(code=department).first()
+        if dept_obj is None:
+            errors["department"] = [_("找不到编码为 %s 的部门。") % department]
+    if region:
+        region_obj = Region.objects.filter(adcode=region).first()
+        if region_obj is None:
+            errors["region"] = [_("找不到行政区划代码 %s。") % region]
+    if role in (Role.WINDOW_CLERK, Role.HALL_SUPERVISOR) and not hall:
+        errors.setdefault("hall", []).append(_("窗口人员和大厅监督人员必须指定 --hall。"))
+    if role == Role.APPROVER and not department:
+        errors.setdefault("department", []).append(_("审批人员必须指定 --department。"))
+    if role == Role.SUPERVISOR and not region:
+        errors.setdefault("region", []).append(_("监督人员必须指定 --region。"))
+    candidate = User(username=username, role=role)
+    try:
+        validate_password(password, user=candidate)
+    except ValidationError as exc:
+        errors["password"] = list(exc.messages)
+    if errors:
+        raise ValidationError(errors)
+
+    with transaction.atomic():
+        user = User.objects.create_user(
+            username=username,
+            password=password,
+            role=role,
+            real_name=real_name,
+            department=dept_obj,
+            region=region_obj or (dept_obj.region if dept_obj else None),
+            is_staff=True,  # every staff role may open the admin for its own models' read views
+            is_superuser=(role == Role.ADMIN and region_obj is None),
+        )
+        if hall_obj is not None:
+            StaffPost.objects.create(user=user, hall=hall_obj, window=window_obj)
+    return user

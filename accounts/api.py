@@ -1,0 +1,103 @@
+"""Authentication endpoints: staff tokens (with django-axes lockout) and citizens' SMS codes."""
+
+from __future__ import annotations
+
+from axes.exceptions import AxesBackendPermissionDenied
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, permissions, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle
+from rest_framework.views import APIView
+
+from accounts import actions
+from accounts.models import User
+from accounts.serializers import (
+    MeSerializer,
+    OtpRequestResponseSerializer,
+    OtpRequestSerializer,
+    OtpVerifySerializer,
+    TokenRequestSerializer,
+    TokenResponseSerializer,
+)
+from rest_framework.authtoken.models import Token
+
+
+def client_ip(request: Request) -> str | None:
+    # Behind the production proxy the real address is the first X-Forwarded-For hop.
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if forwarded and getattr(settings, "USE_X_FORWARDED_HOST", False):
+        return forwarded.split(",")[0].strip()
+    return request.META.get("REMOTE_ADDR")
+
+
+class OtpVerifyThrottle(AnonRateThrottle):
+    scope = "otp_verify"
+
+
+class StaffTokenView(APIView):
+    authentication_classes: list[type] = []
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(request=TokenRequestSerializer, responses={200: TokenResponseSerializer}, tags=["auth"])
+    def post(self, request: Request) -> Response:
+        data = TokenRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            user = authenticate(
+                request=request._request,
+                username=data.validated_data["username"],
+                password=data.validated_data["password"],
+            )
+        except AxesBackendPermissionDenied:
+            user = None
+            locked = True
+        else:
+            locked = bool(getattr(request._request, "axes_locked_out", False))
+        if locked:
+            raise exceptions.Throttled(detail=_("登录失败次数过多，账户已临时锁定，请稍后再试。"))
+        if user is None or not isinstance(user, User) or not user.is_staff_role:
+            raise exceptions.AuthenticationFailed(_("用户名或密码错误。"))
+        token, _created = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key})
+
+
+class OtpRequestView(APIView):
+    authentication_classes: list[type] = []
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(request=OtpRequestSerializer, responses={202: OtpRequestResponseSerializer}, tags=["auth"])
+    def post(self, request: Request) -> Response:
+        data = OtpRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            actions.request_otp(phone=data.validated_data["phone"], ip=client_ip(request))
+        except actions.RateLimited as exc:
+            raise exceptions.Throttled(wait=exc.retry_after, detail=str(exc)) from None
+        return Response(
+            {"detail": _("验证码已发送。"), "expires_in": settings.OTP_TTL_SECONDS}, status=status.HTTP_202_ACCEPTED
+        )
+
+
+class OtpVerifyView(APIView):
+    authentication_classes: list[type] = []
+    permission_classes = [permissions.AllowAny]
+    throttle_classes = [OtpVerifyThrottle]
+
+    @extend_schema(request=OtpVerifySerializer, responses={200: TokenResponseSerializer}, tags=["auth"])
+    def post(self, request: Request) -> Response:
+        data = OtpVerifySerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        _user, token = actions.verify_otp(**data.validated_data)
+        return Response({"token": token})
+
+
+class MeView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(responses={200: MeSerializer}, tags=["auth"])
+    def get(self, request: Request) -> Response:
+        return Response(MeSerializer(request.user).data)

@@ -1,0 +1,50 @@
+"""Login pages: staff by password (django-axes guards it), citizens by SMS code."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.views import LoginView
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from accounts import actions
+
+
+class StaffLoginView(LoginView):
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True
+
+
+@require_http_methods(["GET", "POST"])
+def sms_login(request: HttpRequest) -> HttpResponse:
+    ctx: dict[str, object] = {"phone": request.POST.get("phone", ""), "name": request.POST.get("name", "")}
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "send":
+                actions.request_otp(phone=request.POST.get("phone", ""), ip=request.META.get("REMOTE_ADDR"))
+                ctx["sent"] = True
+            else:
+                user, _token = actions.verify_otp(
+                    phone=request.POST.get("phone", ""),
+                    code=request.POST.get("code", ""),
+                    name=request.POST.get("name"),
+                    id_number=request.POST.get("id_number"),
+                )
+                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+                messages.success(request, _("登录成功。"))
+                nxt = request.GET.get("next", "/")
+                if not url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()}):
+                    nxt = "/"
+                return redirect(nxt)
+        except actions.RateLimited as exc:
+            ctx["error"] = str(exc)
+            return render(request, "accounts/sms_login.html", ctx, status=429)
+        except ValidationError as exc:
+            ctx["error"] = "；".join(exc.messages)
+            return render(request, "accounts/sms_login.html", ctx, status=400)
+    return render(request, "accounts/sms_login.html", ctx)
