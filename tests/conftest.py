@@ -1,8 +1,14 @@
-"""Shared fixtures. Tests hit the real database configured by DATABASE_URL (SQLite by default)."""
+"""Shared fixtures. Tests hit the real database configured by DATABASE_URL (SQLite by default).
+
+Under CI=true a service a test needs (PostgreSQL, Redis, chromium) that is unreachable fails the
+run instead of skipping it, so a green CI never hides a missing service.
+"""
 
 from __future__ import annotations
 
 import os
+import socket
+from urllib.parse import urlparse
 
 import pytest
 
@@ -16,10 +22,51 @@ pytest_plugins = [
     "tests.fixtures.live",
 ]
 
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
-def pytest_configure(config: pytest.Config) -> None:
-    # Under CI=true a missing service is a failure, never a silent skip (see tests/services.py).
-    os.environ.setdefault("TONGBAN_TESTING", "1")
+
+def skip_or_fail(reason: str) -> None:
+    """Skip locally; fail under CI=true, where every service must be present."""
+    if IN_CI:
+        pytest.fail(f"required under CI=true: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+def _reachable(url: str, default_port: int) -> bool:
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or default_port), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def using_postgres() -> bool:
+    from django.db import connection
+
+    return connection.vendor == "postgresql"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # PostgreSQL-only tests are skipped on the SQLite pass; the CI's PostgreSQL pass runs them.
+    if os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
+        return
+    skip_pg = pytest.mark.skip(reason="needs PostgreSQL (run with DATABASE_URL=postgres://...)")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip_pg)
+
+
+@pytest.fixture
+def redis_url() -> str:
+    url = os.environ.get("REDIS_URL", "")
+    if not url:
+        if IN_CI and os.environ.get("TONGBAN_SERVICES_PASS") == "1":
+            pytest.fail("REDIS_URL must be set in the services pass", pytrace=False)
+        pytest.skip("needs Redis (set REDIS_URL)")
+    if not _reachable(url, 6379):
+        skip_or_fail(f"Redis unreachable at {url}")
+    return url
 
 
 @pytest.fixture
