@@ -42,6 +42,10 @@ class StaffTokenView(APIView):
     authentication_classes: list[type] = []
     permission_classes = [permissions.AllowAny]
 
+    def get_authenticate_header(self, request: Request) -> str:
+        # Bad credentials are a 401 (with the scheme to use), not a 403.
+        return "Token"
+
     @extend_schema(request=TokenRequestSerializer, responses={200: TokenResponseSerializer}, tags=["auth"])
     def post(self, request: Request) -> Response:
         data = TokenRequestSerializer(data=request.data)

@@ -34,7 +34,8 @@ def validate_id_number(value: str) -> tuple[str, bool]:
         raise ValidationError(_("身份证号码中的出生日期无效。"), code="invalid_birth_date")
     try:
         ric.get_birth_place(number)
-    except stdnum_exc.ValidationError:
+    except (stdnum_exc.ValidationError, KeyError):
+        # KeyError: stdnum's table knows the province part of the code but not the county.
         # Check digit and birth date are right; only the region table disagrees → flag, don't refuse.
         return number, True
     return number, False
