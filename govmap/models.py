@@ -5,7 +5,8 @@ This module is the lowest layer of the project: it never imports another app of 
 
 from __future__ import annotations
 
-from django.db import models
+from django.db import models, transaction
+from django.db.models.signals import post_delete, post_save
 from django.utils.translation import gettext_lazy as _
 
 
@@ -38,3 +39,16 @@ class Region(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}（{self.adcode}）"
+
+
+def _region_changed(**_kwargs: object) -> None:
+    # The point → county index (govmap.geo) caches polygons per process; a region written here
+    # invalidates it everywhere once the write is committed. Bulk writes go through
+    # govmap.loaders.upsert_regions, which invalidates explicitly.
+    from govmap.geo import invalidate_county_index
+
+    transaction.on_commit(invalidate_county_index)
+
+
+post_save.connect(_region_changed, sender=Region, dispatch_uid="govmap.region.saved")
+post_delete.connect(_region_changed, sender=Region, dispatch_uid="govmap.region.deleted")
