@@ -20,7 +20,8 @@ def send_message(self: Any, message_id: str, rate_reserved: bool = False) -> str
     immediately, ignoring its countdown. The row keeps its next_attempt_at instead and the
     `dispatch_pending` sweep sends it when it is due.
     """
-    eager = bool(self.request.is_eager)
+    # With task_always_eager every re-scheduled task would also run inline, right now.
+    eager = bool(self.request.is_eager or self.app.conf.task_always_eager)
     outcome = actions.attempt_send(message_id=message_id, rate_reserved=rate_reserved, reserve_rate=not eager)
     if outcome.retry_in > 0 and not eager:
         if outcome.result == "retry":

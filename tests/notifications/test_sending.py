@@ -1,0 +1,367 @@
+"""send_message / dispatch_pending: at most once per message, retried with backoff, never lost."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+
+from notifications import backends
+from notifications.actions import attempt_send, backoff_seconds, dispatch_due, enqueue_sms
+from notifications.models import OutboxMessage
+from notifications.tasks import dispatch_pending, send_message
+from tests.notifications.conftest import PHONE
+
+pytestmark = pytest.mark.django_db
+Status = OutboxMessage.Status
+
+
+def time_passes(message: OutboxMessage) -> None:
+    """The message's next attempt is now due (instead of waiting out the backoff)."""
+    OutboxMessage.objects.filter(pk=message.pk).update(next_attempt_at=timezone.now() - timedelta(seconds=1))
+
+
+def enqueue_uncommitted(**kwargs) -> OutboxMessage:
+    """Enqueue without ever running the on-commit callback: the task "never ran"."""
+    kwargs.setdefault("to", PHONE)
+    kwargs.setdefault("template", "otp_code")
+    kwargs.setdefault("context", {"code": "123456", "minutes": 5})
+    with transaction.atomic():
+        return enqueue_sms(**kwargs)
+
+
+# --- idempotency -------------------------------------------------------------------------------
+
+
+def test_running_the_task_again_never_sends_twice(enqueue_committed, sms_outbox):
+    message = enqueue_committed()
+    assert send_message.delay(str(message.pk)).get() == "skipped"
+    assert send_message.apply(args=[str(message.pk)]).get() == "skipped"
+    message.refresh_from_db()
+    assert (message.status, message.attempts, len(sms_outbox)) == (Status.SENT, 1, 1)
+
+
+class ReentrantBackend(backends.LocmemBackend):
+    """While the provider is still handling the message, a second copy of the task runs."""
+
+    second_run: list[str] = []
+
+    def send(self, payload):
+        ReentrantBackend.second_run.append(send_message.apply(args=[payload.reference]).get())
+        return super().send(payload)
+
+
+def test_a_second_run_during_sending_does_nothing(settings, sms_outbox):
+    settings.SMS_BACKEND = "tests.notifications.test_sending.ReentrantBackend"
+    ReentrantBackend.second_run = []
+    message = enqueue_uncommitted()
+    assert send_message.apply(args=[str(message.pk)]).get() == "sent"
+    assert ReentrantBackend.second_run == ["skipped"]
+    assert len(sms_outbox) == 1
+
+
+def test_unknown_message_id_is_skipped():
+    import uuid
+
+    assert send_message.apply(args=[str(uuid.uuid4())]).get() == "skipped"
+
+
+# --- retries, backoff, dead ----------------------------------------------------------------------
+
+
+def test_backoff_doubles_and_is_capped(settings):
+    settings.SMS_RETRY_BACKOFF_BASE = 10
+    settings.SMS_RETRY_BACKOFF_MAX = 100
+    for attempts, nominal in [(1, 10), (2, 20), (3, 40), (4, 80), (5, 100), (9, 100)]:
+        for _ in range(20):
+            assert 0.8 * nominal <= backoff_seconds(attempts) <= 1.2 * nominal
+
+
+def test_transient_errors_retry_with_backoff_then_give_up(settings, twilio_standin, enqueue_committed, no_grace):
+    settings.SMS_MAX_ATTEMPTS = 3
+    settings.SMS_RETRY_BACKOFF_BASE = 30
+    twilio_standin.fail_next(10, status=500)
+
+    before = timezone.now()
+    message = enqueue_committed()
+    assert message.status == Status.FAILED
+    assert message.attempts == 1
+    assert "HTTP 500" in message.last_error
+    assert before + timedelta(seconds=23) < message.next_attempt_at < timezone.now() + timedelta(seconds=37)
+
+    # Not due yet: the sweep leaves it alone.
+    assert dispatch_due().queued == []
+    assert len(twilio_standin.message_requests) == 1
+
+    time_passes(message)
+    before = timezone.now()
+    assert dispatch_due().queued == [str(message.pk)]
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == (Status.FAILED, 2)
+    assert message.next_attempt_at > before + timedelta(seconds=47)  # 60 s nominal, -20 % jitter
+
+    time_passes(message)
+    dispatch_due()
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == (Status.DEAD, 3)
+    assert "最多3次" in message.last_error
+    assert message.sent_at is None
+
+    time_passes(message)
+    assert dispatch_due().queued == []
+    assert len(twilio_standin.message_requests) == 3
+
+
+def test_retry_succeeds_once_the_provider_recovers(twilio_standin, enqueue_committed, no_grace):
+    twilio_standin.fail_next(1, status=429)
+    message = enqueue_committed()
+    assert message.status == Status.FAILED
+    time_passes(message)
+    dispatch_pending.delay()
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == (Status.SENT, 2)
+    assert message.provider_message_id.startswith("SM")
+    assert len(twilio_standin.message_requests) == 2
+
+
+def test_permanent_error_gives_up_without_retrying(twilio_standin, enqueue_committed, no_grace):
+    twilio_standin.fail_next(1, status=400)  # 21211: invalid 'To' number
+    message = enqueue_committed()
+    assert (message.status, message.attempts) == (Status.DEAD, 1)
+    assert "21211" in message.last_error
+    time_passes(message)
+    assert dispatch_due().queued == []
+    assert len(twilio_standin.message_requests) == 1
+
+
+class ExplodingBackend(backends.BaseSmsBackend):
+    def send(self, payload):
+        raise KeyError("bug in a backend")
+
+
+def test_unexpected_backend_exception_is_retried_not_lost(settings, enqueue_committed):
+    settings.SMS_BACKEND = "tests.notifications.test_sending.ExplodingBackend"
+    message = enqueue_committed()
+    assert message.status == Status.FAILED
+    assert "KeyError" in message.last_error
+
+
+# --- the rate limit ------------------------------------------------------------------------------
+
+
+def test_messages_beyond_the_rate_are_rescheduled_not_dropped(settings, sms_outbox, django_capture_on_commit_callbacks, no_grace):
+    import time
+
+    settings.SMS_RATE_PER_SECOND = 4  # a bucket of 4, refilled at 4 a second
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        ids = [
+            enqueue_sms(to=PHONE, template="otp_code", context={"code": f"{i:06d}", "minutes": 5}).pk for i in range(6)
+        ]
+    assert len(sms_outbox) == 4
+    waiting = OutboxMessage.objects.filter(pk__in=ids, status=Status.PENDING)
+    assert waiting.count() == 2
+    for row in waiting:
+        assert row.next_attempt_at > timezone.now() - timedelta(seconds=1)
+        assert row.attempts == 0  # a deferral is not a failed attempt
+
+    # Right away the bucket is still empty: the sweep re-queues nothing that is not due yet.
+    time.sleep(0.6)  # 2.4 tokens come back
+    dispatch_due()
+    assert len(sms_outbox) == 6
+    assert OutboxMessage.objects.filter(pk__in=ids, status=Status.SENT).count() == 6
+    assert sorted(re.search(r"验证码为(\d+)", m.body)[1] for m in sms_outbox) == [f"{i:06d}" for i in range(6)]
+
+
+def test_zero_rate_means_unlimited(settings, sms_outbox, django_capture_on_commit_callbacks):
+    settings.SMS_RATE_PER_SECOND = 0
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        for i in range(30):
+            enqueue_sms(to=PHONE, template="otp_code", context={"code": i, "minutes": 5})
+    assert len(sms_outbox) == 30
+
+
+# --- the sweep -----------------------------------------------------------------------------------
+
+
+def test_sweep_recovers_a_message_whose_task_never_ran(sms_outbox, no_grace):
+    message = enqueue_uncommitted()
+    assert sms_outbox == []
+    report = dispatch_pending.delay().get()
+    assert report == {"queued": 1, "recovered": 0, "given_up": 0}
+    message.refresh_from_db()
+    assert message.status == Status.SENT
+    assert len(sms_outbox) == 1
+
+
+def test_sweep_waits_a_grace_period_for_the_message_own_task(settings, sms_outbox):
+    settings.SMS_DISPATCH_GRACE = 30
+    message = enqueue_uncommitted()
+    assert dispatch_due().queued == []
+    OutboxMessage.objects.filter(pk=message.pk).update(next_attempt_at=timezone.now() - timedelta(seconds=31))
+    assert dispatch_due().queued == [str(message.pk)]
+    assert len(sms_outbox) == 1
+
+
+def test_sweep_recovers_a_message_stuck_in_sending(settings, sms_outbox, no_grace):
+    settings.SMS_SENDING_TIMEOUT = 300
+    message = enqueue_uncommitted()
+    # A worker claimed it and died before finishing.
+    OutboxMessage.objects.filter(pk=message.pk).update(
+        status=Status.SENDING, attempts=1, claimed_at=timezone.now() - timedelta(seconds=301)
+    )
+    report = dispatch_due()
+    assert report.recovered == 1
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == (Status.SENT, 2)
+    assert len(sms_outbox) == 1
+
+
+def test_sweep_leaves_a_recent_sending_row_alone(settings, sms_outbox, no_grace):
+    settings.SMS_SENDING_TIMEOUT = 300
+    message = enqueue_uncommitted()
+    OutboxMessage.objects.filter(pk=message.pk).update(status=Status.SENDING, claimed_at=timezone.now())
+    assert dispatch_due().recovered == 0
+    message.refresh_from_db()
+    assert message.status == Status.SENDING
+    assert sms_outbox == []
+
+
+def test_stuck_message_out_of_attempts_is_given_up(settings, sms_outbox, no_grace):
+    settings.SMS_MAX_ATTEMPTS = 2
+    message = enqueue_uncommitted()
+    OutboxMessage.objects.filter(pk=message.pk).update(
+        status=Status.SENDING, attempts=2, claimed_at=timezone.now() - timedelta(hours=1)
+    )
+    report = dispatch_due()
+    assert (report.given_up, report.recovered, report.queued) == (1, 0, [])
+    message.refresh_from_db()
+    assert message.status == Status.DEAD
+    assert sms_outbox == []
+
+
+def test_sweep_takes_oldest_first_in_batches(settings, sms_outbox, no_grace):
+    settings.SMS_DISPATCH_BATCH = 2
+    settings.SMS_RATE_PER_SECOND = 0
+    messages = [enqueue_uncommitted(context={"code": i, "minutes": 5}) for i in range(3)]
+    for age, m in zip([10, 30, 20], messages, strict=True):
+        OutboxMessage.objects.filter(pk=m.pk).update(next_attempt_at=timezone.now() - timedelta(seconds=age))
+    assert dispatch_due().queued == [str(messages[1].pk), str(messages[2].pk)]
+    assert dispatch_due().queued == [str(messages[0].pk)]
+
+
+def test_management_command_runs_the_sweep(sms_outbox, no_grace):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    enqueue_uncommitted()
+    out = StringIO()
+    call_command("dispatch_outbox", stdout=out)
+    assert "queued=1" in out.getvalue()
+    assert len(sms_outbox) == 1
+
+
+# --- backends ------------------------------------------------------------------------------------
+
+
+def test_file_backend_writes_one_file_per_message(settings, tmp_path, enqueue_committed):
+    settings.SMS_BACKEND = "file"
+    settings.SMS_FILE_DIR = tmp_path / "sms"
+    first = enqueue_committed(context={"code": "111111", "minutes": 5})
+    second = enqueue_committed(context={"code": "222222", "minutes": 5})
+    files = sorted(p.name for p in (tmp_path / "sms").iterdir())
+    assert files == sorted([f"{first.pk}.sms", f"{second.pk}.sms"])  # no temporary files left
+    content = (tmp_path / "sms" / f"{second.pk}.sms").read_text(encoding="utf-8")
+    assert "To: +8613800138000" in content
+    assert "您的验证码为222222" in content
+    assert first.status == second.status == Status.SENT
+
+
+def test_file_backend_unwritable_directory_is_retried(settings, tmp_path, enqueue_committed):
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("x")
+    settings.SMS_BACKEND = "file"
+    settings.SMS_FILE_DIR = blocker / "sms"
+    message = enqueue_committed()
+    assert message.status == Status.FAILED
+    assert "写入短信文件失败" in message.last_error
+
+
+def test_console_backend_prints(settings, capsys, enqueue_committed):
+    settings.SMS_BACKEND = "console"
+    enqueue_committed(context={"code": "333333", "minutes": 5})
+    out = capsys.readouterr().out
+    assert "+8613800138000" in out
+    assert "您的验证码为333333" in out
+
+
+def test_unknown_backend_is_a_clear_error(settings):
+    settings.SMS_BACKEND = "carrier-pigeon"
+    with pytest.raises(ValueError, match="未知的短信后端"):
+        backends.get_backend()
+
+
+# --- one-time codes ------------------------------------------------------------------------------
+
+
+def test_one_time_code_is_masked_once_sent(enqueue_committed, sms_outbox):
+    message = enqueue_committed(context={"code": "654321", "minutes": 5})
+    assert "654321" in sms_outbox[0].body
+    assert "654321" not in message.body
+    assert message.context == {"code": "******", "minutes": 5}
+
+
+def test_other_templates_keep_their_text(enqueue_committed):
+    message = enqueue_committed(template="case_received", context={"case_number": "N7", "item_name": "X"})
+    assert "N7" in message.body
+    assert message.context == {"case_number": "N7", "item_name": "X"}
+
+
+# --- with a real broker (in memory): transient failures are re-queued with a countdown -----------
+
+
+@pytest.fixture
+def not_eager():
+    from config.celery import app
+
+    saved = (app.conf.task_always_eager, app.conf.broker_url)
+    app.conf.task_always_eager = False
+    app.conf.broker_url = "memory://"
+    try:
+        yield app
+    finally:
+        app.conf.task_always_eager, app.conf.broker_url = saved
+
+
+def test_with_a_broker_a_failure_is_requeued_with_a_countdown(not_eager, twilio_standin):
+    from celery.exceptions import Retry
+
+    message = enqueue_uncommitted()
+    twilio_standin.fail_next(1, status=503)
+    # As a worker runs it: not eager, not called directly.
+    send_message.push_request(id="task-1", retries=0, is_eager=False, called_directly=False, delivery_info={})
+    try:
+        with pytest.raises(Retry) as info:
+            send_message.run(str(message.pk))
+    finally:
+        send_message.pop_request()
+    assert 20 < float(info.value.when) < 40
+    message.refresh_from_db()
+    assert message.status == Status.FAILED
+
+
+def test_attempt_send_outcomes(sms_outbox, settings):
+    settings.SMS_RATE_PER_SECOND = 1
+    a = enqueue_uncommitted()
+    b = enqueue_uncommitted()
+    assert attempt_send(message_id=a.pk).result == "sent"
+    deferred = attempt_send(message_id=b.pk)
+    assert deferred.result == "deferred"
+    assert deferred.rate_reserved
+    assert 0.5 < deferred.retry_in <= 1.0
+    # The holder of a booked slot sends without taking another token.
+    OutboxMessage.objects.filter(pk=b.pk).update(next_attempt_at=timezone.now())
+    assert attempt_send(message_id=b.pk, rate_reserved=True).result == "sent"
