@@ -38,6 +38,10 @@ class ResultType(models.TextChoices):
 class DepartmentKind(models.Model):
     code = models.CharField(_("代码"), max_length=32, primary_key=True)
     name = models.CharField(_("名称"), max_length=64)
+    # How a department of this kind is called at each level: {"province": "{province}公安厅",
+    # "city": "{city}公安局", "county": "{county}公安局", "district": "{city}公安局{county_short}分局"}
+    # (see services/data/README.md); a missing level falls back to "<region name><kind name>".
+    name_patterns = models.JSONField(_("部门名称规则"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("部门类别")
@@ -51,8 +55,12 @@ class DepartmentKind(models.Model):
 class Department(models.Model):
     code = models.CharField(_("代码"), max_length=32, unique=True)
     name = models.CharField(_("名称"), max_length=128)
-    kind = models.ForeignKey(DepartmentKind, verbose_name=_("类别"), on_delete=models.PROTECT, related_name="departments")
-    region = models.ForeignKey("govmap.Region", verbose_name=_("行政区划"), on_delete=models.PROTECT, related_name="departments")
+    kind = models.ForeignKey(
+        DepartmentKind, verbose_name=_("类别"), on_delete=models.PROTECT, related_name="departments"
+    )
+    region = models.ForeignKey(
+        "govmap.Region", verbose_name=_("行政区划"), on_delete=models.PROTECT, related_name="departments"
+    )
 
     class Meta:
         verbose_name = _("部门")
@@ -83,7 +91,9 @@ class Item(models.Model):
     code = models.CharField(_("事项编码"), max_length=64, unique=True)
     name = models.CharField(_("事项名称"), max_length=200, db_index=True)
     item_type = models.CharField(_("事项类型"), max_length=32, choices=ItemType.choices)
-    department_kind = models.ForeignKey(DepartmentKind, verbose_name=_("实施部门类别"), on_delete=models.PROTECT, related_name="items")
+    department_kind = models.ForeignKey(
+        DepartmentKind, verbose_name=_("实施部门类别"), on_delete=models.PROTECT, related_name="items"
+    )
     handling_level = models.CharField(_("办理层级"), max_length=16, choices=HandlingLevel.choices)
     online = models.BooleanField(_("全程网办"), default=False)
     proxy = models.BooleanField(_("异地代收代办"), default=False)
@@ -98,6 +108,13 @@ class Item(models.Model):
     # some items opt out.
     deemed_acceptance = models.BooleanField(_("逾期视为受理"), default=True)
     zones = models.ManyToManyField(IndustryZone, verbose_name=_("行业专区"), blank=True, related_name="items")
+    # Other department kinds that decide a part of a joint (多地联办 / "一件事") item; each gets a sub-case
+    # at the item's handling level for the applicant's jurisdiction. The lead kind is department_kind.
+    co_department_kinds = models.ManyToManyField(
+        DepartmentKind, verbose_name=_("联办部门类别"), blank=True, related_name="co_items"
+    )
+    # Words citizens search with that the official name lacks (e.g. 营业执照 for 企业设立登记).
+    keywords = models.CharField(_("检索关键词"), max_length=200, blank=True)
     legal_basis = models.TextField(_("设定依据"), blank=True)
     is_active = models.BooleanField(_("在用"), default=True)
 

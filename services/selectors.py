@@ -1,0 +1,168 @@
+"""Reads of the catalog: item search, departments, and routing an item to its competent authority.
+
+The catalog is public (every citizen may read it), so these selectors take no user scope.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch, Q, QuerySet
+
+from govmap.models import Region, RegionLevel
+from services.models import Department, DepartmentKind, HandlingLevel, IndustryZone, Item, MaterialRequirement, Mode
+
+# Province (0) is above city (1), above county (2).
+LEVEL_RANK = {HandlingLevel.PROVINCE: 0, HandlingLevel.CITY: 1, HandlingLevel.COUNTY: 2}
+MAX_QUERY_LENGTH = 100
+
+
+def items_with_details() -> QuerySet[Item]:
+    """Items with everything the API and the portal show, in a fixed number of queries."""
+    return (
+        Item.objects.select_related("department_kind")
+        .prefetch_related(
+            Prefetch("materials", queryset=MaterialRequirement.objects.order_by("position", "code")),
+            "zones",
+            "co_department_kinds",
+        )
+        .order_by("code")
+    )
+
+
+def search_items(
+    q: str = "",
+    mode: str | None = None,
+    department_kind: str | None = None,
+    zone: str | None = None,
+    *,
+    include_inactive: bool = False,
+) -> QuerySet[Item]:
+    """Active items matching all given filters.
+
+    `q` matches the name, the code and the search keywords (case-insensitive substring);
+    `mode` is online / proxy / joint; `department_kind` and `zone` are codes. An unknown mode, kind
+    or zone raises ValidationError (an empty result would hide a typo).
+    """
+    errors: dict[str, list[str]] = {}
+    q = (q or "").strip()
+    if len(q) > MAX_QUERY_LENGTH:
+        errors["q"] = [f"检索词不能超过 {MAX_QUERY_LENGTH} 个字"]
+    if mode and mode not in Mode.values:
+        allowed = "、".join(f"{code}（{label}）" for code, label in Mode.choices)
+        errors["mode"] = [f"未知的办理模式「{mode}」，可选：{allowed}"]
+    if department_kind and not DepartmentKind.objects.filter(code=department_kind).exists():
+        errors["department"] = [f"未知的部门类别「{department_kind}」"]
+    if zone and not IndustryZone.objects.filter(code=zone).exists():
+        errors["zone"] = [f"未知的行业专区「{zone}」"]
+    if errors:
+        raise ValidationError(errors)
+
+    qs = items_with_details()
+    if not include_inactive:
+        qs = qs.filter(is_active=True)
+    if q:
+        qs = qs.filter(Q(name__icontains=q) | Q(code__icontains=q) | Q(keywords__icontains=q))
+    if mode:
+        qs = qs.filter(**{mode: True})
+    if department_kind:
+        qs = qs.filter(department_kind_id=department_kind)
+    if zone:
+        qs = qs.filter(zones__code=zone)
+    return qs
+
+
+def get_item(code: str) -> Item:
+    """One active item by code, with details; raises Item.DoesNotExist."""
+    return items_with_details().get(code=code, is_active=True)
+
+
+def list_departments(*, region: str | None = None, kind: str | None = None) -> QuerySet[Department]:
+    """Departments, optionally of one region (adcode) and/or one kind; unknown filters raise ValidationError."""
+    errors: dict[str, list[str]] = {}
+    if region and not Region.objects.filter(adcode=region).exists():
+        errors["region"] = [f"未知的行政区划代码「{region}」"]
+    if kind and not DepartmentKind.objects.filter(code=kind).exists():
+        errors["kind"] = [f"未知的部门类别「{kind}」"]
+    if errors:
+        raise ValidationError(errors)
+    qs = Department.objects.select_related("kind", "region").order_by("code")
+    if region:
+        qs = qs.filter(region_id=region)
+    if kind:
+        qs = qs.filter(kind_id=kind)
+    return qs
+
+
+def _ancestor_at(region: Region, level: str) -> Region | None:
+    node: Region | None = region
+    while node is not None and node.level != level:
+        if node.parent_id is None:
+            return None
+        if Region.parent.is_cached(node):  # type: ignore[attr-defined]
+            node = node.parent
+        else:
+            # Skip the boundary: a GeoJSON document is costly to decode and not needed here.
+            node = Region.objects.only("adcode", "name", "level", "parent").get(pk=node.parent_id)
+    return node
+
+
+def _region_at_item_level(*, item: Item, jurisdiction: Region) -> Region:
+    level = item.handling_level
+    if LEVEL_RANK.get(jurisdiction.level, -1) < LEVEL_RANK[level]:
+        wanted = {HandlingLevel.CITY: "市（州）", HandlingLevel.COUNTY: "县（市、区）"}[level]
+        raise ValidationError(
+            {
+                "jurisdiction": [
+                    f"事项「{item.name}」由{HandlingLevel(level).label}部门办理，"
+                    f"所选属地「{jurisdiction.name}」是{RegionLevel(jurisdiction.level).label}，"
+                    f"请选择具体的{wanted}"
+                ]
+            }
+        )
+    target = _ancestor_at(jurisdiction, level)
+    if target is None:
+        raise ValidationError(
+            {"jurisdiction": [f"无法确定「{jurisdiction.name}」所属的{HandlingLevel(level).label}行政区划"]}
+        )
+    return target
+
+
+def competent_department(*, item: Item, jurisdiction: Region) -> Department:
+    """The authority that decides `item` for an applicant whose jurisdiction (属地) is `jurisdiction`.
+
+    That is the department of the item's kind at the item's handling level: a county-level item
+    from a county goes to that county's department, a city-level item to the county's city, a
+    province-level item to the province. A jurisdiction above the item's level (a city for a
+    county-level item) cannot name one authority and raises ValidationError, as does a region
+    with no department of that kind configured.
+    """
+    target = _region_at_item_level(item=item, jurisdiction=jurisdiction)
+    try:
+        return Department.objects.select_related("kind", "region").get(kind_id=item.department_kind_id, region=target)
+    except Department.DoesNotExist:
+        raise ValidationError(
+            {"jurisdiction": [f"{target.name}尚未设置办理「{item.name}」的{item.department_kind.name}部门"]}
+        ) from None
+
+
+def joint_departments(*, item: Item, jurisdiction: Region) -> list[Department]:
+    """For a joint (多地联办 / "一件事") item: the lead authority first, then one per joint kind.
+
+    All at the item's handling level for the jurisdiction; a missing department raises
+    ValidationError naming it.
+    """
+    lead = competent_department(item=item, jurisdiction=jurisdiction)
+    target = lead.region
+    co_kinds = list(item.co_department_kinds.all())
+    found = {
+        d.kind_id: d
+        for d in Department.objects.select_related("kind", "region").filter(
+            region=target, kind_id__in=[k.code for k in co_kinds]
+        )
+    }
+    missing = [k.name for k in co_kinds if k.code not in found]
+    if missing:
+        raise ValidationError(
+            {"jurisdiction": [f"{target.name}尚未设置办理「{item.name}」的联办部门：{'、'.join(missing)}"]}
+        )
+    return [lead, *(found[k.code] for k in co_kinds)]
