@@ -284,7 +284,9 @@ def derive_boundaries(records: Sequence[RegionRecord]) -> list[RegionRecord]:
 
 def geodesic_area_km2(geom: BaseGeometry) -> float:
     """Area on the WGS-84 ellipsoid (pyproj Geod, Karney's algorithm), in km²."""
-    area, _perimeter = _GEOD.geometry_area_perimeter(geom)
+    # pyproj adds the signed areas of a MultiPolygon's parts, so a part wound the other way would
+    # subtract itself: orient every exterior counter-clockwise (positive) first.
+    area, _perimeter = _GEOD.geometry_area_perimeter(shapely.orient_polygons(geom, exterior_cw=False))
     return abs(area) / 1e6
 
 
@@ -339,7 +341,7 @@ def write_extract(records: Sequence[RegionRecord], path: Path, *, metadata: dict
     text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
-    # mtime=0: the same data gives byte-identical files, so a regeneration shows no spurious diff.
+    # mtime=0: no timestamp in the gzip header, so only a change of data (or date) changes the file.
     with open(tmp, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=9) as gz:
         gz.write(text.encode("utf-8"))
     tmp.replace(path)

@@ -81,7 +81,9 @@ class Command(BaseCommand):
                 province=province,
                 source_version=version,
                 tolerance=tol,
-                command=f"python manage.py import_regions {province} --tolerance {tol} --export <path>",
+                command=f"python manage.py import_regions {province} --tolerance {tol} --export {options['export']}"
+                if options["export"] is not None
+                else f"python manage.py import_regions {province} --tolerance {tol}",
             )
             label = loaders.source_label(metadata)
 
