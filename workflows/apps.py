@@ -6,3 +6,31 @@ class WorkflowsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "workflows"
     verbose_name = _("办件")
+
+    def ready(self) -> None:
+        from django.conf import settings
+        from django.core import checks
+        from django.db.models.signals import post_delete, post_save
+
+        from workflows import notify
+        from workflows.checks import check_holiday_data
+        from workflows.models import HolidayOverride
+
+        checks.register(check_holiday_data, "workflows")
+        notify.register_templates()
+
+        def _invalidate(sender: type, instance: HolidayOverride, **kwargs: object) -> None:
+            from workflows.calendar import invalidate_overrides
+
+            invalidate_overrides(instance.date.year)
+
+        post_save.connect(_invalidate, sender=HolidayOverride, dispatch_uid="workflows-holiday-save")
+        post_delete.connect(_invalidate, sender=HolidayOverride, dispatch_uid="workflows-holiday-delete")
+
+        # The SLA sweep runs every few minutes under Celery beat (settings may override the entry).
+        schedule = getattr(settings, "CELERY_BEAT_SCHEDULE", None)
+        if isinstance(schedule, dict):
+            schedule.setdefault(
+                "workflows-sla-sweep",
+                {"task": "workflows.tasks.sweep_sla", "schedule": float(getattr(settings, "SLA_SWEEP_SECONDS", 300))},
+            )

@@ -1,0 +1,51 @@
+from django.contrib import admin
+
+from workflows.models import Case, CaseEvent, CorrectionNotice, HolidayOverride
+from workflows.results import Result
+
+
+@admin.register(HolidayOverride)
+class HolidayOverrideAdmin(admin.ModelAdmin):
+    list_display = ("date", "is_workday", "note", "updated_at")
+    list_filter = ("is_workday",)
+    search_fields = ("note",)
+    date_hierarchy = "date"
+
+
+class CaseEventInline(admin.TabularInline):
+    model = CaseEvent
+    extra = 0
+    can_delete = False
+    readonly_fields = ("seq", "transition", "from_state", "to_state", "actor", "actor_label", "at", "payload")
+
+    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(Case)
+class CaseAdmin(admin.ModelAdmin):
+    # Read-only: a case only changes through its workflow actions (the state field is protected).
+    list_display = ("number", "item", "mode", "state", "authority", "receiving_hall", "sla_status", "created_at")
+    list_filter = ("state", "mode", "sla_status", "cross_region")
+    search_fields = ("number",)
+    inlines = [CaseEventInline]
+    readonly_fields = [f.name for f in Case._meta.fields]
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(CorrectionNotice)
+class CorrectionNoticeAdmin(admin.ModelAdmin):
+    list_display = ("case", "issued_at", "from_state", "resolved_at")
+    readonly_fields = ("case", "items", "from_state", "issued_by", "issued_at", "resolved_at")
+
+
+@admin.register(Result)
+class ResultAdmin(admin.ModelAdmin):
+    list_display = ("number", "title", "issuing_department", "issued_at", "revoked_at")
+    search_fields = ("number",)
+    readonly_fields = ("id", "case", "number", "holder_id_protected", "holder_id_hash", "issued_at")
