@@ -415,7 +415,13 @@ def upsert_regions(rows: Sequence[RegionRow], *, source: str) -> dict[str, Any]:
     ordered = sorted(rows, key=lambda r: (_LEVEL_RANK[RegionLevel(r.level)], r.adcode))
     codes = [r.adcode for r in ordered]
     counts = {level.value: 0 for level in RegionLevel}
+    if len(set(codes)) != len(codes):
+        raise RegionDataError("区划数据中有重复的行政区划代码。")
     with transaction.atomic():
+        missing_parents = {r.parent for r in ordered if r.parent} - set(codes)
+        missing_parents -= set(Region.objects.filter(adcode__in=missing_parents).values_list("adcode", flat=True))
+        if missing_parents:
+            raise RegionDataError(f"上级区划不存在：{', '.join(sorted(missing_parents))}")
         existing = Region.objects.select_for_update().in_bulk(codes)
         to_create: list[Region] = []
         to_update: list[Region] = []
