@@ -123,7 +123,11 @@ class Item(models.Model):
         verbose_name_plural = _("政务服务事项")
         ordering = ["code"]
         constraints = [
-            models.CheckConstraint(condition=Q(committed_days__lte=F("legal_days")), name="committed_within_legal"),
+            models.CheckConstraint(
+                condition=Q(committed_days__lte=F("legal_days")),
+                name="committed_within_legal",
+                violation_error_message=_("承诺时限不能超过法定时限"),
+            ),
         ]
 
     def __str__(self) -> str:
