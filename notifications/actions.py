@@ -5,11 +5,10 @@ from __future__ import annotations
 import functools
 import logging
 import random
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
-from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Literal
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction

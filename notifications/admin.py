@@ -25,6 +25,28 @@ class TemplateFilter(admin.SimpleListFilter):
         return queryset.filter(template=self.value()) if self.value() else queryset
 
 
+_FIELDS: tuple[str, ...] = (
+    "id",
+    "channel",
+    "to",
+    "template_label",
+    "safe_body",
+    "safe_context",
+    "dedupe_key",
+    "status",
+    "attempts",
+    "next_attempt_at",
+    "claimed_at",
+    "last_error",
+    "provider_message_id",
+    "delivery_status",
+    "delivery_error_code",
+    "created_at",
+    "sent_at",
+    "delivered_at",
+)
+
+
 @admin.register(OutboxMessage)
 class OutboxMessageAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = [
@@ -43,27 +65,8 @@ class OutboxMessageAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     ordering = ["-created_at"]
     list_per_page = 100
     actions = ["retry_selected"]
-    fields = [
-        "id",
-        "channel",
-        "to",
-        "template_label",
-        "safe_body",
-        "safe_context",
-        "dedupe_key",
-        "status",
-        "attempts",
-        "next_attempt_at",
-        "claimed_at",
-        "last_error",
-        "provider_message_id",
-        "delivery_status",
-        "delivery_error_code",
-        "created_at",
-        "sent_at",
-        "delivered_at",
-    ]
-    readonly_fields = fields
+    fields = _FIELDS
+    readonly_fields = _FIELDS
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         # Messages come only from enqueue_sms, inside the transaction of their cause.

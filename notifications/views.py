@@ -37,7 +37,9 @@ def twilio_status_callback(request: HttpRequest) -> HttpResponse:
     url: str = getattr(settings, "TWILIO_STATUS_CALLBACK_URL", "") or request.build_absolute_uri()
     params = {key: request.POST.get(key, "") for key in request.POST}
     if not RequestValidator(token).validate(url, params, signature):
-        logger.warning("Rejected a Twilio status callback with a bad signature from %s", request.META.get("REMOTE_ADDR"))
+        logger.warning(
+            "Rejected a Twilio status callback with a bad signature from %s", request.META.get("REMOTE_ADDR")
+        )
         return HttpResponseForbidden("签名无效")
     changed = record_delivery_status(
         provider_message_id=params.get("MessageSid") or params.get("SmsSid", ""),
@@ -45,5 +47,7 @@ def twilio_status_callback(request: HttpRequest) -> HttpResponse:
         error_code=params.get("ErrorCode", ""),
     )
     if not changed:
-        logger.info("Twilio status callback changed nothing: %s %s", params.get("MessageSid"), params.get("MessageStatus"))
+        logger.info(
+            "Twilio status callback changed nothing: %s %s", params.get("MessageSid"), params.get("MessageStatus")
+        )
     return HttpResponse(status=204)

@@ -17,7 +17,9 @@ class Boom(Exception):
 
 
 def test_committed_message_is_written_and_sent(enqueue_committed, sms_outbox):
-    message = enqueue_committed(template="case_mailed", context={"case_number": "N1", "item_name": "X", "tracking_number": "EMS1"})
+    message = enqueue_committed(
+        template="case_mailed", context={"case_number": "N1", "item_name": "X", "tracking_number": "EMS1"}
+    )
     assert message.status == OutboxMessage.Status.SENT
     assert message.to == "+8613800138000"
     assert message.attempts == 1
@@ -36,10 +38,9 @@ def test_message_is_not_sent_before_commit(django_capture_on_commit_callbacks, s
 
 
 def test_rolled_back_cause_leaves_no_row_and_sends_nothing(django_capture_on_commit_callbacks, sms_outbox):
-    with django_capture_on_commit_callbacks(execute=True) as callbacks, pytest.raises(Boom):
-        with transaction.atomic():
-            enqueue_sms(to=PHONE, template="otp_code", context={"code": "1", "minutes": 5})
-            raise Boom
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, pytest.raises(Boom), transaction.atomic():
+        enqueue_sms(to=PHONE, template="otp_code", context={"code": "1", "minutes": 5})
+        raise Boom
     assert callbacks == []
     assert not OutboxMessage.objects.exists()
     assert sms_outbox == []
@@ -60,8 +61,12 @@ def test_real_commit_and_real_rollback(sms_outbox):
 
 
 def test_same_dedupe_key_yields_the_same_row_and_one_send(enqueue_committed, sms_outbox):
-    first = enqueue_committed(dedupe_key="case:N1:received", template="case_received", context={"case_number": "N1", "item_name": "X"})
-    second = enqueue_committed(dedupe_key="case:N1:received", template="case_received", context={"case_number": "N1", "item_name": "X"})
+    first = enqueue_committed(
+        dedupe_key="case:N1:received", template="case_received", context={"case_number": "N1", "item_name": "X"}
+    )
+    second = enqueue_committed(
+        dedupe_key="case:N1:received", template="case_received", context={"case_number": "N1", "item_name": "X"}
+    )
     assert first.pk == second.pk
     assert OutboxMessage.objects.count() == 1
     assert len(sms_outbox) == 1
@@ -94,9 +99,12 @@ def test_without_dedupe_key_every_call_is_a_new_message(enqueue_committed, sms_o
 )
 def test_bad_input_writes_nothing(kwargs, error, django_capture_on_commit_callbacks):
     kwargs.setdefault("to", PHONE)
-    with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
-        with pytest.raises(ValueError, match=error):
-            enqueue_sms(**kwargs)
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        transaction.atomic(),
+        pytest.raises(ValueError, match=error),
+    ):
+        enqueue_sms(**kwargs)
     assert callbacks == []
     assert not OutboxMessage.objects.exists()
 

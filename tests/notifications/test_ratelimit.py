@@ -107,7 +107,9 @@ REDIS_FOR_TESTS = os.environ.get("TONGBAN_TEST_REDIS_URL", "")
 @pytest.mark.skipif(not REDIS_FOR_TESTS, reason="set TONGBAN_TEST_REDIS_URL (e.g. redis://127.0.0.1:6379/15)")
 def test_works_on_redis(settings):
     # Overriding CACHES makes Django drop its cache connections; `cache` follows.
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_FOR_TESTS}}
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_FOR_TESTS}
+    }
     b = TokenBucket(rate=0.001, capacity=3, key="test:redis-bucket")
     b.reset()
     assert [b.acquire(reserve=False).now for _ in range(4)] == [True, True, True, False]

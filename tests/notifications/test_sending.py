@@ -152,7 +152,9 @@ def test_unexpected_backend_exception_is_retried_not_lost(settings, enqueue_comm
 # --- the rate limit ------------------------------------------------------------------------------
 
 
-def test_messages_beyond_the_rate_are_rescheduled_not_dropped(settings, sms_outbox, django_capture_on_commit_callbacks, no_grace):
+def test_messages_beyond_the_rate_are_rescheduled_not_dropped(
+    settings, sms_outbox, django_capture_on_commit_callbacks, no_grace
+):
     import time
 
     settings.SMS_RATE_PER_SECOND = 4  # a bucket of 4, refilled at 4 a second

@@ -171,7 +171,12 @@ class TwilioStandin:
         self._json(
             h,
             status,
-            {"code": code, "message": message, "more_info": f"https://www.twilio.com/docs/errors/{code}", "status": status},
+            {
+                "code": code,
+                "message": message,
+                "more_info": f"https://www.twilio.com/docs/errors/{code}",
+                "status": status,
+            },
         )
 
     @staticmethod

@@ -20,9 +20,7 @@ class Command(BaseCommand):
         interval: float = options["loop"]
         while True:
             report = dispatch_due()
-            self.stdout.write(
-                f"queued={len(report.queued)} recovered={report.recovered} given_up={report.given_up}"
-            )
+            self.stdout.write(f"queued={len(report.queued)} recovered={report.recovered} given_up={report.given_up}")
             if interval <= 0:
                 return
             time.sleep(interval)
