@@ -12,7 +12,10 @@ from govmap.models import Region, RegionLevel
 
 
 class RegionSerializer(serializers.ModelSerializer[Region]):
-    parent = serializers.CharField(source="parent_id", allow_null=True, read_only=True, help_text=_("上级区划代码"))
+    # DRF's metaclass moves declared fields off the class, so shadowing Field.parent is safe.
+    parent = serializers.CharField(  # type: ignore[assignment]
+        source="parent_id", allow_null=True, read_only=True, help_text=_("上级区划代码")
+    )
 
     class Meta:
         model = Region
@@ -56,7 +59,7 @@ class RegionListQuerySerializer(serializers.Serializer[Any]):
         required=False,
         error_messages={"invalid_choice": _("“{input}”不是有效的级别，可选：province、city、county。")},
     )
-    parent = serializers.RegexField(
+    parent = serializers.RegexField(  # type: ignore[assignment]  # see RegionSerializer.parent
         r"^\d{6}$",
         required=False,
         error_messages={"invalid": _("上级区划代码必须是 6 位数字。")},

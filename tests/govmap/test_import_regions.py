@@ -239,7 +239,7 @@ def test_corrupt_boundary_in_cnmaps_source_writes_nothing(tmp_path: Path, guizho
 
 
 def test_broken_cnmaps_directory(tmp_path: Path, db: None) -> None:
-    with pytest.raises(CommandError, match="manifest.json"):
+    with pytest.raises(CommandError, match=r"manifest\.json"):
         _run("520000", "--source", str(tmp_path))
     pkg = _fake_cnmaps(tmp_path / "a")
     (pkg / "data" / "index" / "administrative.db").write_bytes(b"not a database at all" * 100)
