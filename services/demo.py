@@ -89,7 +89,8 @@ def load_catalog(data_dir: Path = DATA_DIR) -> dict[str, int]:
 
 
 def needed_levels() -> dict[str, set[str]]:
-    """Department kind code → the levels at which active items of that kind (lead or joint) are handled."""
+    """Department kind code → the levels at which active items of that kind (lead or joint) are
+    handled, plus the province for every kind in use."""
     needed: dict[str, set[str]] = {}
     pairs = set(Item.objects.filter(is_active=True).values_list("department_kind_id", "handling_level"))
     pairs |= set(
@@ -98,7 +99,9 @@ def needed_levels() -> dict[str, set[str]]:
         )
     )
     for kind, level in pairs:
-        needed.setdefault(kind, set()).add(level)
+        # The province-level department of every kind in use owns the province-wide standard of
+        # its items (事项标准由省级主管部门统一制定) even when it decides none of them itself.
+        needed.setdefault(kind, {"province"}).add(level)
     return needed
 
 

@@ -30,7 +30,6 @@ from services.catalog_format import (
     item_to_row,
     line_number,
     missing_columns,
-    normalise_row,
     parse_row,
 )
 from services.models import DepartmentKind, IndustryZone, Item

@@ -85,12 +85,17 @@ def list_departments(*, region: str | None = None, kind: str | None = None) -> Q
         errors["kind"] = [f"未知的部门类别「{kind}」"]
     if errors:
         raise ValidationError(errors)
-    qs = Department.objects.select_related("kind", "region").order_by("code")
+    qs = Department.objects.order_by("code")
     if region:
         qs = qs.filter(region_id=region)
     if kind:
         qs = qs.filter(kind_id=kind)
     return qs
+
+
+def _departments() -> QuerySet[Department]:
+    # The region's boundary is a large GeoJSON document nobody routing a case needs.
+    return Department.objects.select_related("kind", "region").defer("region__boundary")
 
 
 def _ancestor_at(region: Region, level: str) -> Region | None:
@@ -138,7 +143,7 @@ def competent_department(*, item: Item, jurisdiction: Region) -> Department:
     """
     target = _region_at_item_level(item=item, jurisdiction=jurisdiction)
     try:
-        return Department.objects.select_related("kind", "region").get(kind_id=item.department_kind_id, region=target)
+        return _departments().get(kind_id=item.department_kind_id, region=target)
     except Department.DoesNotExist:
         raise ValidationError(
             {"jurisdiction": [f"{target.name}尚未设置办理「{item.name}」的{item.department_kind.name}部门"]}
@@ -154,12 +159,7 @@ def joint_departments(*, item: Item, jurisdiction: Region) -> list[Department]:
     lead = competent_department(item=item, jurisdiction=jurisdiction)
     target = lead.region
     co_kinds = list(item.co_department_kinds.all())
-    found = {
-        d.kind_id: d
-        for d in Department.objects.select_related("kind", "region").filter(
-            region=target, kind_id__in=[k.code for k in co_kinds]
-        )
-    }
+    found = {d.kind_id: d for d in _departments().filter(region=target, kind_id__in=[k.code for k in co_kinds])}
     missing = [k.name for k in co_kinds if k.code not in found]
     if missing:
         raise ValidationError(
