@@ -216,34 +216,40 @@ def _transition(
     actor = Actor(user)
     if not may(actor, case, name):
         raise TransitionForbidden(_("您无权对该办件执行此操作。"))
-    with transaction.atomic():
-        method = getattr(case, name)
-        if not can_proceed(method):
-            raise _refuse_state(case, actor, name)
-        if check is not None:
-            check(case)
-        now = timezone.now()
-        from_state = case.state
-        try:
-            method()
-        except TransitionNotAllowed:
-            raise _refuse_state(case, actor, name) from None
-        step = prepare(case, now) if prepare is not None else Step(fields=[], payload={})
-        case.last_event_seq += 1
-        fields = ["state", "last_event_seq", "updated_at", *step.fields]
-        try:
+    try:
+        with transaction.atomic():
+            method = getattr(case, name)
+            if not can_proceed(method):
+                raise _refuse_state(case, actor, name)
+            if check is not None:
+                check(case)
+            now = timezone.now()
+            from_state = case.state
+            try:
+                method()
+            except TransitionNotAllowed:
+                raise _refuse_state(case, actor, name) from None
+            step = prepare(case, now) if prepare is not None else Step(fields=[], payload={})
+            case.last_event_seq += 1
+            fields = ["state", "last_event_seq", "updated_at", *step.fields]
             case.save(update_fields=list(dict.fromkeys(fields)))
-        except ConcurrentTransition:
-            # Someone else moved the case first: report what is possible now.
-            fresh = Case.objects.get(pk=case.pk)
-            raise TransitionConflict(
-                _("办件已被他人处理，当前状态为“%(state)s”。") % {"state": CaseState(fresh.state).label},
-                state=fresh.state,
-                allowed=available_transitions(actor, fresh),
-            ) from None
-        _append_event(case, name=name, from_state=from_state, actor=user, at=now, payload=step.payload)
-        if after is not None:
-            after(case, now)
+            _append_event(case, name=name, from_state=from_state, actor=user, at=now, payload=step.payload)
+            if after is not None:
+                after(case, now)
+    except ConcurrentTransition:
+        # Someone else moved the case first (our UPDATE matched no row in the state we read):
+        # nothing of ours was written; report what is possible now.
+        case.refresh_from_db()
+        raise TransitionConflict(
+            _("办件已被他人处理，当前状态为“%(state)s”。") % {"state": CaseState(case.state).label},
+            state=case.state,
+            allowed=available_transitions(actor, case),
+        ) from None
+    except Exception:
+        # The database rolled back; do not leave the caller holding an object that says otherwise.
+        if case.pk is not None:
+            case.refresh_from_db()
+        raise
     return case
 
 
@@ -841,7 +847,11 @@ def issue(*, case: Case, actor: User | None = None) -> Case:
     Side effects: Result rows; event; result_issued on commit."""
 
     def prepare(c: Case, now: datetime) -> Step:
-        parts = list(c.children.filter(state=S.APPROVED).select_related("authority")) if c.is_joint_parent else [c]
+        parts = (
+            list(c.children.filter(state=S.APPROVED).select_related("authority").order_by("number"))
+            if c.is_joint_parent
+            else [c]
+        )
         title = c.item.result_name or c.item.name
         created: list[Result] = []
         for index, part in enumerate(parts, start=1):

@@ -24,8 +24,8 @@ class WorkflowsConfig(AppConfig):
 
             invalidate_overrides(instance.date.year)
 
-        post_save.connect(_invalidate, sender=HolidayOverride, dispatch_uid="workflows-holiday-save")
-        post_delete.connect(_invalidate, sender=HolidayOverride, dispatch_uid="workflows-holiday-delete")
+        post_save.connect(_invalidate, sender=HolidayOverride, weak=False, dispatch_uid="workflows-holiday-save")
+        post_delete.connect(_invalidate, sender=HolidayOverride, weak=False, dispatch_uid="workflows-holiday-delete")
 
         # The SLA sweep runs every few minutes under Celery beat (settings may override the entry).
         schedule = getattr(settings, "CELERY_BEAT_SCHEDULE", None)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import threading
+import time
 from collections.abc import Iterable
 from zoneinfo import ZoneInfo
 
@@ -26,8 +27,10 @@ from django.conf import settings
 from django.utils import timezone
 
 _lock = threading.Lock()
-# year -> {date: is_workday}; filled lazily from HolidayOverride rows, dropped when a row changes.
-_override_cache: dict[int, dict[dt.date, bool]] = {}
+# year -> (loaded at, {date: is_workday}); filled lazily from HolidayOverride rows, dropped when a
+# row changes in this process, and reloaded after OVERRIDE_TTL so other processes see edits too.
+_override_cache: dict[int, tuple[float, dict[dt.date, bool]]] = {}
+OVERRIDE_TTL = 300.0
 
 
 def _package_years() -> tuple[int, int]:
@@ -51,13 +54,13 @@ def invalidate_overrides(year: int | None = None) -> None:
 
 def _overrides_for(year: int) -> dict[dt.date, bool]:
     cached = _override_cache.get(year)
-    if cached is not None:
-        return cached
+    if cached is not None and time.monotonic() - cached[0] < OVERRIDE_TTL:
+        return cached[1]
     from workflows.models import HolidayOverride
 
     rows = dict(HolidayOverride.objects.filter(date__year=year).values_list("date", "is_workday"))
     with _lock:
-        _override_cache[year] = rows
+        _override_cache[year] = (time.monotonic(), rows)
     return rows
 
 
