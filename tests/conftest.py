@@ -69,6 +69,23 @@ def redis_url() -> str:
     return url
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Throttles, rate buckets and cached indexes must not leak from one test into the next."""
+    from django.core.cache import cache
+    from django.core.cache.backends.redis import RedisCache
+
+    if isinstance(cache, RedisCache):
+        # clear() would FLUSHDB under the other xdist workers' feet: drop only this process's keys.
+        client = cache._cache.get_client(write=True)
+        keys = list(client.scan_iter(match=f"{cache.key_prefix}:*", count=1000))
+        if keys:
+            client.delete(*keys)
+    else:
+        cache.clear()
+    yield
+
+
 @pytest.fixture
 def api_client():
     from rest_framework.test import APIClient

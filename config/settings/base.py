@@ -123,6 +123,8 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env("STATIC_ROOT", default=str(BASE_DIR / "var" / "static")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# whitenoise warns at every start when the collected-static directory is missing.
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # Uploaded materials live outside the web root and are only ever served through permission checks.
 MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(BASE_DIR / "var" / "media")))
 MEDIA_URL = "/media-not-served/"
