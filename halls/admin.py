@@ -27,7 +27,7 @@ class CityListFilter(admin.SimpleListFilter):
         value = self.value()
         if not value or not value.isdigit():
             return queryset
-        field = "hall__region_id" if queryset.model is not Hall else "region_id"
+        field = "hall__region__adcode" if queryset.model is not Hall else "region__adcode"
         return queryset.filter(**{f"{field}__startswith": value[:4]})
 
 
@@ -50,7 +50,7 @@ class CountyListFilter(admin.SimpleListFilter):
         value = self.value()
         if not value:
             return queryset
-        field = "hall__region_id" if queryset.model is not Hall else "region_id"
+        field = "hall__region__adcode" if queryset.model is not Hall else "region__adcode"
         return queryset.filter(**{field: value})
 
 

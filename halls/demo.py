@@ -2,7 +2,7 @@
 
 ``load_halls()`` is called by ``manage.py load_demo`` after the regions and the catalog. It builds
 the full desired registry in memory ("the plan"), then reconciles the database with it in
-batches: one transaction per batch, a constant number of queries per batch (bulk_create /
+batches: one transaction per batch, a constant number of statements per batch (multi-row inserts,
 bulk_update), so 20,000 points load in seconds on SQLite.
 
 What is real and what is not:
@@ -40,12 +40,13 @@ import random
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from enum import Enum
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from django.db import transaction
+from django.db import connection, models, transaction
 
 from halls.models import Hall, HallLevel, HallType, Window, WindowKind
 
@@ -755,6 +756,36 @@ def _fetch(query: Callable[[list[Any]], Iterable[Any]], keys: list[Any]) -> list
     return out
 
 
+def _insert(model: type[models.Model], fields: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
+    """Plain multi-row INSERTs: no model instances and no per-row value preparation.
+
+    ``bulk_create`` spends most of its time building and preparing 25,000 model instances; the
+    values here are already plain str/float/bool/int, valid for SQLite and PostgreSQL alike.
+    Rows are chunked so a statement never exceeds SQLite's bound-parameter limit.
+    """
+    if not rows:
+        return
+    qn = connection.ops.quote_name
+    given = [model._meta.get_field(f) for f in fields]
+    # Every other concrete column gets its model default (e.g. is_active=True), as the ORM would:
+    # Django sets no database defaults, so a column left out would be NULL.
+    names = {f.name for f in given}
+    rest = [f for f in model._meta.concrete_fields if f.name not in names and not f.primary_key]
+    tail = tuple(f.get_db_prep_save(f.get_default(), connection) for f in rest)
+    columns = ", ".join(qn(f.column) for f in (*given, *rest))
+    width = len(given) + len(rest)
+    one = "(" + ", ".join(["%s"] * width) + ")"
+    per_statement = max(1, 900 // width)
+    table = qn(model._meta.db_table)
+    with connection.cursor() as cursor:
+        for i in range(0, len(rows), per_statement):
+            chunk = rows[i : i + per_statement]
+            sql = f"INSERT INTO {table} ({columns}) VALUES " + ", ".join([one] * len(chunk))  # noqa: S608
+            # Choices are str enums: bind their plain value (sqlite3 refuses str subclasses).
+            params = [v.value if isinstance(v, Enum) else v for row in chunk for v in (*row, *tail)]
+            cursor.execute(sql, params)
+
+
 def _reconcile_batch(
     specs: list[HallSpec], halls: dict[str, int], windows: dict[str, int], links: dict[str, int]
 ) -> None:
@@ -763,13 +794,13 @@ def _reconcile_batch(
         h.code: h
         for h in _fetch(lambda chunk: Hall.objects.filter(code__in=chunk).only("id", "code", *HALL_FIELDS), codes)
     }
-    to_create: list[Hall] = []
+    to_create: list[tuple[Any, ...]] = []
     to_update: list[Hall] = []
     for s in specs:
         values = {f: getattr(s, f) for f in HALL_FIELDS}
         hall = existing.get(s.code)
         if hall is None:
-            to_create.append(Hall(code=s.code, **values))
+            to_create.append((s.code, *values.values()))
             continue
         if any(getattr(hall, f) != v for f, v in values.items()):
             for f, v in values.items():
@@ -777,7 +808,7 @@ def _reconcile_batch(
             to_update.append(hall)
         else:
             halls["unchanged"] += 1
-    Hall.objects.bulk_create(to_create, batch_size=500)
+    _insert(Hall, ("code", *HALL_FIELDS), to_create)
     Hall.objects.bulk_update(to_update, list(HALL_FIELDS), batch_size=500)
     halls["created"] += len(to_create)
     halls["updated"] += len(to_update)
@@ -791,7 +822,7 @@ def _reconcile_batch(
         (w["hall_id"], w["number"]): w
         for w in _fetch(lambda chunk: Window.objects.filter(hall_id__in=chunk).values(*win_fields), hall_ids)
     }
-    new_windows: list[Window] = []
+    new_windows: list[tuple[Any, ...]] = []
     changed_windows: list[Window] = []
     for s in specs:
         hid = ids[s.code]
@@ -799,12 +830,12 @@ def _reconcile_batch(
             flags = {k: k in ws.kinds for k in KIND_FIELDS}
             row = current.get((hid, ws.number))
             if row is None:
-                new_windows.append(Window(hall_id=hid, number=ws.number, **flags))
+                new_windows.append((hid, ws.number, *flags.values()))
             elif any(row[k] != v for k, v in flags.items()):
                 changed_windows.append(Window(id=row["id"], hall_id=hid, number=ws.number, **flags))
             else:
                 windows["unchanged"] += 1
-    Window.objects.bulk_create(new_windows, batch_size=500)
+    _insert(Window, ("hall_id", "number", *KIND_FIELDS), new_windows)
     Window.objects.bulk_update(changed_windows, list(KIND_FIELDS), batch_size=500)
     windows["created"] += len(new_windows)
     windows["updated"] += len(changed_windows)
@@ -833,7 +864,7 @@ def _reconcile_batch(
     }
     add = sorted(wanted - have.keys())
     remove = [pk for key, pk in have.items() if key not in wanted]
-    through.objects.bulk_create([through(window_id=w, item_id=i) for w, i in add], batch_size=900)
+    _insert(through, ("window_id", "item_id"), add)
     for chunk in _chunks(remove):
         through.objects.filter(id__in=chunk).delete()
     links["added"] += len(add)

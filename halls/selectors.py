@@ -63,7 +63,7 @@ def resolve_item(item: Item | str) -> Item:
     return found
 
 
-def region_q(region: Region | str, field: str = "region_id") -> Q:
+def region_q(region: Region | str, field: str = "region__adcode") -> Q:
     """Halls (or anything with a county adcode in `field`) under a region of any level."""
     r = resolve_region(region)
     if r.level == RegionLevel.PROVINCE:
