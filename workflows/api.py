@@ -1,0 +1,216 @@
+"""The cases API (API.md § Cases): thin views that parse, call one action or selector, respond."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions, generics, status
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.api_errors import Conflict
+from govmap.models import Region
+from halls.models import Hall
+from services.models import Item
+from workflows import actions, selectors
+from workflows.actions import ApplicantInput, CorrectionItem, TransitionConflict, TransitionForbidden, UploadTooLarge
+from workflows.models import Case
+from workflows.rules import TRANSITIONS
+from workflows.serializers import (
+    CaseCreateSerializer,
+    CaseDetailSerializer,
+    CaseListSerializer,
+    MaterialInSerializer,
+    MaterialOutSerializer,
+    TransitionBodySerializer,
+)
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "文件过大。"
+    default_code = "payload_too_large"
+
+
+def _run(fn: Any, **kwargs: Any) -> Any:
+    """Call an action and translate its domain errors to the API's statuses."""
+    try:
+        return fn(**kwargs)
+    except TransitionConflict as exc:
+        raise Conflict(exc.detail, state=exc.state, allowed=exc.allowed) from None
+    except TransitionForbidden as exc:
+        raise exceptions.PermissionDenied(str(exc) or None) from None
+    except UploadTooLarge as exc:
+        raise PayloadTooLarge(str(exc)) from None
+
+
+def _get(model: type, field: str, value: Any, error_field: str, message: str) -> Any:
+    obj = model.objects.filter(**{field: value}).first() if value else None
+    if obj is None:
+        raise DjangoValidationError({error_field: [message]})
+    return obj
+
+
+def _case_or_404(request: Request, number: str) -> Case:
+    case = selectors.case_for(request.user, number)  # type: ignore[arg-type]
+    if case is None:
+        raise Http404
+    return case
+
+
+def _detail(request: Request, case: Case, code: int = status.HTTP_200_OK) -> Response:
+    fresh = selectors.case_for(request.user, case.number) or case  # type: ignore[arg-type]
+    return Response(CaseDetailSerializer(fresh, context={"request": request}).data, status=code)
+
+
+class CaseListCreateView(generics.ListAPIView):
+    permission_classes = [IsAuthenticated]
+    serializer_class = CaseListSerializer
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        p = self.request.query_params
+        return selectors.case_list(
+            self.request.user,  # type: ignore[arg-type]
+            state=p.get("state", ""),
+            mode=p.get("mode", ""),
+            sla=p.get("sla", ""),
+        )
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("state", str, description="state, or several separated by commas"),
+            OpenApiParameter("mode", str, enum=["online", "proxy", "joint"]),
+            OpenApiParameter("sla", str, enum=["green", "yellow", "red"]),
+        ],
+        responses=CaseListSerializer(many=True),
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(request=CaseCreateSerializer, responses={201: CaseDetailSerializer})
+    def post(self, request: Request) -> Response:
+        body = CaseCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        item = _get(Item, "code", data["item"], "item", _("未找到该事项。"))
+        jurisdiction = _get(Region, "adcode", data["jurisdiction"], "jurisdiction", _("未知的行政区划代码。"))
+        delivery = data["delivery"]
+        dhall = (
+            _get(Hall, "code", delivery["hall"], "delivery.hall", _("未找到该领证场所。"))
+            if delivery.get("hall")
+            else None
+        )
+        common = {
+            "actor": request.user,
+            "item": item,
+            "jurisdiction": jurisdiction,
+            "delivery_method": delivery["method"],
+            "delivery_hall": dhall,
+            "delivery_address": delivery.get("address", ""),
+            "mode": data["mode"],
+        }
+        if data.get("receiving_hall") or request.user.role == "window_clerk":  # type: ignore[union-attr]
+            hall = _get(Hall, "code", data.get("receiving_hall"), "receiving_hall", _("请填写收件场所。"))
+            applicant = data.get("applicant")
+            if not applicant:
+                raise DjangoValidationError({"applicant": [_("窗口收件须填写申请人信息。")]})
+            case = _run(
+                actions.receive,
+                receiving_hall=hall,
+                applicant=ApplicantInput(applicant["name"], applicant["id_number"], applicant["phone"]),
+                **common,
+            )
+        else:
+            case = _run(actions.create_online, **common)
+        return _detail(request, case, status.HTTP_201_CREATED)
+
+
+class CaseDetailView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=CaseDetailSerializer)
+    def get(self, request: Request, number: str) -> Response:
+        return _detail(request, _case_or_404(request, number))
+
+
+class CaseMaterialsView(APIView):
+    permission_classes = [IsAuthenticated]
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
+    @extend_schema(request=MaterialInSerializer, responses={201: MaterialOutSerializer})
+    def post(self, request: Request, number: str) -> Response:
+        case = _case_or_404(request, number)
+        # Refuse an oversized body before reading it (the file would otherwise be spooled to disk).
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+        if length > actions.max_upload_bytes() + 64 * 1024:
+            raise PayloadTooLarge(str(UploadTooLarge(actions.max_upload_bytes())))
+        body = MaterialInSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        common = {"case": case, "actor": request.user, "requirement": data["requirement"]}
+        if data.get("file") is not None:
+            f = data["file"]
+            material = _run(actions.add_material_file, upload=f, filename=f.name, **common)
+        elif data.get("e_license"):
+            material = _run(actions.add_material_e_license, result_id=data["e_license"], **common)
+        else:
+            material = _run(actions.add_material_shared, material_id=data["shared_material"], **common)
+        return Response(MaterialOutSerializer(material).data, status=status.HTTP_201_CREATED)
+
+
+def _transition_kwargs(name: str, data: dict[str, Any]) -> dict[str, Any]:
+    if name == "verify":
+        return {"id_checked": data.get("id_checked") is True, "originals_sighted": data.get("originals_sighted", [])}
+    if name == "request_correction":
+        return {
+            "items": [CorrectionItem(i.get("requirement") or None, i.get("reason", "")) for i in data.get("items", [])]
+        }
+    if name in ("reject", "suspend"):
+        return {"reason": data.get("reason", "")}
+    if name == "deny":
+        return {"reason": data.get("reason", ""), "legal_basis": data.get("legal_basis", "")}
+    if name == "mail":
+        return {"tracking_number": data.get("tracking_number", "")}
+    if name == "hand_over":
+        return {
+            "id_checked": data.get("id_checked", True),
+            "collector_id_number": data.get("collector_id_number", ""),
+        }
+    if name == "withdraw":
+        return {"reason": data.get("reason", "")}
+    return {}
+
+
+class CaseTransitionView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=TransitionBodySerializer, responses={200: CaseDetailSerializer})
+    def post(self, request: Request, number: str, transition: str) -> Response:
+        if transition not in TRANSITIONS or transition == "receive":
+            raise Http404
+        case = _case_or_404(request, number)
+        body = TransitionBodySerializer(data=request.data or {})
+        body.is_valid(raise_exception=True)
+        kwargs = _transition_kwargs(transition, dict(body.validated_data))
+        case = _run(actions.TRANSITION_ACTIONS[transition], case=case, actor=request.user, **kwargs)
+        return _detail(request, case)
+
+
+class RepeatedCorrectionsView(generics.ListAPIView):
+    """Cases that needed more than one correction notice (supervisors, within their scope)."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = CaseListSerializer
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        user = self.request.user
+        if user.role not in ("supervisor", "hall_supervisor", "admin") and not user.is_superuser:  # type: ignore[union-attr]
+            raise exceptions.PermissionDenied(_("仅监督人员可以查看。"))
+        return selectors.repeated_corrections(user)  # type: ignore[arg-type]

@@ -1,0 +1,266 @@
+"""Shapes of the cases API (API.md): parse requests, render cases. No business rules here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from workflows.models import Case, CaseEvent, DeliveryMethod, Material, Mode
+from workflows.rules import Actor, available_transitions
+
+# --- requests -------------------------------------------------------------------------------
+
+
+class DeliveryInSerializer(serializers.Serializer):
+    method = serializers.ChoiceField(choices=DeliveryMethod.choices)
+    hall = serializers.CharField(required=False, allow_blank=True, max_length=32)
+    address = serializers.CharField(required=False, allow_blank=True, max_length=255)
+
+
+class ApplicantInSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=128)
+    id_number = serializers.CharField(max_length=32)
+    phone = serializers.CharField(max_length=20)
+
+
+class CaseCreateSerializer(serializers.Serializer):
+    item = serializers.CharField(max_length=64)
+    mode = serializers.ChoiceField(choices=Mode.choices)
+    jurisdiction = serializers.CharField(max_length=6)
+    delivery = DeliveryInSerializer()
+    receiving_hall = serializers.CharField(required=False, max_length=32)
+    applicant = ApplicantInSerializer(required=False)
+
+
+class CorrectionItemSerializer(serializers.Serializer):
+    requirement = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=64)
+    reason = serializers.CharField(max_length=500)
+
+
+class TransitionBodySerializer(serializers.Serializer):
+    """Every field any transition takes; each transition reads the ones it needs (API.md)."""
+
+    id_checked = serializers.BooleanField(required=False)
+    originals_sighted = serializers.ListField(child=serializers.CharField(max_length=64), required=False)
+    items = CorrectionItemSerializer(many=True, required=False)
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    legal_basis = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    tracking_number = serializers.CharField(required=False, allow_blank=True, max_length=64)
+    collector_id_number = serializers.CharField(required=False, allow_blank=True, max_length=32)
+
+
+class MaterialInSerializer(serializers.Serializer):
+    requirement = serializers.CharField(max_length=64)
+    file = serializers.FileField(required=False, allow_empty_file=False, use_url=False)
+    e_license = serializers.CharField(required=False, max_length=64)
+    shared_material = serializers.IntegerField(required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        given = [k for k in ("file", "e_license", "shared_material") if attrs.get(k) not in (None, "")]
+        if len(given) != 1:
+            raise serializers.ValidationError(
+                {"file": [_("请提交文件，或指定一个电子证照（e_license）或共享材料（shared_material）。")]}
+            )
+        return attrs
+
+
+# --- responses ------------------------------------------------------------------------------
+
+
+class MaterialOutSerializer(serializers.ModelSerializer):
+    requirement = serializers.CharField(source="requirement.code")
+    requirement_name = serializers.CharField(source="requirement.name")
+    original_sighted = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Material
+        fields = [
+            "id",
+            "requirement",
+            "requirement_name",
+            "sha256",
+            "size",
+            "source",
+            "content_type",
+            "uploaded_at",
+            "original_sighted",
+        ]
+
+    @extend_schema_field(serializers.DictField(allow_null=True))
+    def get_original_sighted(self, m: Material) -> dict[str, Any] | None:
+        if m.original_sighted_at is None:
+            return None
+        return {
+            "at": serializers.DateTimeField().to_representation(m.original_sighted_at),
+            "hall": m.original_sighted_hall.code if m.original_sighted_hall else None,
+        }
+
+
+class EventOutSerializer(serializers.ModelSerializer):
+    from_ = serializers.CharField(source="from_state")
+    to = serializers.CharField(source="to_state")
+    actor = serializers.SerializerMethodField()
+    actor_name = serializers.CharField(source="actor_label")
+
+    class Meta:
+        model = CaseEvent
+        fields = ["seq", "transition", "from_", "to", "actor", "actor_name", "at", "payload"]
+
+    def get_actor(self, e: CaseEvent) -> str:
+        return e.actor.get_username() if e.actor is not None else "system"
+
+    def to_representation(self, instance: CaseEvent) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        data["from"] = data.pop("from_")
+        return data
+
+
+class CaseListSerializer(serializers.ModelSerializer):
+    item = serializers.CharField(source="item.code")
+    item_name = serializers.CharField(source="item.name")
+    jurisdiction = serializers.CharField(source="jurisdiction_id")
+    authority = serializers.SerializerMethodField()
+    receiving_hall = serializers.SerializerMethodField()
+    sla_status = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Case
+        fields = [
+            "number",
+            "item",
+            "item_name",
+            "mode",
+            "state",
+            "jurisdiction",
+            "authority",
+            "receiving_hall",
+            "cross_region",
+            "sla_status",
+            "created_at",
+        ]
+
+    def get_authority(self, c: Case) -> str | None:
+        return c.authority.code if c.authority else None
+
+    def get_receiving_hall(self, c: Case) -> str | None:
+        return c.receiving_hall.code if c.receiving_hall else None
+
+    def get_sla_status(self, c: Case) -> str | None:
+        return c.sla_status or None
+
+
+class CaseDetailSerializer(CaseListSerializer):
+    delivery = serializers.SerializerMethodField()
+    applicant = serializers.SerializerMethodField()
+    sla = serializers.SerializerMethodField()
+    materials = serializers.SerializerMethodField()
+    result = serializers.SerializerMethodField()
+    results = serializers.SerializerMethodField()
+    events = serializers.SerializerMethodField()
+    available_transitions = serializers.SerializerMethodField()
+    parent = serializers.SerializerMethodField()
+    children = serializers.SerializerMethodField()
+    corrections = serializers.SerializerMethodField()
+
+    class Meta(CaseListSerializer.Meta):
+        fields = [
+            *CaseListSerializer.Meta.fields,
+            "delivery",
+            "applicant",
+            "sla",
+            "materials",
+            "result",
+            "results",
+            "events",
+            "available_transitions",
+            "parent",
+            "children",
+            "corrections",
+            "tracking_number",
+            "decision_reason",
+            "legal_basis",
+        ]
+
+    @extend_schema_field(serializers.DictField())
+    def get_delivery(self, c: Case) -> dict[str, Any]:
+        return {
+            "method": c.delivery_method,
+            "hall": c.delivery_hall.code if c.delivery_hall else None,
+            "address": c.delivery_address or None,
+        }
+
+    @extend_schema_field(serializers.DictField())
+    def get_applicant(self, c: Case) -> dict[str, Any]:
+        return {
+            "name": c.applicant_name,
+            "id_number_masked": c.applicant_id_masked,
+            "phone_masked": c.applicant_phone_masked,
+            "needs_review": c.applicant_id_needs_review,
+        }
+
+    @extend_schema_field(serializers.DictField())
+    def get_sla(self, c: Case) -> dict[str, Any]:
+        dt = serializers.DateTimeField()
+        return {
+            "accept_by": dt.to_representation(c.accept_by) if c.accept_by else None,
+            "decide_by": dt.to_representation(c.decide_by) if c.decide_by else None,
+            "status": c.sla_status or None,
+        }
+
+    @extend_schema_field(MaterialOutSerializer(many=True))
+    def get_materials(self, c: Case) -> list[dict[str, Any]]:
+        source = c.parent if c.parent_id else c  # a sub-case's file is its parent's
+        assert source is not None
+        qs = source.materials.filter(superseded_at__isnull=True).select_related("requirement", "original_sighted_hall")
+        return list(MaterialOutSerializer(qs, many=True).data)
+
+    def _result_dict(self, r: Any) -> dict[str, Any]:
+        request = self.context.get("request")
+        url = request.build_absolute_uri(r.verify_path) if request is not None else r.verify_path
+        return {"id": str(r.pk), "verify_url": url, "number": r.number, "issuing_department": r.issuing_department.code}
+
+    @extend_schema_field(serializers.DictField(allow_null=True))
+    def get_result(self, c: Case) -> dict[str, Any] | None:
+        r = c.results.select_related("issuing_department").order_by("number").first()
+        return self._result_dict(r) if r is not None else None
+
+    @extend_schema_field(serializers.ListField(child=serializers.DictField()))
+    def get_results(self, c: Case) -> list[dict[str, Any]]:
+        return [self._result_dict(r) for r in c.results.select_related("issuing_department").order_by("number")]
+
+    @extend_schema_field(EventOutSerializer(many=True))
+    def get_events(self, c: Case) -> list[dict[str, Any]]:
+        return list(EventOutSerializer(c.events.select_related("actor").order_by("seq"), many=True).data)
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_available_transitions(self, c: Case) -> list[str]:
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return []
+        return available_transitions(Actor(user), c)
+
+    def get_parent(self, c: Case) -> str | None:
+        return c.parent.number if c.parent_id and c.parent else None
+
+    @extend_schema_field(serializers.ListField(child=serializers.DictField()))
+    def get_children(self, c: Case) -> list[dict[str, Any]]:
+        return [
+            {"number": ch.number, "authority": ch.authority.code if ch.authority else None, "state": ch.state}
+            for ch in c.children.select_related("authority").order_by("number")
+        ]
+
+    @extend_schema_field(serializers.ListField(child=serializers.DictField()))
+    def get_corrections(self, c: Case) -> list[dict[str, Any]]:
+        dt = serializers.DateTimeField()
+        return [
+            {
+                "items": n.items,
+                "issued_at": dt.to_representation(n.issued_at),
+                "resolved_at": dt.to_representation(n.resolved_at) if n.resolved_at else None,
+            }
+            for n in c.corrections.order_by("issued_at")
+        ]
