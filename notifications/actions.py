@@ -68,15 +68,16 @@ def enqueue_sms(
         "dedupe_key": dedupe_key,
         "next_attempt_at": timezone.now(),
     }
-    try:
-        # A savepoint: a concurrent transaction may insert the same dedupe_key first (on
-        # PostgreSQL this insert then waits for it and fails); the caller's transaction survives.
-        with transaction.atomic():
-            message = OutboxMessage.objects.create(**fields)
-    except IntegrityError:
-        if dedupe_key is None:
-            raise
-        return OutboxMessage.objects.get(dedupe_key=dedupe_key)
+    if dedupe_key is None:
+        message = OutboxMessage.objects.create(**fields)
+    else:
+        try:
+            # A savepoint: a concurrent transaction may insert the same dedupe_key first (on
+            # PostgreSQL this insert then waits for it and fails); the caller's transaction survives.
+            with transaction.atomic():
+                message = OutboxMessage.objects.create(**fields)
+        except IntegrityError:
+            return OutboxMessage.objects.get(dedupe_key=dedupe_key)
     transaction.on_commit(functools.partial(schedule_send, str(message.pk)))
     return message
 
@@ -174,19 +175,25 @@ def attempt_send(*, message_id: Any, rate_reserved: bool = False, reserve_rate: 
     if row is None or row.status not in OutboxMessage.DUE_STATUSES or row.next_attempt_at > now + CLAIM_TOLERANCE:
         return SendOutcome("skipped")
     previous = row.status
-    claimed = OutboxMessage.objects.filter(pk=row.pk, status=previous).update(status=Status.SENDING, claimed_at=now)
+    # The attempt is counted in the same statement as the claim: one commit less per message.
+    claimed = OutboxMessage.objects.filter(pk=row.pk, status=previous).update(
+        status=Status.SENDING, claimed_at=now, attempts=F("attempts") + 1
+    )
     if not claimed:
         return SendOutcome("skipped")
 
     if not rate_reserved:
         slot = sms_bucket().acquire(reserve=reserve_rate, max_reserve=conf.rate_max_reserve_seconds())
         if not slot.now:
+            # A deferral is not an attempt: give the count back.
             OutboxMessage.objects.filter(pk=row.pk, status=Status.SENDING).update(
-                status=previous, claimed_at=None, next_attempt_at=now + timedelta(seconds=slot.wait)
+                status=previous,
+                claimed_at=None,
+                attempts=F("attempts") - 1,
+                next_attempt_at=now + timedelta(seconds=slot.wait),
             )
             return SendOutcome("deferred", retry_in=slot.wait, rate_reserved=slot.reserved)
 
-    OutboxMessage.objects.filter(pk=row.pk).update(attempts=F("attempts") + 1)
     attempts = row.attempts + 1
     try:
         result = get_backend().send(SmsPayload(to=row.to, body=row.body, reference=str(row.pk)))
