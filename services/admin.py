@@ -6,11 +6,21 @@ from django.contrib import admin
 from django.http import HttpRequest
 from import_export.admin import ImportExportModelAdmin
 from import_export.formats import base_formats
+from import_export.forms import SelectableFieldsExportForm
+from import_export.resources import ModelResource
 
 from services.models import Department, DepartmentKind, IndustryZone, Item, MaterialRequirement
 from services.resources import DepartmentKindResource, IndustryZoneResource, ItemResource
 
 CATALOG_FORMATS = [base_formats.CSV, base_formats.XLSX]
+
+
+class ChineseExportForm(SelectableFieldsExportForm):
+    """Column checkboxes labelled with the spreadsheet headers (事项编码 …), not English field names."""
+
+    def _get_field_label(self, resource: ModelResource, field_name: str) -> str:
+        field = resource.fields.get(field_name)
+        return str(field.column_name) if field and field.column_name else field_name
 
 
 class MaterialRequirementInline(admin.TabularInline):
@@ -24,6 +34,7 @@ class MaterialRequirementInline(admin.TabularInline):
 class ItemAdmin(ImportExportModelAdmin):
     resource_classes = [ItemResource]
     formats = CATALOG_FORMATS
+    export_form_class = ChineseExportForm
     list_display = [
         "code",
         "name",

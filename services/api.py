@@ -9,11 +9,20 @@ from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import AllowAny
 
 from services import selectors
 from services.models import Department, Item, Mode
 from services.serializers import DepartmentFilterSerializer, DepartmentSerializer, ItemFilterSerializer, ItemSerializer
+
+
+class CatalogPagination(PageNumberPagination):
+    """The project's page of 50, and `page_size` (≤ 200) for clients that list a whole zone."""
+
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
 
 
 @extend_schema(
@@ -29,6 +38,7 @@ from services.serializers import DepartmentFilterSerializer, DepartmentSerialize
 class ItemListView(generics.ListAPIView[Item]):
     serializer_class = ItemSerializer
     permission_classes = [AllowAny]
+    pagination_class = CatalogPagination
 
     def get_queryset(self) -> QuerySet[Item]:
         params = ItemFilterSerializer(data=self.request.query_params)
@@ -65,6 +75,7 @@ class ItemDetailView(generics.RetrieveAPIView[Item]):
 class DepartmentListView(generics.ListAPIView[Department]):
     serializer_class = DepartmentSerializer
     permission_classes = [AllowAny]
+    pagination_class = CatalogPagination
 
     def get_queryset(self) -> QuerySet[Department]:
         params = DepartmentFilterSerializer(data=self.request.query_params)
