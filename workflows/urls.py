@@ -1,9 +1,10 @@
 from django.urls import URLPattern, URLResolver, path
 
-from workflows import api
+from workflows import api, views
 
 app_name = "workflows"
 urlpatterns: list[URLPattern | URLResolver] = [
+    # API (API.md § Cases)
     path("api/v1/cases/", api.CaseListCreateView.as_view(), name="api-cases"),
     path("api/v1/cases/repeated-corrections/", api.RepeatedCorrectionsView.as_view(), name="api-repeated-corrections"),
     path("api/v1/cases/<str:number>/", api.CaseDetailView.as_view(), name="api-case"),
@@ -13,4 +14,12 @@ urlpatterns: list[URLPattern | URLResolver] = [
         api.CaseTransitionView.as_view(),
         name="api-case-transition",
     ),
+    # Workbenches
+    path("workbench/", views.home, name="home"),
+    path("workbench/clerk/", views.clerk, name="clerk"),
+    path("workbench/approver/", views.approver, name="approver"),
+    path("workbench/cases/", views.cases, name="cases"),
+    path("workbench/cases/<str:number>/", views.case_detail, name="case"),
+    path("workbench/cases/<str:number>/materials/", views.case_material, name="case-material"),
+    path("workbench/cases/<str:number>/transitions/<str:transition>/", views.case_transition, name="case-transition"),
 ]

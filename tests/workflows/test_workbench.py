@@ -1,0 +1,133 @@
+"""The clerk's and the approver's workbenches: pages, buttons = allowed transitions, CSRF."""
+
+from __future__ import annotations
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from tests.fixtures.workflows import PDF, PNG
+from workflows.models import Case
+
+
+def login(user, **kw) -> Client:
+    c = Client(**kw)
+    c.force_login(user)
+    return c
+
+
+def test_login_required(wf):
+    r = Client().get("/workbench/clerk/")
+    assert r.status_code == 302 and "/accounts/login/" in r["Location"]
+
+
+def test_roles(wf):
+    assert login(wf.users["yy_approver"]).get("/workbench/clerk/").status_code == 403
+    assert login(wf.users["zy_clerk"]).get("/workbench/approver/").status_code == 403
+    assert login(wf.users["zy_clerk"]).get("/workbench/").url == "/workbench/clerk/"
+    assert login(wf.users["yy_approver"]).get("/workbench/").url == "/workbench/approver/"
+
+
+def test_clerk_receives_verifies_and_transfers(wf):
+    c = login(wf.users["zy_clerk"])
+    page = c.get("/workbench/clerk/")
+    assert page.status_code == 200 and "收件（全省通办）" in page.content.decode()
+    r = c.post(
+        "/workbench/clerk/",
+        {
+            "receiving_hall": "H-ZY",
+            "mode": "proxy",
+            "item": "GZ-0001",
+            "jurisdiction": "520103",
+            "name": "张三",
+            "id_number": wf.applicant_id,
+            "phone": "13800138000",
+            "delivery_method": "pickup",
+        },
+    )
+    case = Case.objects.get()
+    assert r.status_code == 302 and r.url == f"/workbench/cases/{case.number}/"
+    html = c.get(r.url).content.decode()
+    assert "action-verify" in html and "action-transfer" not in html and "action-accept" not in html
+    for code, content in (("id_card", PNG), ("form", PDF)):
+        c.post(
+            f"/workbench/cases/{case.number}/materials/",
+            {"requirement": code, "file": SimpleUploadedFile("a.png", content)},
+        )
+    assert case.materials.count() == 2
+    c.post(
+        f"/workbench/cases/{case.number}/transitions/verify/", {"id_checked": "on", "originals_sighted": ["id_card"]}
+    )
+    c.post(f"/workbench/cases/{case.number}/transitions/transfer/")
+    assert Case.objects.get().state == "transferred"
+
+
+def test_clerk_form_errors_are_shown_and_nothing_is_created(wf):
+    c = login(wf.users["zy_clerk"])
+    r = c.post(
+        "/workbench/clerk/",
+        {
+            "receiving_hall": "H-ZY",
+            "mode": "proxy",
+            "item": "GZ-0001",
+            "jurisdiction": "520103",
+            "name": "张三",
+            "id_number": "123",
+            "phone": "13800138000",
+            "delivery_method": "pickup",
+        },
+    )
+    assert r.status_code == 200 and "收件失败" in r.content.decode()
+    assert not Case.objects.exists()
+
+
+def test_approver_queue_with_colours_and_buttons(wf, drive):
+    case = drive(wf.receive(), "transferred")
+    Case.objects.filter(pk=case.pk).update(sla_status="red")
+    c = login(wf.users["yy_approver"])
+    html = c.get("/workbench/approver/").content.decode()
+    assert case.number in html and "sla-red" in html
+    detail = c.get(f"/workbench/cases/{case.number}/").content.decode()
+    assert "action-accept" in detail and "action-reject" in detail and "action-request_correction" in detail
+    assert "action-approve" not in detail
+    c.post(f"/workbench/cases/{case.number}/transitions/accept/")
+    c.post(f"/workbench/cases/{case.number}/transitions/start_review/")
+    r = c.post(f"/workbench/cases/{case.number}/transitions/deny/", {"reason": ""}, follow=True)
+    assert "请填写理由" in r.content.decode()
+    c.post(f"/workbench/cases/{case.number}/transitions/approve/")
+    assert Case.objects.get(pk=case.pk).state == "print_queued"
+
+
+def test_wrong_person_sees_404_or_refusal(wf, drive):
+    case = drive(wf.receive(), "transferred")
+    assert login(wf.users["gy_clerk"]).get(f"/workbench/cases/{case.number}/").status_code == 404
+    r = login(wf.users["zy_clerk"]).post(f"/workbench/cases/{case.number}/transitions/accept/", follow=True)
+    assert "无权" in r.content.decode()
+    assert Case.objects.get(pk=case.pk).state == "transferred"
+
+
+def test_csrf_enforced(wf, drive):
+    case = drive(wf.receive(), "transferred")
+    c = login(wf.users["yy_approver"], enforce_csrf_checks=True)
+    assert c.post(f"/workbench/cases/{case.number}/transitions/accept/").status_code == 403
+    assert Case.objects.get(pk=case.pk).state == "transferred"
+
+
+def test_print_queue_and_hand_over(wf, drive):
+    case = drive(wf.receive(), "approved")
+    printer = login(wf.users["zy_printer"])
+    assert case.number in printer.get("/workbench/clerk/").content.decode()
+    printer.post(f"/workbench/cases/{case.number}/transitions/print/")
+    clerk = login(wf.users["zy_clerk"])
+    r = clerk.post(f"/workbench/cases/{case.number}/transitions/hand_over/", {}, follow=True)
+    assert "核验领取人" in r.content.decode() and Case.objects.get(pk=case.pk).state == "ready_for_pickup"
+    clerk.post(f"/workbench/cases/{case.number}/transitions/hand_over/", {"id_checked": "on"})
+    assert Case.objects.get(pk=case.pk).state == "delivered"
+
+
+def test_static_css_is_local(wf):
+    html = login(wf.users["zy_clerk"]).get("/workbench/clerk/").content.decode()
+    assert (
+        "workflows/workbench.css" in html
+        and "http://" not in html.replace("http://testserver", "")
+        and "https://" not in html
+    )
