@@ -49,9 +49,10 @@ def celery_worker_process(redis_url, settings, tmp_path):
     old = (app.conf.task_always_eager, app.conf.broker_url, app.conf.task_default_queue)
     settings.CELERY_TASK_ALWAYS_EAGER = False
     app.conf.task_always_eager = False
-    app.conf.broker_url = redis_url
+    if app.conf.broker_url != redis_url:
+        app.conf.broker_url = redis_url
+        app._pool = None  # the producer pool was built for the old broker
     app.conf.task_default_queue = queue
-    app.pool.force_close_all()
     try:
         yield sms_dir
     finally:
