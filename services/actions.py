@@ -89,15 +89,17 @@ def upsert_items(*, specs: Sequence[ItemSpec]) -> dict[str, int]:
     item_ids = list(ids.values())
 
     # Many-to-many links: replace them wholesale (they carry no data of their own).
-    for through, column, attr in (
-        (Item.zones.through, "industryzone_id", "zones"),
-        (Item.co_department_kinds.through, "departmentkind_id", "co_department_kinds"),
-    ):
-        through.objects.filter(item_id__in=item_ids).delete()
-        through.objects.bulk_create(
-            [through(item_id=ids[s.code], **{column: code}) for s in specs for code in getattr(s, attr)],
-            batch_size=1000,
-        )
+    zone_link = Item.zones.through
+    zone_link.objects.filter(item_id__in=item_ids).delete()
+    zone_link.objects.bulk_create(
+        [zone_link(item_id=ids[s.code], industryzone_id=code) for s in specs for code in s.zones], batch_size=1000
+    )
+    kind_link = Item.co_department_kinds.through
+    kind_link.objects.filter(item_id__in=item_ids).delete()
+    kind_link.objects.bulk_create(
+        [kind_link(item_id=ids[s.code], departmentkind_id=code) for s in specs for code in s.co_department_kinds],
+        batch_size=1000,
+    )
 
     current = {(m.item_id, m.code): m for m in MaterialRequirement.objects.filter(item_id__in=item_ids)}
     wanted: set[tuple[int, str]] = set()

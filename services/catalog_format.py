@@ -359,8 +359,8 @@ def parse_row(row: Mapping[str, Any], vocab: Vocabulary) -> ItemSpec:
 
     attempt("name", parse_name)
     attempt("item_type", lambda v: _choice(v, ItemType, "事项类型"))
-    attempt("handling_level", lambda v: _choice(_LEVEL_ALIASES.get(v, v), HandlingLevel, "办理层级"))
-    attempt("result_type", lambda v: _choice(_RESULT_ALIASES.get(v, v), ResultType, "结果类型"))
+    attempt("handling_level", lambda v: _choice(_LEVEL_ALIASES.get(v) or v, HandlingLevel, "办理层级"))
+    attempt("result_type", lambda v: _choice(_RESULT_ALIASES.get(v) or v, ResultType, "结果类型"))
     attempt("modes", parse_modes)
     attempt("legal_days", lambda v: _int(v, "法定时限", 1))
     attempt("committed_days", lambda v: _int(v, "承诺时限", 1))

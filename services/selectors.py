@@ -12,7 +12,7 @@ from govmap.models import Region, RegionLevel
 from services.models import Department, DepartmentKind, HandlingLevel, IndustryZone, Item, MaterialRequirement, Mode
 
 # Province (0) is above city (1), above county (2).
-LEVEL_RANK = {HandlingLevel.PROVINCE: 0, HandlingLevel.CITY: 1, HandlingLevel.COUNTY: 2}
+LEVEL_RANK: dict[str, int] = {HandlingLevel.PROVINCE: 0, HandlingLevel.CITY: 1, HandlingLevel.COUNTY: 2}
 MAX_QUERY_LENGTH = 100
 
 
@@ -114,7 +114,7 @@ def _ancestor_at(region: Region, level: str) -> Region | None:
 def _region_at_item_level(*, item: Item, jurisdiction: Region) -> Region:
     level = item.handling_level
     if LEVEL_RANK.get(jurisdiction.level, -1) < LEVEL_RANK[level]:
-        wanted = {HandlingLevel.CITY: "市（州）", HandlingLevel.COUNTY: "县（市、区）"}[level]
+        wanted = {"city": "市（州）", "county": "县（市、区）"}[level]
         raise ValidationError(
             {
                 "jurisdiction": [
