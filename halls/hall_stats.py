@@ -29,13 +29,27 @@ def register_rating_provider(provider: RatingProvider) -> None:
 
 
 def stats_for_halls(hall_ids: Iterable[int]) -> dict[int, HallStats]:
+    """Live figures per hall: people waiting now, bookings today, ratings (one query each)."""
+    from halls.live_selectors import appointments_today_counts
+    from halls.queue import waiting_counts
+
     ids = list(hall_ids)
+    waiting = waiting_counts(ids)
+    booked = appointments_today_counts(ids)
     stats: dict[int, HallStats] = {
-        hid: {"queue_waiting": 0, "appointments_today": 0, "rating_avg": None, "rating_count": 0, "bad_count": 0}
+        hid: {
+            "queue_waiting": waiting.get(hid, 0),
+            "appointments_today": booked.get(hid, 0),
+            "rating_avg": None,
+            "rating_count": 0,
+            "bad_count": 0,
+        }
         for hid in ids
     }
     for provider in _rating_providers:
         for hid, (avg, count, bad) in provider(ids).items():
             if hid in stats:
-                stats[hid].update(rating_avg=avg, rating_count=count, bad_count=bad)
+                stats[hid]["rating_avg"] = avg
+                stats[hid]["rating_count"] = count
+                stats[hid]["bad_count"] = bad
     return stats

@@ -35,7 +35,9 @@ class Hall(models.Model):
     type = models.CharField(_("类型"), max_length=16, choices=HallType.choices, db_index=True)
     level = models.CharField(_("层级"), max_length=16, choices=HallLevel.choices)
     # The county-level region the hall stands in (its point lies inside that county's boundary).
-    region = models.ForeignKey("govmap.Region", verbose_name=_("所在区县"), on_delete=models.PROTECT, related_name="halls")
+    region = models.ForeignKey(
+        "govmap.Region", verbose_name=_("所在区县"), on_delete=models.PROTECT, related_name="halls"
+    )
     address = models.CharField(_("地址"), max_length=255, blank=True)
     lat = models.FloatField(_("纬度（WGS-84）"))
     lon = models.FloatField(_("经度（WGS-84）"))
@@ -84,9 +86,13 @@ class Window(models.Model):
 class StaffPost(models.Model):
     """Where a staff member works: a hall (and optionally one window)."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("工作人员"), on_delete=models.CASCADE, related_name="posts")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("工作人员"), on_delete=models.CASCADE, related_name="posts"
+    )
     hall = models.ForeignKey(Hall, verbose_name=_("场所"), on_delete=models.CASCADE, related_name="posts")
-    window = models.ForeignKey(Window, verbose_name=_("窗口"), null=True, blank=True, on_delete=models.SET_NULL, related_name="posts")
+    window = models.ForeignKey(
+        Window, verbose_name=_("窗口"), null=True, blank=True, on_delete=models.SET_NULL, related_name="posts"
+    )
     is_active = models.BooleanField(_("在岗"), default=True)
 
     class Meta:
@@ -96,3 +102,245 @@ class StaffPost(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.window or self.hall}"
+
+
+# --- The live side: queue tickets, appointments, coverage snapshots --------------------------------
+
+
+class TicketStatus(models.TextChoices):
+    WAITING = "waiting", _("等候中")
+    CALLED = "called", _("已叫号")
+    SERVING = "serving", _("办理中")
+    DONE = "done", _("已办结")
+    NO_SHOW = "no_show", _("过号")
+    TRANSFERRED = "transferred", _("已转移")
+
+
+class TicketPriority(models.IntegerChoices):
+    # Higher is called first. 帮办代办 (elderly, disabled) comes before checked-in appointments.
+    NORMAL = 0, _("普通")
+    APPOINTMENT = 1, _("预约")
+    ASSISTED = 2, _("帮办代办（老年人、残疾人）")
+
+
+# Transition name -> (states it may start from, resulting state). The actions apply these with a
+# conditional UPDATE (… WHERE status IN sources) so two clerks acting on one ticket cannot both win.
+TICKET_TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
+    "start": (frozenset({TicketStatus.CALLED}), TicketStatus.SERVING),
+    "finish": (frozenset({TicketStatus.CALLED, TicketStatus.SERVING}), TicketStatus.DONE),
+    "no_show": (frozenset({TicketStatus.CALLED}), TicketStatus.NO_SHOW),
+    "transfer": (frozenset({TicketStatus.CALLED, TicketStatus.SERVING}), TicketStatus.TRANSFERRED),
+    "recall": (frozenset({TicketStatus.NO_SHOW}), TicketStatus.WAITING),
+}
+
+
+def allowed_ticket_transitions(status: str) -> list[str]:
+    return [name for name, (sources, _target) in TICKET_TRANSITIONS.items() if status in sources]
+
+
+class TicketCounter(models.Model):
+    """The last number handed out per hall, day and category (A001, A002, …)."""
+
+    hall = models.ForeignKey(Hall, verbose_name=_("场所"), on_delete=models.CASCADE, related_name="+")
+    service_date = models.DateField(_("日期"))
+    category = models.CharField(_("队列类别"), max_length=16)
+    last = models.PositiveIntegerField(_("已发号"), default=0)
+
+    class Meta:
+        verbose_name = _("取号计数")
+        verbose_name_plural = _("取号计数")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["hall", "service_date", "category"], name="one_counter_per_hall_day_category"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.hall_id} {self.service_date} {self.category}={self.last}"
+
+
+class QueueTicket(models.Model):
+    hall = models.ForeignKey(Hall, verbose_name=_("场所"), on_delete=models.CASCADE, related_name="tickets")
+    service_date = models.DateField(_("日期"))
+    category = models.CharField(_("队列类别"), max_length=16)
+    seq = models.PositiveIntegerField(_("序号"))
+    number = models.CharField(_("号码"), max_length=16)
+    priority = models.PositiveSmallIntegerField(
+        _("优先级"), choices=TicketPriority.choices, default=TicketPriority.NORMAL
+    )
+    status = models.CharField(
+        _("状态"), max_length=16, choices=TicketStatus.choices, default=TicketStatus.WAITING, db_index=True
+    )
+    # Optional: where to send the "three ahead of you" SMS. Never shown on a board.
+    phone = models.CharField(_("手机号"), max_length=20, blank=True)
+    applicant = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("申请人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="queue_tickets",
+    )
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("发号人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    window = models.ForeignKey(
+        Window, verbose_name=_("窗口"), null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets"
+    )
+    called_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("叫号人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    transferred_to = models.OneToOneField(
+        "self",
+        verbose_name=_("转入号"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="transferred_from",
+    )
+    issued_at = models.DateTimeField(_("取号时间"), auto_now_add=True)
+    called_at = models.DateTimeField(_("叫号时间"), null=True, blank=True)
+    serving_at = models.DateTimeField(_("开始办理"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+    near_notified = models.BooleanField(_("已发临近提醒"), default=False)
+
+    class Meta:
+        verbose_name = _("排队号")
+        verbose_name_plural = _("排队号")
+        ordering = ["service_date", "-priority", "issued_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["hall", "service_date", "category", "seq"], name="ticket_seq_unique_per_day"
+            )
+        ]
+        indexes = [
+            # call-next: the head of one hall's queue today.
+            models.Index(fields=["hall", "service_date", "status", "category"], name="ticket_queue_head"),
+            # estimated wait: recent finished tickets of a hall.
+            models.Index(fields=["hall", "status", "finished_at"], name="ticket_recent_done"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.hall.code} {self.service_date} {self.number}"
+
+    @property
+    def allowed_transitions(self) -> list[str]:
+        return allowed_ticket_transitions(self.status)
+
+
+class AppointmentSlot(models.Model):
+    """One bookable period at a hall for one queue category, with its own capacity."""
+
+    hall = models.ForeignKey(Hall, verbose_name=_("场所"), on_delete=models.CASCADE, related_name="slots")
+    date = models.DateField(_("日期"))
+    start = models.TimeField(_("开始"))
+    end = models.TimeField(_("结束"))
+    category = models.CharField(_("队列类别"), max_length=16)
+    capacity = models.PositiveSmallIntegerField(_("可约人数"))
+    # Maintained by the booking actions with conditional UPDATEs (booked < capacity), never by save().
+    booked = models.PositiveSmallIntegerField(_("已约人数"), default=0)
+
+    class Meta:
+        verbose_name = _("预约时段")
+        verbose_name_plural = _("预约时段")
+        ordering = ["hall", "date", "start", "category"]
+        constraints = [
+            models.UniqueConstraint(fields=["hall", "date", "start", "category"], name="slot_unique_per_hall_period"),
+            models.CheckConstraint(condition=models.Q(booked__lte=models.F("capacity")), name="slot_not_overbooked"),
+            models.CheckConstraint(condition=models.Q(end__gt=models.F("start")), name="slot_end_after_start"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.hall.code} {self.date} {self.start:%H:%M}-{self.end:%H:%M} {self.category}"
+
+    @property
+    def free(self) -> int:
+        return max(0, self.capacity - self.booked)
+
+
+class AppointmentStatus(models.TextChoices):
+    BOOKED = "booked", _("已预约")
+    CANCELLED = "cancelled", _("已取消")
+    CHECKED_IN = "checked_in", _("已签到")
+    NO_SHOW = "no_show", _("爽约")
+
+
+class Appointment(models.Model):
+    slot = models.ForeignKey(
+        AppointmentSlot, verbose_name=_("时段"), on_delete=models.PROTECT, related_name="appointments"
+    )
+    hall = models.ForeignKey(Hall, verbose_name=_("场所"), on_delete=models.CASCADE, related_name="appointments")
+    date = models.DateField(_("日期"), db_index=True)
+    category = models.CharField(_("队列类别"), max_length=16)
+    applicant = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("申请人"), on_delete=models.CASCADE, related_name="appointments"
+    )
+    phone = models.CharField(_("手机号"), max_length=20, blank=True)
+    item = models.ForeignKey(
+        "services.Item", verbose_name=_("事项"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField(
+        _("状态"), max_length=16, choices=AppointmentStatus.choices, default=AppointmentStatus.BOOKED, db_index=True
+    )
+    ticket = models.OneToOneField(
+        QueueTicket,
+        verbose_name=_("签到取号"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="appointment",
+    )
+    created_at = models.DateTimeField(_("预约时间"), auto_now_add=True)
+    cancelled_at = models.DateTimeField(_("取消时间"), null=True, blank=True)
+    checked_in_at = models.DateTimeField(_("签到时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("预约")
+        verbose_name_plural = _("预约")
+        ordering = ["date", "slot__start", "id"]
+        constraints = [
+            # One live booking per person, hall and day: stops one person hoarding a day's slots.
+            models.UniqueConstraint(
+                fields=["applicant", "hall", "date"],
+                condition=models.Q(status__in=["booked", "checked_in"]),
+                name="one_live_appointment_per_person_hall_day",
+            )
+        ]
+        indexes = [models.Index(fields=["hall", "date", "status"], name="appointment_hall_day")]
+
+    def __str__(self) -> str:
+        return f"{self.hall.code} {self.date} #{self.pk}"
+
+
+class CountyCoverage(models.Model):
+    """The latest "15-minute service circle" figure of one county, written by `manage.py coverage`."""
+
+    region = models.OneToOneField(
+        "govmap.Region", verbose_name=_("区县"), on_delete=models.CASCADE, related_name="service_coverage"
+    )
+    distance_m = models.PositiveIntegerField(_("服务半径（米）"))
+    covered_share = models.FloatField(_("覆盖比例"))
+    area_km2 = models.FloatField(_("面积（平方公里）"))
+    uncovered_km2 = models.FloatField(_("未覆盖面积（平方公里）"))
+    points = models.PositiveIntegerField(_("服务点数"))
+    # The largest uncovered patches: [{"lat", "lon", "area_km2"}], largest first.
+    gaps = models.JSONField(_("最大空白区"), default=list)
+    computed_at = models.DateTimeField(_("计算时间"))
+
+    class Meta:
+        verbose_name = _("服务覆盖")
+        verbose_name_plural = _("服务覆盖")
+        ordering = ["region"]
+
+    def __str__(self) -> str:
+        return f"{self.region_id} {self.covered_share:.0%}"
