@@ -96,3 +96,17 @@ def test_geometry_conversion_moves_every_vertex_and_keeps_shared_vertices_shared
     expected_lon, expected_lat = gcj02_to_wgs84(coords_in[:, 0], coords_in[:, 1])
     np.testing.assert_allclose(coords_out[:, 0], expected_lon)
     np.testing.assert_allclose(coords_out[:, 1], expected_lat)
+
+
+def test_inverse_converges_near_the_edge_of_the_gcj_rectangle() -> None:
+    """Xinjiang's western border runs along the rectangle's edge (lon 73.66°), where the masked
+    forward map jumps; the inverse must still converge and invert the points it calls inside."""
+    lon = np.array([73.6601, 73.661, 73.665, 73.67, 73.7, 73.5])
+    lat = np.full(lon.shape, 39.0)
+    wlon, wlat = gcj02_to_wgs84(lon, lat)
+    assert np.all(np.isfinite(wlon)) and np.all(np.isfinite(wlat))
+    assert (wlon[-1], wlat[-1]) == (73.5, 39.0)  # outside: unchanged
+    # The points well inside map back exactly.
+    flon, flat = wgs84_to_gcj02(wlon[3:5], wlat[3:5])
+    np.testing.assert_allclose(flon, lon[3:5], atol=1e-9)
+    np.testing.assert_allclose(flat, lat[3:5], atol=1e-9)
