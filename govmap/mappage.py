@@ -15,7 +15,7 @@ import json
 from typing import Any
 
 import folium
-from branca.element import Element, Figure, MacroElement
+from branca.element import Element, Figure
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
@@ -23,8 +23,9 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
+from folium.elements import JSCSSMixin
 from folium.plugins import MarkerCluster
-from jinja2 import Template
+from folium.template import Template
 
 from halls.models import HallType
 
@@ -39,7 +40,7 @@ CLUSTER_CSS = "govmap/vendor/leaflet.markercluster/MarkerCluster.css"
 CLUSTER_DEFAULT_CSS = "govmap/vendor/leaflet.markercluster/MarkerCluster.Default.css"
 
 
-class TongbanMapApp(MacroElement):  # type: ignore[misc]
+class TongbanMapApp(JSCSSMixin):  # type: ignore[misc]
     """Our client code: loads the layers, popups, live refresh, item filter and nearest search."""
 
     _template = Template(

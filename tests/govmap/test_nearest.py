@@ -103,8 +103,14 @@ class TestNearestApi:
 
         kind = DepartmentKind.objects.create(code="test", name="测试部门")
         item = Item.objects.create(
-            code="T-ITEM-1", name="测试事项", item_type="licensing", department_kind=kind, handling_level="county",
-            legal_days=20, committed_days=10, result_type="licence",
+            code="T-ITEM-1",
+            name="测试事项",
+            item_type="licensing",
+            department_kind=kind,
+            handling_level="county",
+            legal_days=20,
+            committed_days=10,
+            result_type="licence",
         )
         hall_factory("520102", code="H-LISTS", lat=26.9, lon=106.9, items=[item])
         hall_factory("520102", code="H-OTHER", lat=26.58, lon=106.71, windows="issuing_only")
