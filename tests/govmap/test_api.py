@@ -141,3 +141,8 @@ def test_schema_documents_the_regions_api(api_client, db: None) -> None:
     assert {p["name"] for p in paths["/api/v1/regions/{adcode}/"]["get"]["parameters"]} >= {"adcode", "geometry"}
     lookup = paths["/api/v1/regions/lookup/"]["get"]
     assert {"200", "400", "404"} <= set(lookup["responses"])
+
+
+def test_lookup_without_regions_is_404(api_client, db: None) -> None:
+    assert api_client.get(f"{URL}lookup/", {"lat": "26.578", "lon": "106.713"}).status_code == 404
+    assert api_client.get(URL).json() == []
