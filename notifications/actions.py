@@ -235,8 +235,12 @@ def backoff_seconds(attempts: int) -> float:
 
 def _finish(row: OutboxMessage, *, status: str, **fields: Any) -> None:
     """Terminal update of a claimed row; masks one-time codes, which nobody needs any more."""
-    tpl = get_template(row.template)
-    if tpl.sensitive:
+    try:
+        tpl = get_template(row.template)
+    except ValueError:
+        # The template was removed by a deploy after this row was written; its text is final.
+        tpl = None
+    if tpl is not None and tpl.sensitive:
         redacted = tpl.redact(row.context or {})
         fields["context"] = redacted
         fields["body"] = tpl.render(redacted)

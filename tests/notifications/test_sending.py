@@ -367,3 +367,51 @@ def test_attempt_send_outcomes(sms_outbox, settings):
     # The holder of a booked slot sends without taking another token.
     OutboxMessage.objects.filter(pk=b.pk).update(next_attempt_at=timezone.now())
     assert attempt_send(message_id=b.pk, rate_reserved=True).result == "sent"
+
+
+def published_tasks(app) -> list:
+    """Drain the in-memory broker's default queue."""
+    messages = []
+    with app.connection_for_read() as conn:
+        queue = conn.SimpleQueue(app.conf.task_default_queue)
+        try:
+            while True:
+                try:
+                    msg = queue.get(timeout=0.2)
+                except queue.Empty:
+                    break
+                messages.append(msg)
+                msg.ack()
+        finally:
+            queue.close()
+    return messages
+
+
+def test_with_a_broker_a_rate_deferral_books_a_slot_and_requeues(not_eager, settings, sms_outbox):
+    settings.SMS_RATE_PER_SECOND = 1
+    published_tasks(not_eager)
+    first, second = enqueue_uncommitted(), enqueue_uncommitted()
+    send_message.push_request(id="task-2", retries=0, is_eager=False, called_directly=False, delivery_info={})
+    try:
+        assert send_message.run(str(first.pk)) == "sent"
+        assert send_message.run(str(second.pk)) == "deferred"
+    finally:
+        send_message.pop_request()
+    [task] = published_tasks(not_eager)
+    assert task.headers["task"] == "notifications.tasks.send_message"
+    assert task.headers["eta"] is not None
+    args, kwargs, _embed = task.decode()
+    assert args == [str(second.pk)]
+    assert kwargs == {"rate_reserved": True}
+    second.refresh_from_db()
+    assert (second.status, second.attempts) == (Status.PENDING, 0)
+    assert len(sms_outbox) == 1
+
+
+def test_a_template_removed_after_enqueue_still_sends_its_stored_text(sms_outbox, no_grace):
+    message = enqueue_uncommitted(template="case_received", context={"case_number": "N9", "item_name": "X"})
+    OutboxMessage.objects.filter(pk=message.pk).update(template="retired_template")
+    dispatch_due()
+    message.refresh_from_db()
+    assert message.status == Status.SENT
+    assert "N9" in sms_outbox[0].body
