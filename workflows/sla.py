@@ -61,7 +61,7 @@ def send_alerts(now: datetime, *, batch: int = 2000) -> tuple[int, int]:
     """Step 4 for up to ``batch`` cases: returns (cases, messages)."""
     with transaction.atomic():
         cases = list(
-            Case.objects.select_for_update(skip_locked=True)
+            Case.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(sla_alert_pending=True)
             .select_related("item", "authority")
             .order_by("pk")[:batch]
