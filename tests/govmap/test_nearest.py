@@ -82,7 +82,7 @@ class TestNearestApi:
     def test_nearest_first_with_metres_and_queue(self, api_client, guizhou_regions, fresh_hall_index, hall_factory):
         from halls import actions
 
-        a, b, c = self._halls(hall_factory)
+        _a, b, _c = self._halls(hall_factory)
         actions.issue_ticket(hall=b, category="A", actor=None)
         response = api_client.get("/api/v1/halls/nearest/", {"lat": 26.601, "lon": 106.72, "k": 2})
         assert response.status_code == 200, response.content
