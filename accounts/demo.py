@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+from functools import lru_cache
+
+from django.contrib.auth.hashers import make_password
 
 from django.db import transaction
 
@@ -12,14 +15,17 @@ from accounts.models import Role, User
 DEMO_PASSWORD = os.environ.get("TONGBAN_DEMO_PASSWORD", "Tongban-demo-2026")
 
 
+@lru_cache(maxsize=1)
+def _demo_password_hash() -> str:
+    # Hashing is deliberately slow; the demo accounts share one well-known password, so hash it once.
+    return make_password(DEMO_PASSWORD)
+
+
 def _staff(username: str, role: str, real_name: str, **fields: object) -> tuple[User, bool]:
-    user, created = User.objects.get_or_create(
-        username=username, defaults={"role": role, "real_name": real_name, "is_staff": True, **fields}
+    return User.objects.get_or_create(
+        username=username,
+        defaults={"role": role, "real_name": real_name, "is_staff": True, "password": _demo_password_hash(), **fields},
     )
-    if created:
-        user.set_password(DEMO_PASSWORD)
-        user.save(update_fields=["password"])
-    return user, created
 
 
 def load_staff() -> dict[str, int]:

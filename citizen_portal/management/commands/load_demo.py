@@ -41,7 +41,7 @@ class Command(BaseCommand):
             try:
                 mod = __import__(module, fromlist=[func_name])
             except ModuleNotFoundError as exc:
-                if exc.name != module:  # a broken import inside the loader must not pass silently
+                if not exc.name or not (module == exc.name or module.startswith(exc.name + ".")):  # a broken import inside the loader must not pass silently
                     raise
                 continue
             steps.append((label, getattr(mod, func_name)))
