@@ -10,6 +10,7 @@ This module is part of the lowest layer: it imports nothing from the other apps.
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -208,16 +209,28 @@ def _build_index(token: str) -> CountyIndex:
     )
 
 
+# How long a process trusts its index before asking the shared cache again: a lookup in a tight loop
+# (the demo generator places thousands of halls) then costs no cache round trip. A write in this
+# process invalidates at once; one in another process is seen within this delay.
+_TOKEN_RECHECK_S = 1.0
+_checked_at = 0.0
+
+
 def county_index() -> CountyIndex:
     """The current index, rebuilt if any region changed since it was built."""
-    global _index
-    token = _current_token()
+    global _index, _checked_at
     index = _index
+    now = time.monotonic()
+    if index is not None and now - _checked_at < _TOKEN_RECHECK_S:
+        return index
+    token = _current_token()
     if index is not None and index.token == token:
+        _checked_at = now
         return index
     with _index_lock:
         if _index is None or _index.token != token:
             _index = _build_index(token)
+        _checked_at = now
         return _index
 
 
