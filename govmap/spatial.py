@@ -235,6 +235,13 @@ def _projector(center_lat: float, center_lon: float) -> tuple[Any, Any]:
     return fwd, back
 
 
+def _xy(transformer: Any) -> Callable[[Any, Any], Any]:
+    def apply(x: Any, y: Any) -> Any:
+        return transformer.transform(x, y)
+
+    return apply
+
+
 def compute_coverage(
     regions: Sequence[tuple[str, Mapping[str, Any]]],
     points: Sequence[tuple[float, float]],
@@ -252,7 +259,6 @@ def compute_coverage(
     """
     import shapely
     from shapely.geometry import shape
-    from shapely.ops import transform
 
     if distance_m <= 0:
         raise ValueError("distance_m must be positive")
@@ -273,7 +279,7 @@ def compute_coverage(
         circle_tree = None
     results: list[CoverageResult] = []
     for adcode, geom_ll in geoms_ll:
-        geom = shapely.make_valid(transform(fwd.transform, geom_ll))
+        geom = shapely.make_valid(shapely.transform(geom_ll, _xy(fwd), interleaved=False))
         area = float(geom.area)
         if area <= 0:
             continue
@@ -291,7 +297,7 @@ def compute_coverage(
             km2 = float(patch.area) / 1e6
             if km2 < min_gap_km2:
                 break
-            rp = transform(back.transform, patch.representative_point())
+            rp = shapely.transform(patch.representative_point(), _xy(back), interleaved=False)
             gaps.append({"lat": round(rp.y, 5), "lon": round(rp.x, 5), "area_km2": round(km2, 2)})
         results.append(
             CoverageResult(
