@@ -130,7 +130,8 @@ def main() -> None:
         "not_sent_at_end": not_sent,
         "phases": phases,
         "python": platform.python_version(),
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
+        # Other work on the machine skews the numbers: the 1-minute load average at the end says how much.
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "load_average_1m": os.getloadavg()[0]},
     }
     out = ROOT / "bench" / "results" / "outbox.json"
     out.parent.mkdir(parents=True, exist_ok=True)
