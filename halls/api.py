@@ -6,8 +6,8 @@ from typing import Any
 
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import generics
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import generics, serializers
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -25,6 +25,13 @@ class HallPagination(PageNumberPagination):
     max_page_size = 500
 
 
+class HallErrorSerializer(serializers.Serializer[Any]):
+    """The 400 body of the whole API (config/api_errors.py)."""
+
+    detail = serializers.CharField()
+    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+
+
 HALL_FILTERS = [
     OpenApiParameter("region", OpenApiTypes.STR, description="行政区划代码（省、市、县任一级，6位）：返回其下所有场所"),
     OpenApiParameter("type", OpenApiTypes.STR, enum=HallType.values, description="场所类型"),
@@ -36,7 +43,13 @@ HALL_FILTERS = [
     tags=["halls"],
     summary="服务场所列表",
     parameters=HALL_FILTERS,
-    responses=HallSerializer(many=True),
+    responses={
+        200: HallSerializer(many=True),
+        400: OpenApiResponse(
+            HallErrorSerializer,
+            description="筛选条件有误（未知的场所类型、格式错误或未知的行政区划代码、未知的事项编码）",
+        ),
+    },
 )
 class HallListView(generics.ListAPIView[Hall]):
     """Active halls, filtered by region (any level), type and item; 400 for a bad filter."""
@@ -56,7 +69,11 @@ class HallListView(generics.ListAPIView[Hall]):
         return selectors.with_windows(qs).order_by("code")
 
 
-@extend_schema(tags=["halls"], summary="服务场所详情（含排队、预约、好差评）", responses=HallDetailSerializer)
+@extend_schema(
+    tags=["halls"],
+    summary="服务场所详情（含排队、预约、好差评）",
+    responses={200: HallDetailSerializer, 404: OpenApiResponse(description="没有这个场所")},
+)
 class HallDetailView(generics.RetrieveAPIView[Hall]):
     serializer_class = HallDetailSerializer
     permission_classes = [AllowAny]
