@@ -21,6 +21,8 @@ install: $(STAMP)
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_demo
+	@# Periodic sweeps (SMS retries, case clocks, rating invitations) run beside the server.
+	$(PY) manage.py run_beat_inline & BEAT=$$!; trap 'kill $$BEAT 2>/dev/null' EXIT INT TERM; \
 	$(PY) -m uvicorn config.asgi:application --host $(HOST) --port $(PORT)
 
 ## test: install and run the whole suite (browser tests included when chromium is present)

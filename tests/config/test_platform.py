@@ -106,3 +106,14 @@ def test_admin_in_chinese(admin_client):
     assert resp.status_code == 200
     assert "站点管理" in html or "管理" in html
     assert "服务场所" in html and "政务服务事项" in html
+
+
+@pytest.mark.django_db
+def test_inline_beat_runs_every_periodic_task_once():
+    import io
+
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command("run_beat_inline", "--once", stdout=out)
+    assert "dispatch-outbox" in out.getvalue()
