@@ -224,8 +224,9 @@ def load_halls(*, size: str = "default", seed: int = 52) -> dict[str, Any]:
     by_type: dict[str, int] = {}
     by_level: dict[str, int] = {}
     for h in plan.halls:
-        by_type[h.type] = by_type.get(h.type, 0) + 1
-        by_level[h.level] = by_level.get(h.level, 0) + 1
+        # str(): plain values ("station"), not the choice enums, in the printed/JSON summary.
+        by_type[str(h.type)] = by_type.get(str(h.type), 0) + 1
+        by_level[str(h.level)] = by_level.get(str(h.level), 0) + 1
     result: dict[str, Any] = {
         "size": size,
         "seed": seed,
