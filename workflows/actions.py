@@ -20,6 +20,7 @@ import hashlib
 import logging
 import re
 from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, BinaryIO
@@ -27,8 +28,7 @@ from typing import Any, BinaryIO
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import File
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, TransitionNotAllowed, can_proceed
@@ -55,7 +55,7 @@ from workflows.models import (
     SlaStatus,
 )
 from workflows.results import Result, result_issued
-from workflows.routing import competent_department, is_cross_region, joint_kinds
+from workflows.routing import competent_department, is_cross_region, joint_authorities
 from workflows.rules import Actor, available_transitions, intake_window, may
 
 logger = logging.getLogger(__name__)
@@ -100,11 +100,17 @@ def _next_number(region_code: str, when: datetime) -> str:
     """Allocate ``<region>-<yyyymmdd>-<seq>``. The UPDATE takes the counter row's lock until the
     transaction ends, so concurrent intakes in one region never get the same sequence."""
     day = calendar.local_date(when)
+    table = connection.ops.quote_name(CaseSequence._meta.db_table)
     for _attempt in range(3):
-        updated = CaseSequence.objects.filter(region_code=region_code, day=day).update(last=F("last") + 1)
-        if updated:
-            last = CaseSequence.objects.filter(region_code=region_code, day=day).values_list("last", flat=True)[0]
-            return f"{region_code}-{day:%Y%m%d}-{last:06d}"
+        # One round trip: increment and read back (PostgreSQL and SQLite >= 3.35 both RETURN).
+        with connection.cursor() as cur:
+            cur.execute(
+                f"UPDATE {table} SET last = last + 1 WHERE region_code = %s AND day = %s RETURNING last",  # noqa: S608
+                [region_code, day.isoformat()],
+            )
+            row = cur.fetchone()
+        if row is not None:
+            return f"{region_code}-{day:%Y%m%d}-{row[0]:06d}"
         try:
             with transaction.atomic():
                 CaseSequence.objects.create(region_code=region_code, day=day, last=1)
@@ -190,6 +196,10 @@ class Step:
     payload: dict[str, Any]
 
 
+# True while a transition's follow-up steps run (see _transition).
+_in_after: ContextVar[bool] = ContextVar("workflows_in_after", default=False)
+
+
 def _refuse_state(case: Case, actor: Actor, name: str) -> TransitionConflict:
     return TransitionConflict(
         _("当前状态“%(state)s”不能执行“%(name)s”。") % {"state": CaseState(case.state).label, "name": name},
@@ -212,12 +222,15 @@ def _transition(
     ``check`` validates input against the case before the state changes (ValidationError → 400);
     ``prepare`` sets the extra fields after the state changed; ``after`` runs follow-up steps in
     the same transaction (notifications, the system chain, a joint parent following its child).
+    A transition run from another one's ``after`` (the system chain, a joint parent following its
+    child) shares that transaction without a savepoint: if it fails, the whole step fails.
     """
+    nested = _in_after.get()
     actor = Actor(user)
     if not may(actor, case, name):
         raise TransitionForbidden(_("您无权对该办件执行此操作。"))
     try:
-        with transaction.atomic():
+        with transaction.atomic(savepoint=not nested):
             method = getattr(case, name)
             if not can_proceed(method):
                 raise _refuse_state(case, actor, name)
@@ -235,7 +248,11 @@ def _transition(
             case.save(update_fields=list(dict.fromkeys(fields)))
             _append_event(case, name=name, from_state=from_state, actor=user, at=now, payload=step.payload)
             if after is not None:
-                after(case, now)
+                token = _in_after.set(True)
+                try:
+                    after(case, now)
+                finally:
+                    _in_after.reset(token)
     except ConcurrentTransition:
         # Someone else moved the case first (our UPDATE matched no row in the state we read):
         # nothing of ours was written; report what is possible now.
@@ -366,12 +383,10 @@ def _new_case(
 
 
 def _route(item: Item, mode: str, jurisdiction: Region) -> Department | None:
-    authority = competent_department(item=item, jurisdiction=jurisdiction)
     if mode == Mode.JOINT:
-        for kind in joint_kinds(item)[1:]:  # every part must be routable before anything is written
-            competent_department(item=item, jurisdiction=jurisdiction, kind=kind)
+        joint_authorities(item=item, jurisdiction=jurisdiction)  # every part routable before anything is written
         return None
-    return authority
+    return competent_department(item=item, jurisdiction=jurisdiction)
 
 
 def receive(
@@ -506,8 +521,7 @@ def create_online(
 def _spawn_children(parent: Case, now: datetime) -> None:
     """Joint mode: one sub-case per deciding authority, starting where the parent is now
     (transferred after hall intake, submitted online), each with its own acceptance clock."""
-    for index, kind in enumerate(joint_kinds(parent.item), start=1):
-        authority = competent_department(item=parent.item, jurisdiction=parent.jurisdiction, kind=kind)
+    for index, authority in enumerate(joint_authorities(item=parent.item, jurisdiction=parent.jurisdiction), start=1):
         child = Case(
             number=f"{parent.number}-{index:02d}",
             mode=Mode.JOINT,
@@ -539,7 +553,12 @@ def _spawn_children(parent: Case, now: datetime) -> None:
         _start_acceptance_clock(child, now)
         child.save()
         _append_event(
-            child, name="create", from_state="", actor=None, at=now, payload={"parent": parent.number, "kind": kind.pk}
+            child,
+            name="create",
+            from_state="",
+            actor=None,
+            at=now,
+            payload={"parent": parent.number, "authority": authority.code},
         )
 
 
@@ -572,20 +591,25 @@ def verify(*, case: Case, actor: User, id_checked: bool, originals_sighted: Iter
     Side effects: materials' verification records; event.
     """
     sighted = [str(c) for c in originals_sighted]
+    loaded: dict[str, Any] = {}
 
     def check(c: Case) -> None:
+        # One read of the requirements and one of the materials serve the checks and the records.
+        requirements = list(c.item.materials.all())
+        materials = current_materials(c)
+        loaded["materials"] = materials
         errors: dict[str, list[str]] = {}
         if id_checked is not True:
             errors["id_checked"] = [_("请先核验申请人身份证件。")]
-        by_code = {r.code: r for r in c.item.materials.all()}
+        by_code = {r.code: r for r in requirements}
         unknown = [code for code in sighted if code not in by_code]
         if unknown:
             errors["originals_sighted"] = [_("未知的材料编码：%(codes)s。") % {"codes": "、".join(unknown)}]
-        missing = _missing_required(c)
+        have = {m.requirement_id for m in materials}
+        missing = [r for r in requirements if r.required and r.pk not in have]
         if missing:
             errors["materials"] = [_("缺少必要材料：%(names)s。") % {"names": "、".join(r.name for r in missing)}]
-        have = {m.requirement_id for m in current_materials(c)}
-        unsighted = [r for r in by_code.values() if r.original_needed and r.pk in have and r.code not in sighted]
+        unsighted = [r for r in requirements if r.original_needed and r.pk in have and r.code not in sighted]
         if unsighted and "originals_sighted" not in errors:
             errors["originals_sighted"] = [
                 _("以下材料须核验原件：%(names)s。") % {"names": "、".join(r.name for r in unsighted)}
@@ -594,11 +618,12 @@ def verify(*, case: Case, actor: User, id_checked: bool, originals_sighted: Iter
             raise ValidationError(errors)
 
     def prepare(c: Case, now: datetime) -> Step:
-        materials = current_materials(c)
+        materials: list[Material] = loaded["materials"]
         to_mark = [m.pk for m in materials if m.requirement.code in sighted]
-        Material.objects.filter(pk__in=to_mark).update(
-            original_sighted_by=actor, original_sighted_at=now, original_sighted_hall=c.receiving_hall
-        )
+        if to_mark:
+            Material.objects.filter(pk__in=to_mark).update(
+                original_sighted_by=actor, original_sighted_at=now, original_sighted_hall=c.receiving_hall
+            )
         digest = hashlib.sha256(
             "\n".join(sorted(f"{m.requirement.code}:{m.sha256}" for m in materials)).encode()
         ).hexdigest()

@@ -45,7 +45,9 @@ def _send(case: Case, template: str, context: Mapping[str, Any], *, to: str | No
             to=phone,
             template=template,
             context={**base, **context},
-            dedupe_key=f"case:{case.pk}:{case.last_event_seq}:{template}{key}",
+            # A milestone text is written in the transaction of its event, which can commit once
+            # only (the state check), so it needs no dedupe lookup; staff alerts are keyed.
+            dedupe_key=f"case:{case.pk}:{case.last_event_seq}:{template}{key}" if key else None,
         )
     except ValueError:
         # An unusable phone number must not block the transition; the event is the record.

@@ -15,10 +15,14 @@ from django.utils.translation import gettext as _
 from govmap.models import Region, RegionLevel
 from services.models import Department, DepartmentKind, HandlingLevel, Item
 
-try:  # the catalog's selector is the single source of the routing rule when present
+try:  # the catalog's selectors are the single source of the routing rule when present
     from services.selectors import competent_department as _catalog_competent_department
 except ImportError:  # pragma: no cover - only while the catalog module is being built
     _catalog_competent_department = None
+try:
+    from services.selectors import joint_departments as _catalog_joint_departments
+except ImportError:  # pragma: no cover
+    _catalog_joint_departments = None
 
 
 def _ancestor_at(region: Region, level: str) -> Region | None:
@@ -72,6 +76,13 @@ def joint_kinds(item: Item) -> list[DepartmentKind]:
     return kinds
 
 
+def joint_authorities(*, item: Item, jurisdiction: Region) -> list[Department]:
+    """The deciding authorities of a joint item, lead first: one sub-case each."""
+    if _catalog_joint_departments is not None:
+        return list(_catalog_joint_departments(item=item, jurisdiction=jurisdiction))
+    return [competent_department(item=item, jurisdiction=jurisdiction, kind=k) for k in joint_kinds(item)]
+
+
 def is_cross_region(*, receiving_region: Region | None, jurisdiction: Region) -> bool:
     """通办 when the receiving hall lies outside the jurisdiction the applicant named: a clerk in 遵义
     receiving for 云岩区 is, a clerk in 云岩区 receiving for 云岩区 (or for 贵阳市 as a whole) is not."""
@@ -89,4 +100,4 @@ def _prefix(adcode: str) -> str:
     return code
 
 
-__all__ = ["competent_department", "is_cross_region", "joint_kinds"]
+__all__ = ["competent_department", "is_cross_region", "joint_authorities", "joint_kinds"]

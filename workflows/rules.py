@@ -40,7 +40,12 @@ class Actor:
     def posts(self) -> list[StaffPost]:
         if self.user is None or self.user.role != Role.WINDOW_CLERK or not self.user.is_active:
             return []
-        return list(StaffPost.objects.filter(user=self.user, is_active=True).select_related("window"))
+        # Cached on the user object: one query per request (a request loads its own user).
+        cached: list[StaffPost] | None = getattr(self.user, "_workflow_posts", None)
+        if cached is None:
+            cached = list(StaffPost.objects.filter(user=self.user, is_active=True).select_related("window"))
+            self.user._workflow_posts = cached  # type: ignore[attr-defined]
+        return cached
 
     def hall_ids(self) -> set[int]:
         return {p.hall_id for p in self.posts}

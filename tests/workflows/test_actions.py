@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import pytest
 from django.core.exceptions import ValidationError
 
@@ -19,7 +21,7 @@ def assert_consistent_chain(case: Case) -> None:
     events = list(case.events.order_by("seq"))
     assert [e.seq for e in events] == list(range(1, len(events) + 1))
     assert events[0].from_state == ""
-    for prev, nxt in zip(events, events[1:], strict=False):
+    for prev, nxt in pairwise(events):
         assert nxt.from_state == prev.to_state
     assert events[-1].to_state == Case.objects.get(pk=case.pk).state
 
@@ -28,7 +30,7 @@ def sms_templates(case: Case) -> list[str]:
     from notifications.models import OutboxMessage
 
     return list(
-        OutboxMessage.objects.filter(dedupe_key__startswith=f"case:{case.pk}:")
+        OutboxMessage.objects.filter(context__case_number=case.number)
         .order_by("created_at")
         .values_list("template", flat=True)
     )

@@ -6,6 +6,8 @@ whose single writer cannot show the race). STRESS_SECONDS shortens the 30 s stre
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import os
 import random
 import threading
@@ -155,7 +157,7 @@ def test_stress_random_transitions_keep_chains_consistent(wf):
     for pk in ids:
         events = events_by_case[pk]
         assert [e.seq for e in events] == list(range(1, len(events) + 1))
-        for prev, nxt in zip(events, events[1:], strict=False):
+        for prev, nxt in pairwise(events):
             assert nxt.from_state == prev.to_state, (pk, prev.transition, nxt.transition)
         assert events[-1].to_state == states[pk]
         # no lost update and no phantom: the human-taken transitions in the ledger are exactly the

@@ -66,13 +66,13 @@ def test_parent_denied_when_any_child_denied(wf, drive):
 
 
 def test_parent_rejected_when_a_part_is_refused_before_acceptance(wf, drive):
-    parent, market, health = joint_case(wf, drive)
+    parent, _market, health = joint_case(wf, drive)
     step(health, wf.users["yy_health"], "reject", reason="不属于受理范围")
     assert Case.objects.get(pk=parent.pk).state == "rejected"
 
 
 def test_withdrawing_the_parent_withdraws_open_children(wf, drive):
-    parent, market, health = joint_case(wf, drive)
+    parent, market, _health = joint_case(wf, drive)
     step(market, wf.users["yy_approver"], "accept")
     actions.withdraw(case=Case.objects.get(pk=parent.pk), actor=wf.users["citizen"])
     assert set(parent.children.values_list("state", flat=True)) == {"withdrawn"}

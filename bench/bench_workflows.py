@@ -1,0 +1,392 @@
+"""Case workflow speed: complete proxy lifecycles per second (with a raw-SQL floor) and the SLA sweep.
+
+    .venv/bin/python bench/bench_workflows.py                       # SQLite, 100,000 open cases
+    .venv/bin/python bench/bench_workflows.py --database-url postgres://postgres@127.0.0.1:5432/tongban_wf_bench \
+        --open-cases 1000000 --lifecycles 500
+
+The database named in --database-url is DROPPED and re-created (PostgreSQL) or a throw-away SQLite
+file is used. In one process:
+
+1. Lifecycles: N proxy cases, each receive → verify → transfer → accept → start_review → approve
+   (→ issue → queue_print by the system) → print → hand_over through workflows.actions: 10 events,
+   4 outbox rows and 1 result per case, one transaction per human step, as the API would run them.
+2. The floor: the same row writes (same tables, same columns, same values shape, same transaction
+   boundaries) issued directly through the DB-API cursor (psycopg on PostgreSQL), no ORM, no reads.
+3. The sweep: N open cases bulk-inserted with clock thresholds spread so that a realistic share
+   crosses yellow/red/deemed-acceptance now; then workflows.sla.sweep() twice (the first does the
+   work, the second is the steady state every 5 minutes).
+
+Celery is not eager here (memory broker): the outbox rows are written, sending is a worker's job.
+Writes bench/results/workflows.json (one entry per database vendor).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import sys
+import tempfile
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _prepare_database(url: str | None, tmp: str) -> str:
+    if not url:
+        return f"sqlite:///{tmp}/bench.sqlite3"
+    if url.startswith("postgres"):
+        import psycopg
+
+        base, name = url.rsplit("/", 1)
+        with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            conn.execute(f'CREATE DATABASE "{name}"')
+    return url
+
+
+def _setup(url: str) -> None:
+    sys.path.insert(0, str(ROOT))
+    os.environ["DATABASE_URL"] = url
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.local"
+    os.environ["DJANGO_DEBUG"] = "false"
+    os.environ["CELERY_TASK_ALWAYS_EAGER"] = "false"
+    os.environ["CELERY_BROKER_URL"] = "memory://"
+    os.environ["SMS_BACKEND"] = "locmem"
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def _world() -> Any:
+    from services.models import Item
+    from tests.fixtures.workflows import build_world
+
+    world = build_world()
+    proxy = world.items["proxy"]
+    # A bench item without required materials: the lifecycle measures the workflow, not file I/O.
+    item = Item.objects.create(
+        code="BENCH-0001",
+        name="基准测试事项",
+        item_type="licensing",
+        department_kind=proxy.department_kind,
+        handling_level="county",
+        proxy=True,
+        online=True,
+        legal_days=20,
+        committed_days=10,
+        result_type="licence",
+        result_name="基准证",
+    )
+    world.items["bench"] = item
+    return world
+
+
+def bench_lifecycles(world: Any, n: int) -> dict[str, Any]:
+    from notifications.models import OutboxMessage
+    from workflows import actions
+    from workflows.models import Case, CaseEvent
+
+    u = world.users
+    events0, outbox0 = CaseEvent.objects.count(), OutboxMessage.objects.count()
+    started = time.perf_counter()
+    last = None
+    for _ in range(n):
+        case = world.receive(item="bench")
+        case = actions.verify(case=case, actor=u["zy_clerk"], id_checked=True, originals_sighted=[])
+        case = actions.transfer(case=case, actor=u["zy_clerk"])
+        case = actions.accept(case=case, actor=u["yy_approver"])
+        case = actions.start_review(case=case, actor=u["yy_approver"])
+        case = actions.approve(case=case, actor=u["yy_approver"])
+        case = actions.print_result(case=case, actor=u["zy_printer"])
+        case = actions.hand_over(case=case, actor=u["zy_clerk"])
+        last = case
+    seconds = time.perf_counter() - started
+    events = CaseEvent.objects.count() - events0
+    outbox = OutboxMessage.objects.count() - outbox0
+    assert last is not None and Case.objects.get(pk=last.pk).state == "delivered"
+    return {
+        "lifecycles": n,
+        "seconds": round(seconds, 3),
+        "lifecycles_per_s": round(n / seconds, 1),
+        "transitions_per_lifecycle": events // n,
+        "transitions_per_s": round(events / seconds, 1),
+        "events": events,
+        "outbox_rows": outbox,
+        "template_case": last.pk,
+    }
+
+
+def _row(model: Any, pk: Any) -> tuple[list[str], list[Any]]:
+    """Columns and DB-ready values of one stored row (the floor writes rows of the same shape)."""
+    from django.db import connection
+
+    obj = model.objects.get(pk=pk)
+    cols, vals = [], []
+    for f in model._meta.concrete_fields:
+        cols.append(f.column)
+        vals.append(f.get_db_prep_save(getattr(obj, f.attname), connection))
+    return cols, vals
+
+
+def bench_floor(template_case: int, n: int) -> dict[str, Any]:
+    """The same row writes as one lifecycle, straight through the driver, n times."""
+    from django.db import connection
+
+    from notifications.models import OutboxMessage
+    from workflows.models import Case, CaseEvent, CaseSequence
+    from workflows.results import Result
+
+    case_cols, case_vals = _row(Case, template_case)
+    events = [
+        _row(CaseEvent, pk)
+        for pk in CaseEvent.objects.filter(case_id=template_case).order_by("seq").values_list("pk", flat=True)
+    ]
+    number = Case.objects.get(pk=template_case).number
+    outbox_ids = list(OutboxMessage.objects.filter(context__case_number=number).values_list("pk", flat=True))
+    outbox = [_row(OutboxMessage, pk) for pk in outbox_ids]
+    result_cols, result_vals = _row(Result, Result.objects.get(case_id=template_case).pk)
+    seq = CaseSequence.objects.first()
+    assert seq is not None
+
+    q = connection.ops.quote_name
+    pg = connection.vendor == "postgresql"
+    ph = "%s" if pg else "?"
+    case_ins_cols = [c for c in case_cols if c != "id"]
+
+    def insert_sql(table: str, cols: list[str], returning: bool = False) -> str:
+        sql = f"INSERT INTO {q(table)} ({', '.join(q(c) for c in cols)}) VALUES ({', '.join([ph] * len(cols))})"
+        return sql + (" RETURNING id" if returning else "")
+
+    case_sql = insert_sql(Case._meta.db_table, case_ins_cols, returning=True)
+    ev_cols = [c for c in events[0][0] if c != "id"]
+    ev_sql = insert_sql(CaseEvent._meta.db_table, ev_cols)
+    ob_sql = insert_sql(OutboxMessage._meta.db_table, outbox[0][0])
+    res_sql = insert_sql(Result._meta.db_table, result_cols)
+    seq_sql = f"UPDATE {q(CaseSequence._meta.db_table)} SET last = last + 1 WHERE region_code = {ph} AND day = {ph}"
+    # Each human step: one conditional UPDATE of the case (the optimistic state check) with the
+    # fields the action writes, one event; some steps add outbox rows / a result / system steps.
+    table = q(Case._meta.db_table)
+    where = f"WHERE id={ph} AND state={ph}"
+    upd = {
+        3: f"UPDATE {table} SET state={ph}, last_event_seq={ph}, updated_at={ph}, materials_seal={ph}, "
+        f"applicant_id_needs_review={ph} {where}",
+        6: f"UPDATE {table} SET state={ph}, last_event_seq={ph}, updated_at={ph}, submitted_at={ph}, "
+        f"accept_by={ph}, decide_by={ph} {where}",
+        2: f"UPDATE {table} SET state={ph}, last_event_seq={ph}, updated_at={ph} {where}",
+    }
+    raw = connection.connection  # the DB-API connection (psycopg on PostgreSQL)
+    ev_index = {c: i for i, c in enumerate(events[0][0])}
+    ob_index = {c: i for i, c in enumerate(outbox[0][0])}
+    res_index = {c: i for i, c in enumerate(result_cols)}
+    now = case_vals[case_cols.index("updated_at")]
+
+    def event_values(i: int, case_id: int) -> list[Any]:
+        cols, vals = events[i]
+        vals = list(vals)
+        vals[ev_index["case_id"]] = case_id
+        return [v for c, v in zip(cols, vals, strict=True) if c != "id"]
+
+    def outbox_values(i: int) -> list[Any]:
+        vals = list(outbox[i % len(outbox)][1])
+        new_id = uuid.uuid4()
+        vals[ob_index["id"]] = new_id if pg else new_id.hex
+        return vals
+
+    # (events to write in this transaction, outbox rows, result?, update statement columns count)
+    steps = [
+        ("create", [0], 1, False),
+        ("verify", [1], 0, False),
+        ("transfer", [2], 0, False),
+        ("accept", [3], 1, False),
+        ("start_review", [4], 0, False),
+        ("approve", [5, 6, 7], 1, True),
+        ("print", [8], 1, False),
+        ("hand_over", [9], 0, False),
+    ]
+    cur = raw.cursor()
+    started = time.perf_counter()
+    for k in range(n):
+        for name, evs, n_outbox, with_result in steps:
+            cur.execute("BEGIN")
+            if name == "create":
+                cur.execute(seq_sql, [seq.region_code, seq.day if pg else seq.day.isoformat()])
+                vals = [v for c, v in zip(case_cols, case_vals, strict=True) if c != "id"]
+                vals[case_ins_cols.index("number")] = f"F{k:010d}"
+                vals[case_ins_cols.index("state")] = "received"
+                cur.execute(case_sql, vals)
+                case_id = cur.fetchone()[0]
+            else:
+                for e in evs:
+                    vals = events[e][1]
+                    t, src, dst = (vals[ev_index[c]] for c in ("transition", "from_state", "to_state"))
+                    if t == "verify":
+                        cur.execute(upd[3], [dst, e + 1, now, "x" * 64, False, case_id, src])
+                    elif t in ("transfer", "accept"):
+                        cur.execute(upd[6], [dst, e + 1, now, now, now, now, case_id, src])
+                    else:
+                        cur.execute(upd[2], [dst, e + 1, now, case_id, src])
+                    if cur.rowcount != 1:
+                        raise RuntimeError(f"floor UPDATE for {t} matched {cur.rowcount} rows")
+            for e in evs:
+                cur.execute(ev_sql, event_values(e, case_id))
+            for i in range(n_outbox):
+                cur.execute(ob_sql, outbox_values(i))
+            if with_result:
+                vals = list(result_vals)
+                rid = uuid.uuid4()
+                vals[res_index["id"]] = rid if pg else rid.hex
+                vals[res_index["number"]] = f"RF{k:010d}"
+                vals[res_index["case_id"]] = case_id
+                cur.execute(res_sql, vals)
+            cur.execute("COMMIT")
+    seconds = time.perf_counter() - started
+    events_n = 10 * n
+    return {
+        "lifecycles": n,
+        "seconds": round(seconds, 3),
+        "lifecycles_per_s": round(n / seconds, 1),
+        "transitions_per_s": round(events_n / seconds, 1),
+    }
+
+
+def bench_sweep(world: Any, n: int, *, yellow: float, red: float, deemed: float) -> dict[str, Any]:
+    from django.db import connection
+    from django.utils import timezone
+
+    from workflows.models import Case
+    from workflows.sla import sweep
+
+    now = timezone.now()
+    proxy = world.items["bench"]
+    rnd = random.Random(7)
+    template = {
+        "mode": "proxy",
+        "item_id": proxy.pk,
+        "jurisdiction_id": "520103",
+        "authority_id": world.departments["yy_market"].pk,
+        "receiving_hall_id": world.halls["zunyi"].pk,
+        "cross_region": True,
+        "delivery_method": "pickup",
+        "delivery_hall_id": world.halls["zunyi"].pk,
+        "applicant_name": "张三",
+        "applicant_phone": "13800138000",
+        "committed_days": 10,
+        "legal_days": 20,
+        "last_event_seq": 4,
+        "sla_status": "green",
+    }
+    started = time.perf_counter()
+    batch: list[Case] = []
+    counts = {"yellow": 0, "red": 0, "deemed": 0}
+    for i in range(n):
+        r = rnd.random()
+        if r < deemed:
+            state, warn, due = "transferred", now - timedelta(days=2), now - timedelta(hours=1)
+            counts["deemed"] += 1
+        elif r < deemed + red:
+            state, warn, due = "under_review", now - timedelta(days=3), now - timedelta(minutes=rnd.randint(1, 300))
+            counts["red"] += 1
+        elif r < deemed + red + yellow:
+            state, warn, due = "under_review", now - timedelta(minutes=rnd.randint(1, 300)), now + timedelta(days=2)
+            counts["yellow"] += 1
+        else:
+            offset = timedelta(minutes=rnd.randint(10, 60 * 24 * 14))
+            state = "transferred" if rnd.random() < 0.3 else rnd.choice(["accepted", "under_review"])
+            warn, due = now + offset, now + offset + timedelta(days=2)
+        accept_phase = state == "transferred"
+        batch.append(
+            Case(
+                number=f"B{i:09d}",
+                state=state,
+                accept_by=due if accept_phase else now - timedelta(days=5),
+                decide_by=None if accept_phase else due,
+                clock_warn_at=warn,
+                clock_due_at=due,
+                accepted_at=None if accept_phase else now - timedelta(days=5),
+                submitted_at=now - timedelta(days=6),
+                **template,
+            )
+        )
+        if len(batch) == 5000:
+            Case.objects.bulk_create(batch)
+            batch = []
+    if batch:
+        Case.objects.bulk_create(batch)
+    load_s = time.perf_counter() - started
+    with connection.cursor() as cur:
+        cur.execute("ANALYZE")
+    open_cases = Case.objects.exclude(state__in=["delivered", "rejected", "denied", "withdrawn"]).count()
+    first = sweep(now=now)
+    second = sweep(now=now)
+    plan = ""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute(
+                "EXPLAIN UPDATE workflows_case SET sla_status='red' WHERE sla_status IN ('green','yellow') "
+                "AND clock_due_at < now()"
+            )
+            plan = " | ".join(r[0].strip() for r in cur.fetchall())
+    return {
+        "open_cases": open_cases,
+        "inserted": n,
+        "load_seconds": round(load_s, 1),
+        "crossing": counts,
+        "first_sweep": first.as_dict(),
+        "steady_sweep": second.as_dict(),
+        "red_update_plan": plan,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database-url", default="")
+    parser.add_argument("--open-cases", type=int, default=100_000)
+    parser.add_argument("--lifecycles", type=int, default=200)
+    parser.add_argument("--yellow", type=float, default=0.002, help="share of open cases crossing yellow now")
+    parser.add_argument("--red", type=float, default=0.0005, help="share crossing red now")
+    parser.add_argument("--deemed", type=float, default=0.0002, help="share due for deemed acceptance now")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        url = _prepare_database(args.database_url or None, tmp)
+        _setup(url)
+        from django.db import connection
+
+        world = _world()
+        out: dict[str, Any] = {
+            "database": connection.vendor,
+            "python": platform.python_version(),
+            "machine": f"{platform.machine()} / {os.cpu_count()} cpu",
+            "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        }
+        if args.lifecycles:
+            life = bench_lifecycles(world, args.lifecycles)
+            floor = bench_floor(life.pop("template_case"), args.lifecycles)
+            out["lifecycles"] = life
+            out["floor_raw_sql"] = floor
+            out["ratio_to_floor"] = round(life["lifecycles_per_s"] / floor["lifecycles_per_s"], 3)
+            print(json.dumps({"lifecycles": life, "floor": floor, "ratio": out["ratio_to_floor"]}, ensure_ascii=False))
+        if args.open_cases:
+            out["sweep"] = bench_sweep(world, args.open_cases, yellow=args.yellow, red=args.red, deemed=args.deemed)
+            print(json.dumps(out["sweep"], ensure_ascii=False))
+
+    path = ROOT / "bench" / "results" / "workflows.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    existing = json.loads(path.read_text()) if path.exists() else {}
+    existing[out["database"]] = out
+    path.write_text(json.dumps(existing, ensure_ascii=False, indent=2) + "\n")
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
