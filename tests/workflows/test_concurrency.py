@@ -6,13 +6,12 @@ whose single writer cannot show the race). STRESS_SECONDS shortens the 30 s stre
 
 from __future__ import annotations
 
-from itertools import pairwise
-
 import os
 import random
 import threading
 import time
 from collections import Counter
+from itertools import pairwise
 from typing import Any
 
 import pytest
