@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import generics, serializers
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import AllowAny
@@ -25,11 +25,15 @@ class HallPagination(PageNumberPagination):
     max_page_size = 500
 
 
-class HallErrorSerializer(serializers.Serializer[Any]):
-    """The 400 body of the whole API (config/api_errors.py)."""
-
-    detail = serializers.CharField()
-    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+# The 400 body of the whole API (config/api_errors.py). Inline: a serializer class cannot declare a
+# field called "errors" (it would shadow Serializer.errors).
+HALL_ERROR = inline_serializer(
+    name="HallFilterError",
+    fields={
+        "detail": serializers.CharField(),
+        "errors": serializers.DictField(child=serializers.ListField(child=serializers.CharField())),
+    },
+)
 
 
 HALL_FILTERS = [
@@ -46,7 +50,7 @@ HALL_FILTERS = [
     responses={
         200: HallSerializer(many=True),
         400: OpenApiResponse(
-            HallErrorSerializer,
+            HALL_ERROR,
             description="筛选条件有误（未知的场所类型、格式错误或未知的行政区划代码、未知的事项编码）",
         ),
     },
