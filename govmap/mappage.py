@@ -105,6 +105,9 @@ def build_map(*, config: dict[str, Any] | None = None) -> folium.Map:
         control_scale=True,
         width="100%",
         height="100%",
+        # Without a tile layer Leaflet knows no zoom range, and marker clustering needs one.
+        maxZoom=18,
+        minZoom=5,
     )
     m.default_js = [("leaflet", static(LEAFLET_JS))]
     m.default_css = [("leaflet_css", static(LEAFLET_CSS))]
