@@ -16,6 +16,7 @@ following its children); only internal code passes None.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import re
@@ -23,7 +24,7 @@ from collections.abc import Callable, Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, BinaryIO
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -77,6 +78,14 @@ class TransitionConflict(Exception):
         self.detail = detail
         self.state = state
         self.allowed = allowed
+
+
+class Upload(Protocol):
+    """A readable, seekable binary file (an UploadedFile, a BytesIO, an open file)."""
+
+    def read(self, size: int = ..., /) -> bytes: ...
+
+    def seek(self, offset: int, whence: int = ..., /) -> int: ...
 
 
 class UploadTooLarge(Exception):
@@ -897,7 +906,7 @@ def issue(*, case: Case, actor: User | None = None) -> Case:
                 )
             )
         for r in created:
-            transaction.on_commit(lambda r=r: result_issued.send(sender=Result, result=r))
+            transaction.on_commit(functools.partial(result_issued.send, sender=Result, result=r))
         return Step([], {"results": [r.number for r in created]})
 
     return _transition(case, actor, "issue", prepare)
@@ -1136,7 +1145,7 @@ def _supersede(case: Case, req: MaterialRequirement, now: datetime) -> None:
     Material.objects.filter(case=case, requirement=req, superseded_at__isnull=True).update(superseded_at=now)
 
 
-def add_material_file(*, case: Case, actor: User, requirement: str, upload: BinaryIO, filename: str = "") -> Material:
+def add_material_file(*, case: Case, actor: User, requirement: str, upload: Upload, filename: str = "") -> Material:
     """Store one file for a requirement: size limit (413), PDF/JPG/PNG by magic bytes (400), a random
     file name under MEDIA_ROOT (never served directly), its SHA-256. Replaces an earlier file for
     the same requirement. Side effects: the file on storage (removed again if the transaction fails)."""
@@ -1177,12 +1186,13 @@ def add_material_file(*, case: Case, actor: User, requirement: str, upload: Bina
             sha256=digest.hexdigest(),
             uploaded_by=actor,
         )
-        material.file.save(f"upload.{ext}", File(upload), save=False)
+        material.file.save(f"upload.{ext}", File(upload), save=False)  # type: ignore[arg-type]
         stored = material.file.name
         try:
             material.save()
         except Exception:
-            material.file.storage.delete(stored)
+            if stored:
+                material.file.storage.delete(stored)
             raise
     return material
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Model
 from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -51,8 +52,8 @@ def _run(fn: Any, **kwargs: Any) -> Any:
         raise PayloadTooLarge(str(exc)) from None
 
 
-def _get(model: type, field: str, value: Any, error_field: str, message: str) -> Any:
-    obj = model.objects.filter(**{field: value}).first() if value else None
+def _get(model: type[Model], field: str, value: Any, error_field: str, message: str) -> Any:
+    obj = model._default_manager.filter(**{field: value}).first() if value else None
     if obj is None:
         raise DjangoValidationError({error_field: [message]})
     return obj

@@ -289,23 +289,23 @@ class Case(ConcurrentTransitionMixin, models.Model):
         """Intake at a hall window (proxy, or a joint case received at a hall)."""
         return self.receiving_hall_id is not None
 
-    def _not_subcase(self) -> bool:
+    def _not_subcase(self: Any) -> bool:  # an FSM condition (typed for django-fsm's Model signature)
         return self.parent_id is None
 
-    def _pickup(self) -> bool:
+    def _pickup(self: Any) -> bool:
         return self.delivery_method == DeliveryMethod.PICKUP
 
-    def _mail(self) -> bool:
+    def _mail(self: Any) -> bool:
         return self.delivery_method == DeliveryMethod.MAIL
 
-    def _electronic(self) -> bool:
+    def _electronic(self: Any) -> bool:
         return self.delivery_method == DeliveryMethod.ELECTRONIC
 
-    def _withdrawable(self) -> bool:
+    def _withdrawable(self: Any) -> bool:
         # A sub-case is withdrawn only together with its parent.
-        return self.parent_id is None or self.parent.state == CaseState.WITHDRAWN
+        return self.parent_id is None or (self.parent is not None and self.parent.state == CaseState.WITHDRAWN)
 
-    def _new(self) -> bool:
+    def _new(self: Any) -> bool:
         return self._state.adding
 
     # --- transitions: state only ------------------------------------------------------------

@@ -7,6 +7,7 @@ applicant names" (``services.selectors.competent_department``). Joint items add 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -15,6 +16,8 @@ from django.utils.translation import gettext as _
 from govmap.models import Region, RegionLevel
 from services.models import Department, DepartmentKind, HandlingLevel, Item
 
+_catalog_competent_department: Callable[..., Department] | None
+_catalog_joint_departments: Callable[..., list[Department]] | None
 try:  # the catalog's selectors are the single source of the routing rule when present
     from services.selectors import competent_department as _catalog_competent_department
 except ImportError:  # pragma: no cover - only while the catalog module is being built

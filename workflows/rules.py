@@ -197,5 +197,5 @@ def may(actor: Actor, case: Case, name: str) -> bool:
 
 def available_transitions(actor: Actor, case: Case) -> list[str]:
     """Transitions this actor may take on this case now (state and conditions and rules)."""
-    names = [t.name for t in case.get_available_state_transitions()]
+    names = [t.name for t in case.get_available_state_transitions()]  # type: ignore[attr-defined]
     return [n for n in TRANSITIONS if n in names and n != "receive" and may(actor, case, n)]

@@ -161,7 +161,7 @@ class CaseDetailSerializer(CaseListSerializer):
     results = serializers.SerializerMethodField()
     events = serializers.SerializerMethodField()
     available_transitions = serializers.SerializerMethodField()
-    parent = serializers.SerializerMethodField()
+    parent = serializers.SerializerMethodField()  # type: ignore[assignment]  # popped by the metaclass
     children = serializers.SerializerMethodField()
     corrections = serializers.SerializerMethodField()
 

@@ -53,7 +53,8 @@ def home(request: HttpRequest) -> HttpResponse:
 def clerk(request: HttpRequest) -> HttpResponse:
     _require_role(request, Role.WINDOW_CLERK)
     user = request.user
-    halls = Hall.objects.filter(posts__user=user, posts__is_active=True).distinct().order_by("code")
+    assert user.pk is not None  # login_required
+    halls = Hall.objects.filter(posts__user_id=user.pk, posts__is_active=True).distinct().order_by("code")
     if request.method == "POST":
         return _receive(request, halls)
     queues = selectors.clerk_queue(user)  # type: ignore[arg-type]
