@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Model
 from django.http import Http404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, generics, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
@@ -145,7 +145,15 @@ class CaseMaterialsView(APIView):
     permission_classes = [IsAuthenticated]
     parser_classes = [MultiPartParser, FormParser, JSONParser]
 
-    @extend_schema(request=MaterialInSerializer, responses={201: MaterialOutSerializer})
+    @extend_schema(
+        request=MaterialInSerializer,
+        responses={
+            201: MaterialOutSerializer,
+            400: OpenApiResponse(description="unknown requirement, not PDF/JPG/PNG, empty file"),
+            409: OpenApiResponse(description="materials can no longer change in this state"),
+            413: OpenApiResponse(description="larger than MAX_UPLOAD_BYTES (default 20 MB)"),
+        },
+    )
     def post(self, request: Request, number: str) -> Response:
         case = _case_or_404(request, number)
         # Refuse an oversized body before reading it (the file would otherwise be spooled to disk).
@@ -192,7 +200,19 @@ def _transition_kwargs(name: str, data: dict[str, Any]) -> dict[str, Any]:
 class CaseTransitionView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=TransitionBodySerializer, responses={200: CaseDetailSerializer})
+    @extend_schema(
+        request=TransitionBodySerializer,
+        parameters=[
+            OpenApiParameter("transition", str, OpenApiParameter.PATH, enum=[t for t in TRANSITIONS if t != "receive"])
+        ],
+        responses={
+            200: CaseDetailSerializer,
+            400: OpenApiResponse(description='{"detail", "errors": {field: [messages]}}'),
+            403: OpenApiResponse(description="the caller sees the case but may not take this step"),
+            404: OpenApiResponse(description="unknown case or transition, or outside the caller's jurisdiction"),
+            409: OpenApiResponse(description='{"detail", "state", "allowed": [transitions this caller may take]}'),
+        },
+    )
     def post(self, request: Request, number: str, transition: str) -> Response:
         if transition not in TRANSITIONS or transition == "receive":
             raise Http404

@@ -131,3 +131,18 @@ def test_static_css_is_local(wf):
         and "http://" not in html.replace("http://testserver", "")
         and "https://" not in html
     )
+
+
+def test_supervisor_sees_cases_with_repeated_corrections(wf, drive):
+    from workflows import actions
+
+    case = drive(wf.receive(), "transferred")
+    for reason in ("缺页", "又缺页"):
+        case = actions.request_correction(
+            case=case, actor=wf.users["yy_approver"], items=[actions.CorrectionItem("form", reason)]
+        )
+        case = actions.resubmit(case=case, actor=wf.users["zy_clerk"])
+    html = login(wf.users["sup_province"]).get("/workbench/cases/?repeated=1").content.decode()
+    assert case.number in html and "多次补正的办件" in html
+    html = login(wf.users["sup_province"]).get("/workbench/cases/?sla=red").content.decode()
+    assert case.number not in html
