@@ -23,5 +23,8 @@ urlpatterns = [
     path("", include("halls.urls")),
     path("", include("notifications.urls")),
     path("", include("workflows.urls")),
+    path("", include("ledger.urls")),
+    path("", include("licences.urls")),
+    path("", include("ratings.urls")),
     path("", include("citizen_portal.urls")),
 ]

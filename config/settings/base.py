@@ -40,6 +40,9 @@ INSTALLED_APPS = [
     "accounts",
     "notifications",
     "workflows",
+    "ledger",
+    "licences",
+    "ratings",
     "citizen_portal",
 ]
 
