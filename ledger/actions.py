@@ -1,0 +1,175 @@
+"""Writes to the ledger: append one entry (inside the caller's transaction), seal pending entries.
+
+``append`` is called once per recorded fact — per CaseEvent, per Material, per Result document —
+in the SAME transaction that writes the fact, so the ledger and the data commit or roll back
+together (no signal receiver, no second transaction, nothing to reconcile after a crash).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from ledger import conf, merkle
+from ledger.hashing import GENESIS, canonical_json, entry_hash, sha256_hex, timestamp_us
+from ledger.models import Batch, Entry, Kind, SubjectHead
+from ledger.signing import sign_statement
+
+logger = logging.getLogger(__name__)
+
+_NAME = re.compile(r"^[A-Za-z0-9_.:\-]{1,96}$")
+# pg_advisory_xact_lock key of the batcher ("TBLEDGER" in ASCII): batchers never run two at a time;
+# appenders never take it.
+_SEAL_LOCK = 0x54424C4544474552
+
+
+class LedgerError(ValueError):
+    """Bad input to the ledger (a programming error in the caller, never user input)."""
+
+
+def _head_for_update(subject: str) -> SubjectHead:
+    head = SubjectHead.objects.select_for_update().filter(subject=subject).first()
+    if head is not None:
+        return head
+    try:
+        # The savepoint keeps a lost creation race from aborting the caller's transaction (PostgreSQL).
+        with transaction.atomic():
+            return SubjectHead.objects.create(subject=subject, seq=0, head_hash=GENESIS)
+    except IntegrityError:
+        return SubjectHead.objects.select_for_update().get(subject=subject)
+
+
+def append(*, subject: str, kind: str, payload: dict[str, Any], ref: str | None = None) -> Entry:
+    """Append one fact to ``subject``'s hash chain.
+
+    ``subject`` is the chain key (``case:<number>`` for everything about a case); ``kind`` one of
+    ``ledger.models.Kind``; ``payload`` JSON-able (datetimes with a time zone, UUIDs, dates are
+    encoded canonically); ``ref`` an optional unique source reference (``case_event:<pk>``) that
+    makes re-recording the same fact an error instead of a duplicate.
+
+    Call it inside the transaction that writes the fact. Locks only this subject's head row until
+    that transaction ends. Side effects: one Entry row, the subject's head moves; the entry is
+    sealed into a signed batch later by ``seal_pending`` (Celery beat).
+    """
+    if not _NAME.match(subject or ""):
+        raise LedgerError(f"invalid ledger subject {subject!r}")
+    if kind not in Kind.values:
+        raise LedgerError(f"unknown ledger kind {kind!r}")
+    if ref is not None and not _NAME.match(ref):
+        raise LedgerError(f"invalid ledger ref {ref!r}")
+    if not isinstance(payload, dict):
+        raise LedgerError("ledger payload must be a JSON object")
+    text = canonical_json(payload)
+    digest = sha256_hex(text.encode())
+    with transaction.atomic(savepoint=False):
+        head = _head_for_update(subject)
+        now = timezone.now()
+        seq = head.seq + 1
+        digest_entry = entry_hash(subject, seq, kind, digest, head.head_hash, timestamp_us(now))
+        entry = Entry.objects.create(
+            subject=subject,
+            seq=seq,
+            kind=kind,
+            ref=ref,
+            payload=text,
+            payload_digest=digest,
+            prev_hash=head.head_hash,
+            entry_hash=digest_entry,
+            created_at=now,
+        )
+        SubjectHead.objects.filter(subject=subject).update(seq=seq, head_hash=digest_entry, updated_at=now)
+    return entry
+
+
+def _lock_batchers() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute("SELECT pg_advisory_xact_lock(%s)", [_SEAL_LOCK])
+    # SQLite: the project opens IMMEDIATE transactions, which already serialise writers.
+
+
+def statement_for(*, seq: int, size: int, root: str, prev: str, first: int, last: int, at: str) -> str:
+    return canonical_json(
+        {
+            "log": "tongban-ledger",
+            "v": 1,
+            "batch": seq,
+            "size": size,
+            "root": root,
+            "prev": prev,
+            "first": first,
+            "last": last,
+            "at": at,
+        }
+    )
+
+
+def seal_batch(*, limit: int | None = None) -> Batch | None:
+    """Seal up to ``limit`` pending entries (oldest id first) into one signed Merkle batch.
+
+    Entries that committed late (a lower id than entries already sealed) simply land in the next
+    batch: membership is recorded per entry, never inferred from id ranges.
+    Side effects: one Batch row; ``batch``/``leaf_index`` set on its entries. Returns None when
+    nothing is pending.
+    """
+    limit = limit or conf.batch_size()
+    with transaction.atomic():
+        _lock_batchers()
+        rows = list(Entry.objects.filter(batch__isnull=True).order_by("id").values_list("id", "entry_hash")[:limit])
+        if not rows:
+            return None
+        leaves = [merkle.leaf_hash(bytes.fromhex(h)) for _id, h in rows]
+        root = merkle.root_from_leaf_hashes(leaves).hex()
+        prev = Batch.objects.order_by("-seq").first()
+        seq = prev.seq + 1 if prev else 1
+        prev_hash = prev.statement_hash if prev else GENESIS
+        now = timezone.now()
+        statement = statement_for(
+            seq=seq, size=len(rows), root=root, prev=prev_hash, first=rows[0][0], last=rows[-1][0], at=now.isoformat()
+        )
+        kid, signature = sign_statement(statement)
+        batch = Batch.objects.create(
+            seq=seq,
+            size=len(rows),
+            first_entry_id=rows[0][0],
+            last_entry_id=rows[-1][0],
+            root=root,
+            prev_hash=prev_hash,
+            statement=statement,
+            statement_hash=sha256_hex(statement.encode()),
+            kid=kid,
+            signature=signature,
+            created_at=now,
+        )
+        _assign(batch, [entry_id for entry_id, _h in rows])
+    logger.info("ledger: sealed batch %s with %s entries, root %s", batch.seq, batch.size, batch.root)
+    return batch
+
+
+def _assign(batch: Batch, ids: list[int]) -> None:
+    if connection.vendor == "postgresql":
+        # One statement for the whole batch: unnest the ids with their ordinal (= leaf index).
+        with connection.cursor() as cur:
+            cur.execute(
+                f"UPDATE {Entry._meta.db_table} AS e SET batch_id = %s, leaf_index = v.ord - 1 "  # noqa: S608
+                "FROM unnest(%s::bigint[]) WITH ORDINALITY AS v(id, ord) WHERE e.id = v.id",
+                [batch.pk, ids],
+            )
+        return
+    objs = [Entry(id=entry_id, batch_id=batch.pk, leaf_index=index) for index, entry_id in enumerate(ids)]
+    Entry.objects.bulk_update(objs, ["batch", "leaf_index"], batch_size=500)
+
+
+def seal_pending(*, limit: int | None = None, max_batches: int = 1000) -> list[Batch]:
+    """Seal everything pending, one batch of at most ``limit`` entries at a time."""
+    sealed: list[Batch] = []
+    for _i in range(max_batches):
+        batch = seal_batch(limit=limit)
+        if batch is None:
+            break
+        sealed.append(batch)
+    return sealed

@@ -1,0 +1,28 @@
+"""Ledger settings with their defaults (override any of them in the Django settings)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+
+def batch_size() -> int:
+    """Most entries one signed Merkle batch covers (the batcher seals several when more wait)."""
+    return int(getattr(settings, "LEDGER_BATCH_SIZE", 10_000))
+
+
+def seal_interval_seconds() -> float:
+    """How often Celery beat seals the pending entries into a signed batch."""
+    return float(getattr(settings, "LEDGER_SEAL_SECONDS", 60))
+
+
+def keyring_path() -> str:
+    """Dotted path of a zero-argument callable returning the signing keyring (see licences.keys).
+
+    A setting rather than an import: the ledger sits below the apps that own the province's keys.
+    """
+    return str(getattr(settings, "LEDGER_KEYRING", "licences.keys.get_keyring"))
+
+
+def verify_chunk_rows() -> int:
+    """Rows fetched per round trip when verify_ledger streams the log (server-side cursor)."""
+    return int(getattr(settings, "LEDGER_VERIFY_CHUNK", 20_000))

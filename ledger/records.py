@@ -1,0 +1,121 @@
+"""What the ledger records about a case event, a material and a result, and the calls that record them.
+
+The payload builders take plain attributes (duck typing), so the workflow code can call
+``record_case_event(event)`` / ``record_material(material)`` without the ledger importing it, and
+the verifier's source resolvers rebuild exactly the same payload from the stored rows.
+
+Every ``record_*`` must run inside the transaction that created the row it records.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from ledger.actions import append
+from ledger.models import Entry, Kind
+
+
+def case_subject(number: str) -> str:
+    """One chain per case: everything about case ``number`` lands in ``case:<number>``."""
+    return f"case:{number}"
+
+
+def case_event_payload(
+    *,
+    case: str,
+    seq: int,
+    transition: str,
+    from_state: str,
+    to_state: str,
+    actor_id: int | None,
+    actor_label: str,
+    at: datetime,
+    payload: dict[str, Any],
+) -> dict[str, Any]:
+    return {
+        "case": case,
+        "seq": seq,
+        "transition": transition,
+        "from": from_state,
+        "to": to_state,
+        "actor": actor_id,
+        "actor_label": actor_label,
+        "at": at,
+        "payload": payload or {},
+    }
+
+
+def case_event_payload_of(event: Any, case_number: str | None = None) -> dict[str, Any]:
+    return case_event_payload(
+        case=case_number or event.case.number,
+        seq=event.seq,
+        transition=event.transition,
+        from_state=event.from_state,
+        to_state=event.to_state,
+        actor_id=event.actor_id,
+        actor_label=event.actor_label,
+        at=event.at,
+        payload=event.payload,
+    )
+
+
+def record_case_event(event: Any, case_number: str | None = None) -> Entry:
+    """Append a CaseEvent (call right after ``CaseEvent.objects.create`` in the same transaction)."""
+    number = case_number or event.case.number
+    return append(
+        subject=case_subject(number),
+        kind=Kind.CASE_EVENT,
+        payload=case_event_payload_of(event, number),
+        ref=f"case_event:{event.pk}",
+    )
+
+
+def material_payload(
+    *,
+    case: str,
+    material: int,
+    requirement: str,
+    source: str,
+    sha256: str,
+    size: int,
+    shared_from: int | None,
+    e_license: Any,
+    uploaded_at: datetime | None,
+) -> dict[str, Any]:
+    return {
+        "case": case,
+        "material": material,
+        "requirement": requirement,
+        "source": source,
+        "sha256": sha256,
+        "size": size,
+        "shared_from": shared_from,
+        "e_license": str(e_license) if e_license else None,
+        "uploaded_at": uploaded_at,
+    }
+
+
+def material_payload_of(material: Any, case_number: str | None = None) -> dict[str, Any]:
+    return material_payload(
+        case=case_number or material.case.number,
+        material=material.pk,
+        requirement=material.requirement.code,
+        source=material.source,
+        sha256=material.sha256,
+        size=material.size,
+        shared_from=material.shared_from_id,
+        e_license=material.e_license_id,
+        uploaded_at=material.uploaded_at,
+    )
+
+
+def record_material(material: Any, case_number: str | None = None) -> Entry:
+    """Append a Material's digest (call right after the Material row is saved, same transaction)."""
+    number = case_number or material.case.number
+    return append(
+        subject=case_subject(number),
+        kind=Kind.MATERIAL_DIGEST,
+        payload=material_payload_of(material, number),
+        ref=f"material:{material.pk}",
+    )

@@ -1,0 +1,35 @@
+"""System check: the province signing key (without loading it, so checks never create keys)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core import checks
+
+from licences import conf
+
+
+def check_signing_key(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    directory = conf.signing_keys_dir()
+    configured = bool(conf.signing_key_pem()) or (directory.is_dir() and any(directory.glob("*.key")))
+    if configured:
+        return []
+    if not conf.autogenerate_dev_key():
+        return [
+            checks.Error(
+                "No result signing key: set RESULT_SIGNING_KEY (PEM) or put a key in RESULT_SIGNING_KEYS_DIR "
+                "(python manage.py create_signing_key).",
+                id="licences.E001",
+            )
+        ]
+    if not settings.DEBUG:
+        return [
+            checks.Warning(
+                f"No result signing key configured: a DEVELOPMENT key will be generated in {directory} on first use.",
+                hint="Production: create one with `manage.py create_signing_key` or set RESULT_SIGNING_KEY, "
+                "and set RESULT_SIGNING_AUTOGENERATE=0.",
+                id="licences.W001",
+            )
+        ]
+    return []

@@ -1,0 +1,36 @@
+"""Celery tasks of the results module: take ids, call an action, idempotent, retried with backoff."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import shared_task
+
+
+@shared_task(bind=True, autoretry_for=(Exception,), retry_backoff=True, retry_kwargs={"max_retries": 5})
+def render_result_document(self: Any, result_id: str) -> dict[str, Any]:
+    """Render, sign and store one result's PDF (idempotent)."""
+    from licences.actions import render_result_document as render
+
+    doc = render(result_id=result_id)
+    return {"result": str(doc.result_id), "sha256": doc.sha256, "render_ms": doc.render_ms}
+
+
+@shared_task(bind=True, autoretry_for=(Exception,), retry_backoff=True, retry_kwargs={"max_retries": 5})
+def register_delivered_case(self: Any, case_id: int) -> list[str]:
+    """File the results of a delivered case into the e-licence library (idempotent)."""
+    from licences.actions import register_delivered_case as register
+
+    return [e.number for e in register(case_id=case_id)]
+
+
+@shared_task
+def render_missing(limit: int = 500) -> int:
+    """Safety net under beat: render every result that has no document yet (lost hand-off)."""
+    from licences.actions import render_result_document as render
+    from workflows.results import Result
+
+    ids = list(Result.objects.filter(document__isnull=True).values_list("pk", flat=True)[:limit])
+    for pk in ids:
+        render(result_id=pk)
+    return len(ids)

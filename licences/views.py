@@ -1,0 +1,36 @@
+"""The public verification page /verify/<id>/ (Chinese, server-rendered, no external assets)."""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from licences import selectors
+
+STATUS_LABELS = {
+    "valid": "真实有效",
+    "revoked": "已撤销",
+    "forged": "伪造或被篡改",
+    "unknown_key": "签名密钥未知（非本省签发）",
+    "malformed": "二维码内容不完整或无效",
+    "unknown": "未登记",
+}
+
+
+@require_GET
+def verify_page(request: HttpRequest, result_id: str) -> HttpResponse:
+    token = request.GET.get("p") or None
+    outcome = selectors.verify(result_id, token)
+    if outcome is None:
+        raise Http404
+    data = outcome.as_dict()
+    context = {
+        "v": data,
+        "status_label": STATUS_LABELS.get(outcome.status, outcome.status),
+        "checked_token": bool(token),
+    }
+    response = render(request, "licences/verify.html", context)
+    response["Cache-Control"] = "no-store"
+    response["X-Robots-Tag"] = "noindex"
+    return response

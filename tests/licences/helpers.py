@@ -1,0 +1,35 @@
+"""Helpers shared by tests/licences and tests/ledger (both conftests import the fixtures)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def signing_keys(tmp_path, settings) -> Iterator[Any]:
+    """Every test gets its own key directory with one fresh key, and its own media root."""
+    from licences.keys import get_keyring, reset_keyring, write_key_file
+
+    settings.RESULT_SIGNING_KEYS_DIR = str(tmp_path / "keys")
+    settings.RESULT_SIGNING_KEY = ""
+    settings.RESULT_SIGNING_ACTIVE_KID = ""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    reset_keyring()
+    write_key_file(tmp_path / "keys")
+    yield get_keyring()
+    reset_keyring()
+
+
+@pytest.fixture
+def on_commit(django_capture_on_commit_callbacks):
+    """Run workflow actions so that their on-commit hooks (result_issued → render, delivered →
+    library) run as they do in production."""
+
+    def run(fn, *args, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return fn(*args, **kwargs)
+
+    return run
