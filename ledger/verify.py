@@ -230,12 +230,10 @@ def _check_batches(
     for b in sorted(batches.values(), key=lambda b: b.seq):
         report.batches += 1
         entry_id, subject, seq = first_entry.get(b.pk, (None, "", None))
-        at = {
-            "entry_id": b.first_entry_id if entry_id is None else entry_id,
-            "subject": subject,
-            "seq": seq,
-            "batch": b.seq,
-        }
+        # Batch-level findings come after any finding on a specific entry: when an entry was
+        # deleted or edited, the entry (or its successor) is the first bad entry, the root second.
+        at = {"subject": subject, "seq": seq, "batch": b.seq}
+        first_id = b.first_entry_id if entry_id is None else entry_id
         what: list[str] = []
         if b.seq != expected_seq:
             what.append(f"batch sequence {b.seq} where {expected_seq} was expected (batch deleted)")
@@ -259,7 +257,7 @@ def _check_batches(
         elif recomputed[b.pk] != b.root or recomputed[b.pk] != signed.get("root"):
             what.append("Merkle root recomputed from the entries differs from the signed root")
         if what:
-            out.add(Problem("; ".join(what), **at))  # type: ignore[arg-type]
+            out.add(Problem(f"signed batch (first entry id={first_id}): " + "; ".join(what), **at))  # type: ignore[arg-type]
         prev_hash = b.statement_hash
         expected_seq = b.seq + 1
         report.root = b.root
@@ -274,7 +272,11 @@ def _check_heads(chains: dict[str, tuple[int, str]], out: _Collector) -> None:
         if tip is None:
             if head.seq:
                 out.add(
-                    Problem(f"chain head says {head.seq} entries, none present", subject=head.subject, seq=head.seq)
+                    Problem(
+                        f"chain head records seq {head.seq} but no entry is present (entries deleted)",
+                        subject=head.subject,
+                        seq=head.seq,
+                    )
                 )
         elif tip[0] != head.seq or tip[1] != head.head_hash:
             out.add(
