@@ -51,7 +51,8 @@ def celery_worker_process(redis_url, settings, tmp_path):
     app.conf.task_always_eager = False
     if app.conf.broker_url != redis_url:
         app.conf.broker_url = redis_url
-        app._pool = None  # the producer pool was built for the old broker
+        app._pool = None  # the producer pools were built for the old broker
+        app.amqp._producer_pool = None
     app.conf.task_default_queue = queue
     try:
         yield sms_dir

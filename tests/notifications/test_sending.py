@@ -334,11 +334,13 @@ def not_eager():
     app.conf.broker_url = "memory://"
     # The producer pool is bound to the broker it was built for (Redis in the CI services pass).
     app._pool = None
+    app.amqp._producer_pool = None
     try:
         yield app
     finally:
         app.conf.task_always_eager, app.conf.broker_url = saved
         app._pool = None
+        app.amqp._producer_pool = None
 
 
 def test_with_a_broker_a_failure_is_requeued_with_a_countdown(not_eager, twilio_standin):
