@@ -271,13 +271,8 @@ def _check_heads(chains: dict[str, tuple[int, str]], out: _Collector) -> None:
         tip = chains.get(head.subject)
         if tip is None:
             if head.seq:
-                out.add(
-                    Problem(
-                        f"chain head records seq {head.seq} but no entry is present (entries deleted)",
-                        subject=head.subject,
-                        seq=head.seq,
-                    )
-                )
+                what = f"chain head records seq {head.seq} but no entry is present (entries deleted)"
+                out.add(Problem(what, subject=head.subject, seq=head.seq))
         elif tip[0] != head.seq or tip[1] != head.head_hash:
             out.add(
                 Problem(
