@@ -368,6 +368,8 @@ def main() -> None:
             "python": platform.python_version(),
             "machine": f"{platform.machine()} / {os.cpu_count()} cpu",
             "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            # The machine is shared: PostgreSQL commit latency under load moves every figure.
+            "load_average_1m": round(os.getloadavg()[0], 2),
         }
         if args.lifecycles:
             life = bench_lifecycles(world, args.lifecycles)
@@ -383,7 +385,8 @@ def main() -> None:
     path = ROOT / "bench" / "results" / "workflows.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     existing = json.loads(path.read_text()) if path.exists() else {}
-    existing[out["database"]] = out
+    # Merge: a lifecycles-only run keeps the last sweep figures of the same database and vice versa.
+    existing.setdefault(out["database"], {}).update(out)
     path.write_text(json.dumps(existing, ensure_ascii=False, indent=2) + "\n")
     print(f"wrote {path}")
 
