@@ -50,9 +50,11 @@ def prepare_database(workdir: Path, size: str = "large") -> Path:
     """migrate + load_demo --size SIZE into workdir/<size>.sqlite3 (reused when present)."""
     workdir.mkdir(parents=True, exist_ok=True)
     db = workdir / f"{size}.sqlite3"
-    if not db.exists():
-        env = env_for(db)
-        subprocess.run([str(PY), "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+    fresh = not db.exists()
+    env = env_for(db)
+    # Always migrate: apps gain tables while the cached database stays.
+    subprocess.run([str(PY), "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+    if fresh:
         subprocess.run(
             [str(PY), "manage.py", "load_demo", "--size", size],
             cwd=ROOT,
@@ -77,8 +79,19 @@ def serve(db: Path, *, workers: int = 1, **extra_env: str) -> Iterator[str]:
     port = free_port()
     proc = subprocess.Popen(
         [
-            str(PY), "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-            "--workers", str(workers), "--log-level", "warning", "--no-access-log",
+            str(PY),
+            "-m",
+            "uvicorn",
+            "config.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+            "--no-access-log",
         ],
         cwd=ROOT,
         env=env_for(db, **extra_env),
@@ -88,9 +101,9 @@ def serve(db: Path, *, workers: int = 1, **extra_env: str) -> Iterator[str]:
         deadline = time.monotonic() + 60
         while True:
             try:
-                if requests.get(base + "/healthz", timeout=2).status_code in (200, 503):
+                if requests.get(base + "/healthz", timeout=10).status_code in (200, 503):
                     break
-            except requests.ConnectionError:
+            except requests.RequestException:
                 pass
             if time.monotonic() > deadline or proc.poll() is not None:
                 raise RuntimeError("uvicorn did not start")

@@ -11,6 +11,7 @@ Django template (autoescaped), so a hall named "<script>…" is shown, never run
 
 from __future__ import annotations
 
+import gzip
 import json
 import math
 import threading
@@ -22,6 +23,7 @@ from django.db.models import Max
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_GET
@@ -33,8 +35,9 @@ from rest_framework.views import APIView
 
 from govmap.models import Region, RegionLevel
 from halls import live_selectors
-from halls.hall_stats import stats_for_halls
+from halls.hall_stats import rating_stats, stats_for_halls
 from halls.models import CountyCoverage, Hall, HallType, Window
+from halls.queue import waiting_counts
 from services.models import Item
 
 MAX_K = 50
@@ -111,25 +114,72 @@ class NearestHallsView(APIView):
 
 
 # --- GeoJSON of hall points ------------------------------------------------------------------------
+#
+# At 20,000 points the answer is ~6 MB of JSON. The static part of every feature (code, name,
+# type, point) is serialised once per hall-index version; each request only appends the live
+# figures, which are sparse (most halls have nobody waiting). Ratings change slowly and are read
+# at most once a minute; whole answers are reused for GEOJSON_TTL seconds, so a crowd of open maps
+# refreshing at once costs one build.
 
 _base_lock = threading.Lock()
-_base_cache: dict[str, Any] = {"version": None, "rows": []}
+_base_cache: dict[str, Any] = {"version": None, "rows": [], "prefix": {}}
+_ratings_cache: dict[str, Any] = {"at": -1e9, "data": {}}
+_answer_lock = threading.Lock()
+_answers: dict[tuple[Any, ...], tuple[float, bytes, bytes]] = {}
+_ZERO_LIVE = '"queue_waiting":0,"appointments_today":0,"rating_avg":null,"rating_count":0,"bad_count":0}}'
 
 
-def _base_rows() -> list[tuple[int, str, str, str, float, float]]:
-    """(id, code, name, type, lat, lon) of every active hall, rebuilt when the halls change."""
+def _geojson_ttl() -> float:
+    from django.conf import settings
+
+    return float(getattr(settings, "MAP_GEOJSON_TTL_SECONDS", 2.0))
+
+
+def _base_rows() -> tuple[str, list[tuple[int, str, str, str, float, float]], dict[int, str]]:
+    """(version, rows, per-hall JSON prefix) of every active hall, rebuilt when halls change."""
     version = live_selectors.hall_index_version()
-    if _base_cache["version"] == version:
-        return _base_cache["rows"]  # type: ignore[no-any-return]
-    with _base_lock:
-        if _base_cache["version"] != version:
-            rows = list(
-                Hall.objects.filter(is_active=True)
-                .order_by("id")
-                .values_list("id", "code", "name", "type", "lat", "lon")
-            )
-            _base_cache.update(version=version, rows=rows)
-    return _base_cache["rows"]  # type: ignore[no-any-return]
+    if _base_cache["version"] != version:
+        with _base_lock:
+            if _base_cache["version"] != version:
+                rows = list(
+                    Hall.objects.filter(is_active=True)
+                    .order_by("id")
+                    .values_list("id", "code", "name", "type", "lat", "lon")
+                )
+                dumps = json.dumps
+                prefix = {
+                    hid: (
+                        f'{{"type":"Feature","id":{dumps(code, ensure_ascii=False)},'
+                        f'"geometry":{{"type":"Point","coordinates":[{round(lon, 5)},{round(lat, 5)}]}},'
+                        f'"properties":{{"code":{dumps(code, ensure_ascii=False)},'
+                        f'"name":{dumps(name, ensure_ascii=False)},"type":{dumps(htype)},'
+                    )
+                    for hid, code, name, htype, lat, lon in rows
+                }
+                _base_cache.update(version=version, rows=rows, prefix=prefix)
+                _answers.clear()
+    return _base_cache["version"], _base_cache["rows"], _base_cache["prefix"]
+
+
+def _ratings(ids: list[int]) -> dict[int, tuple[float | None, int, int]]:
+    from django.conf import settings
+
+    now = time.monotonic()
+    if now - _ratings_cache["at"] > float(getattr(settings, "MAP_RATINGS_TTL_SECONDS", 60)):
+        _ratings_cache.update(at=now, data=rating_stats(ids))
+    return _ratings_cache["data"]  # type: ignore[no-any-return]
+
+
+def _live_suffix(hid: int, waiting: dict[int, int], booked: dict[int, int], ratings: dict[int, Any]) -> str:
+    w, b, r = waiting.get(hid, 0), booked.get(hid, 0), ratings.get(hid)
+    if not (w or b or r):
+        return _ZERO_LIVE
+    avg, count, bad = r or (None, 0, 0)
+    avg_json = "null" if avg is None else repr(round(float(avg), 2))
+    return (
+        f'"queue_waiting":{w},"appointments_today":{b},"rating_avg":{avg_json},'
+        f'"rating_count":{int(count)},"bad_count":{int(bad)}}}}}'
+    )
 
 
 def _parse_bbox(raw: str) -> tuple[float, float, float, float]:
@@ -151,9 +201,28 @@ def _bad_request(exc: ValidationError) -> JsonResponse:
     return JsonResponse({"detail": first, "errors": errors}, status=400, json_dumps_params={"ensure_ascii": False})
 
 
+def _build_geojson(
+    bbox: tuple[float, float, float, float] | None, hall_type: str | None, allowed: frozenset[int] | None
+) -> bytes:
+    _version, rows, prefix = _base_rows()
+    if bbox is not None:
+        minlon, minlat, maxlon, maxlat = bbox
+        rows = [r for r in rows if minlon <= r[5] <= maxlon and minlat <= r[4] <= maxlat]
+    if hall_type:
+        rows = [r for r in rows if r[3] == hall_type]
+    if allowed is not None:
+        rows = [r for r in rows if r[0] in allowed]
+    ids = [r[0] for r in rows]
+    # Whole-day GROUP BYs (no IN list): cheaper than filtering by 20,000 ids.
+    waiting = waiting_counts()
+    booked = live_selectors.appointments_today_counts()
+    ratings = _ratings([r[0] for r in _base_cache["rows"]]) if ids else {}
+    parts = [prefix[hid] + _live_suffix(hid, waiting, booked, ratings) for hid in ids]
+    return ('{"type":"FeatureCollection","features":[' + ",".join(parts) + "]}").encode()
+
+
 @extend_schema(exclude=True)
 @require_GET
-@gzip_page
 def halls_geojson(request: HttpRequest) -> HttpResponse:
     """A FeatureCollection of hall points with live figures (queue, bookings, ratings)."""
     try:
@@ -162,40 +231,28 @@ def halls_geojson(request: HttpRequest) -> HttpResponse:
         if hall_type and hall_type not in HallType.values:
             raise ValidationError({"type": [_("未知的场所类型：%(v)s") % {"v": hall_type}]})
         item = request.GET.get("item") or None
-        allowed = live_selectors.hall_ids_for_item(item, version=live_selectors.hall_index_version()) if item else None
+        version = live_selectors.hall_index_version()
+        allowed = live_selectors.hall_ids_for_item(item, version=version) if item else None
     except ValidationError as exc:
         return _bad_request(exc)
-    rows = _base_rows()
-    if bbox is not None:
-        minlon, minlat, maxlon, maxlat = bbox
-        rows = [r for r in rows if minlon <= r[5] <= maxlon and minlat <= r[4] <= maxlat]
-    if hall_type:
-        rows = [r for r in rows if r[3] == hall_type]
-    if allowed is not None:
-        rows = [r for r in rows if r[0] in allowed]
-    stats = stats_for_halls([r[0] for r in rows])
-    features = []
-    for hid, code, name, htype, lat, lon in rows:
-        s = stats[hid]
-        features.append(
-            {
-                "type": "Feature",
-                "id": code,
-                "geometry": {"type": "Point", "coordinates": [round(lon, 5), round(lat, 5)]},
-                "properties": {
-                    "code": code,
-                    "name": name,
-                    "type": htype,
-                    "queue_waiting": s["queue_waiting"],
-                    "appointments_today": s["appointments_today"],
-                    "rating_avg": None if s["rating_avg"] is None else round(s["rating_avg"], 2),
-                    "rating_count": s["rating_count"],
-                    "bad_count": s["bad_count"],
-                },
-            }
-        )
-    body = json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False, separators=(",", ":"))
-    response = HttpResponse(body, content_type="application/geo+json; charset=utf-8")
+    key = (version, bbox, hall_type, item)
+    now = time.monotonic()
+    cached = _answers.get(key)
+    if cached is None or now - cached[0] > _geojson_ttl():
+        with _answer_lock:
+            cached = _answers.get(key)
+            if cached is None or now - cached[0] > _geojson_ttl():
+                body = _build_geojson(bbox, hall_type, allowed)
+                cached = (time.monotonic(), body, gzip.compress(body, compresslevel=5, mtime=0))
+                if len(_answers) > 64:
+                    _answers.clear()
+                _answers[key] = cached
+    _at, body, zipped = cached
+    wants_gzip = "gzip" in request.headers.get("Accept-Encoding", "")
+    response = HttpResponse(zipped if wants_gzip else body, content_type="application/geo+json; charset=utf-8")
+    if wants_gzip:
+        response["Content-Encoding"] = "gzip"
+    patch_vary_headers(response, ["Accept-Encoding"])
     response["Cache-Control"] = "no-cache"
     return response
 

@@ -53,3 +53,12 @@ def stats_for_halls(hall_ids: Iterable[int]) -> dict[int, HallStats]:
                 stats[hid]["rating_count"] = count
                 stats[hid]["bad_count"] = bad
     return stats
+
+
+def rating_stats(hall_ids: Iterable[int]) -> dict[int, tuple[float | None, int, int]]:
+    """{hall_id: (avg, count, bad_count)} from the registered rating providers (sparse)."""
+    ids = list(hall_ids)
+    out: dict[int, tuple[float | None, int, int]] = {}
+    for provider in _rating_providers:
+        out.update(provider(ids))
+    return out
