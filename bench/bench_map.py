@@ -27,7 +27,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_nearest import ROOT, percentiles, prepare_database, serve  # noqa: E402
+from bench_nearest import ROOT, percentiles, prepare_database, serve
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
