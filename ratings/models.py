@@ -349,6 +349,13 @@ class Rectification(ConcurrentTransitionMixin, models.Model):
     def __str__(self) -> str:
         return f"整改 #{self.pk} ({self.get_state_display()})"
 
+    @property
+    def is_overdue(self) -> bool:
+        """Unanswered past its deadline (answered late is recorded in ``replied_on_time``)."""
+        from django.utils import timezone
+
+        return self.state in UNANSWERED_STATES and self.deadline < timezone.now()
+
     @transition(field=state, source=R.OPEN, target=R.RECTIFYING)
     def start(self) -> None: ...
 
@@ -366,6 +373,14 @@ class Rectification(ConcurrentTransitionMixin, models.Model):
     @transition(field=state, source=R.CALLBACK_RECORDED, target=R.RECTIFYING)
     def reopen(self) -> None: ...
 
+
+EVENT_LABELS: dict[str, object] = {
+    **TRANSITION_LABELS,
+    "open": _("生成整改"),
+    "escalate_city": _("超期，升级至市（州）督办"),
+    "escalate_province": _("超期，升级至省督办"),
+    "appeal_upheld": _("申诉成立，不计入统计"),
+}
 
 # Public transition names (API paths) -> model method.
 TRANSITION_METHODS: dict[str, str] = {
@@ -404,6 +419,10 @@ class RectificationEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rectification_id} {self.kind}"
+
+    @property
+    def label(self) -> str:
+        return str(EVENT_LABELS.get(self.kind, self.kind))
 
 
 # --- appeals ---------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 from django.urls import URLPattern, URLResolver, path
 
-from ratings import api
+from ratings import api, views
 
 app_name = "ratings"
 urlpatterns: list[URLPattern | URLResolver] = [
@@ -19,5 +19,25 @@ urlpatterns: list[URLPattern | URLResolver] = [
         "api/v1/rectifications/<int:pk>/<str:transition>/",
         api.RectificationTransitionView.as_view(),
         name="api-rectification-transition",
+    ),
+    # Citizens: rate online, by SMS link, at the window pad
+    path("ratings/cases/<str:number>/", views.rate_case_page, name="rate-case"),
+    path("ratings/sms/<str:token>/", views.rate_by_link, name="rate-sms"),
+    path("ratings/pad/<str:token>/", views.pad, name="pad"),
+    # Public figures
+    path("ratings/public/", views.public, name="public"),
+    # Supervision
+    path("supervision/ratings/", views.dashboard, name="dashboard"),
+    path("supervision/ratings/export.<str:fmt>", views.export, name="export"),
+    path("supervision/ratings/list/", views.rating_list, name="list"),
+    path("supervision/ratings/<int:pk>/", views.rating_detail, name="rating"),
+    path("supervision/ratings/<int:pk>/appeal/", views.appeal, name="appeal"),
+    path("supervision/appeals/<int:pk>/<str:decision>/", views.decide_appeal, name="decide-appeal"),
+    path("supervision/rectifications/", views.rectifications, name="rectifications"),
+    path("supervision/rectifications/<int:pk>/", views.rectification_detail, name="rectification"),
+    path(
+        "supervision/rectifications/<int:pk>/<str:transition>/",
+        views.rectification_transition,
+        name="rectification-transition",
     ),
 ]
