@@ -75,9 +75,7 @@ def test_tampered_stored_pdf_is_never_served(issued, wf):
     r = client_for(wf.users["citizen"]).get(f"/api/v1/cases/{case.number}/result.pdf")
     import hashlib
 
-    assert (
-        r.status_code == 200 and hashlib.sha256(r.content).hexdigest() == doc.sha256
-    )  # rebuilt, not the tampered file
+    assert r.status_code == 200 and hashlib.sha256(r.content).hexdigest() == doc.sha256  # rebuilt, not tampered
 
 
 def test_verify_api_and_page(issued):

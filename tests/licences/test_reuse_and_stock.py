@@ -1,0 +1,226 @@
+"""E-licence library (免提交) and shared materials (材料共享) with consent records; blank stock."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from rest_framework.test import APIClient
+
+from ledger.models import Entry
+from licences import actions, selectors
+from licences.models import BlankStock, ELicence, ReuseConsent
+from tests.fixtures.workflows import id_number
+from workflows import actions as wf_actions
+from workflows.actions import ApplicantInput
+from workflows.models import Material
+from workflows.results import Result
+
+
+def client_for(user) -> APIClient:
+    c = APIClient()
+    c.force_authenticate(user)
+    return c
+
+
+@pytest.fixture
+def delivered(wf, drive, on_commit):
+    """A first case received in Zunyi, decided in Guiyang, handed over in Zunyi: in the library."""
+    case = wf.receive()
+    wf.upload_required(case)
+    case = on_commit(drive, case, "approved")
+    case = on_commit(wf_actions.print_result, case=case, actor=wf.users["zy_printer"])
+    case = on_commit(wf_actions.hand_over, case=case, actor=wf.users["zy_printer"])
+    return case, ELicence.objects.get(result__case=case)
+
+
+def second_case_in_guiyang(wf):
+    return wf.receive(clerk="gy_clerk", receiving_hall=wf.halls["guiyang"])
+
+
+def test_a_later_case_reuses_an_e_licence_and_a_shared_material_without_upload(wf, delivered):
+    first, licence = delivered
+    case = second_case_in_guiyang(wf)
+    clerk = wf.users["gy_clerk"]
+
+    # The Guiyang clerk sees what the applicant can reuse: the e-licence, and the Zunyi scan of the
+    # ID card with its digest and who sighted the original where.
+    reusable = {r["requirement"]: r for r in client_for(clerk).get(f"/api/v1/cases/{case.number}/reusable/").json()}
+    assert [e["number"] for e in reusable["lease"]["e_licences"]] == [licence.number]
+    (shared,) = reusable["id_card"]["shared_materials"]
+    source = Material.objects.get(pk=shared["id"])
+    assert source.case == first and shared["sha256"] == source.sha256
+    assert shared["original_sighted"]["by"] == "遵义收件员"
+    assert shared["original_sighted"]["hall"] == "遵义市红花岗区政务服务中心"
+
+    m1 = actions.use_e_licence(case=case, requirement="lease", e_licence=licence, actor=clerk, consent=True)
+    m2 = actions.use_shared_material(case=case, requirement="id_card", material=source, actor=clerk)
+    wf.upload(case, "form", user="gy_clerk")  # only the form is new
+    assert m1.source == "e_license" and m1.e_license_id == licence.result_id and not m1.file
+    assert m2.source == "shared" and m2.shared_from == source
+    assert m2.file.name == source.file.name and m2.sha256 == source.sha256  # by reference, never copied
+    consents = ReuseConsent.objects.filter(case=case).order_by("consented_at")
+    assert [c.kind for c in consents] == ["e_licence", "shared_material"]
+    assert all(c.channel == "window" and c.recorded_by == clerk for c in consents)
+    assert "免提交" in consents[0].consent_text
+    assert Entry.objects.filter(kind="consent", subject=f"case:{case.number}").count() == 2
+
+    case = wf_actions.verify(case=case, actor=clerk, id_checked=True, originals_sighted=["id_card"])
+    assert case.state == "verified"
+
+
+def test_online_applicant_consents_themselves(wf, delivered):
+    _first, licence = delivered
+    case = wf.online()
+    m = actions.use_e_licence(
+        case=case, requirement="lease", e_licence=licence, actor=wf.users["citizen"], consent=True
+    )
+    assert ReuseConsent.objects.get(material=m).channel == "applicant"
+
+
+@pytest.mark.parametrize(
+    ("scenario", "field"),
+    [
+        ("no_consent", "consent"),
+        ("not_an_e_licence_requirement", "e_license"),
+        ("unknown_requirement", "requirement"),
+        ("someone_elses", "e_license"),
+        ("revoked", "e_license"),
+        ("expired", "e_license"),
+        ("wrong_type", "e_license"),
+    ],
+)
+def test_e_licence_reuse_refused(wf, delivered, scenario, field):
+    _first, licence = delivered
+    case = second_case_in_guiyang(wf)
+    kwargs = {
+        "case": case,
+        "requirement": "lease",
+        "e_licence": licence,
+        "actor": wf.users["gy_clerk"],
+        "consent": True,
+    }
+    if scenario == "no_consent":
+        kwargs["consent"] = False
+    elif scenario == "not_an_e_licence_requirement":
+        kwargs["requirement"] = "form"
+    elif scenario == "unknown_requirement":
+        kwargs["requirement"] = "nope"
+    elif scenario == "someone_elses":
+        kwargs["case"] = wf.receive(
+            clerk="gy_clerk",
+            receiving_hall=wf.halls["guiyang"],
+            applicant=ApplicantInput("李四", id_number("52010219850505567"), "13800138009"),
+        )
+    elif scenario == "revoked":
+        actions.revoke_result(result=licence.result, actor=wf.users["yy_approver"], reason="撤销")
+        licence.refresh_from_db()
+    elif scenario == "expired":
+        import datetime as dt
+
+        ELicence.objects.filter(pk=licence.pk).update(valid_until=dt.date(2020, 1, 1))
+        licence.refresh_from_db()
+    elif scenario == "wrong_type":
+        case.item.materials.filter(code="lease").update(e_license_type="营业执照")
+    before = Material.objects.count()
+    with pytest.raises(ValidationError) as exc:
+        actions.use_e_licence(**kwargs)
+    assert field in exc.value.message_dict
+    assert Material.objects.count() == before and not ReuseConsent.objects.exists()
+
+
+def test_shared_material_refused_when_superseded_or_foreign(wf, delivered):
+    first, _licence = delivered
+    clerk = wf.users["gy_clerk"]
+    source = Material.objects.get(case=first, requirement__code="id_card")
+    case = second_case_in_guiyang(wf)
+    with pytest.raises(ValidationError) as exc:
+        actions.use_shared_material(case=case, requirement="form", material=source, actor=clerk)
+    assert "shared_material" in exc.value.message_dict  # another requirement
+    with pytest.raises(ValidationError):
+        actions.use_shared_material(case=case, requirement="id_card", material=source, actor=clerk, consent=False)
+    Material.objects.filter(pk=source.pk).update(superseded_at=source.uploaded_at)
+    with pytest.raises(ValidationError):
+        actions.use_shared_material(case=case, requirement="id_card", material=source, actor=clerk)
+    assert not ReuseConsent.objects.exists()
+
+
+def test_reuse_is_still_the_workflows_rule_who_and_when(wf, delivered):
+    _first, licence = delivered
+    case = second_case_in_guiyang(wf)
+    with pytest.raises(PermissionDenied):  # a clerk of another hall may not add materials
+        actions.use_e_licence(
+            case=case, requirement="lease", e_licence=licence, actor=wf.users["zy_clerk"], consent=True
+        )
+    assert not ReuseConsent.objects.exists()
+
+
+def test_library_lists_only_own_licences(wf, delivered):
+    _first, licence = delivered
+    mine = client_for(wf.users["citizen"]).get("/api/v1/e-licences/").json()
+    assert [e["number"] for e in mine["results"]] == [licence.number]
+    assert client_for(wf.users["other_citizen"]).get("/api/v1/e-licences/").json()["count"] == 0
+    assert client_for(wf.users["gy_clerk"]).get(f"/api/v1/cases/{_first.number}/reusable/").status_code == 404
+
+
+def test_register_delivered_result_is_idempotent_and_refuses_undelivered(wf, drive, on_commit, delivered):
+    first, licence = delivered
+    assert actions.register_delivered_result(result=licence.result) == licence
+    case = wf.receive(delivery_method="mail", delivery_address="某地")
+    wf.upload_required(case)
+    case = on_commit(drive, case, "approved")
+    with pytest.raises(ValidationError):
+        actions.register_delivered_result(result=Result.objects.get(case=case))
+
+
+# --- blank stock -----------------------------------------------------------------------------
+
+
+def test_blank_stock_load_allocate_void(wf, drive, on_commit):
+    hall = wf.halls["zunyi"]
+    sup, clerk = wf.users["hall_sup_zy"], wf.users["zy_printer"]
+    with pytest.raises(PermissionDenied):
+        actions.load_blank_stock(hall=hall, result_type="licence", serials=["A1"], actor=clerk)
+    with pytest.raises(ValidationError):
+        actions.load_blank_stock(hall=hall, result_type="licence", serials=["A1", "A1"], actor=sup)
+    with pytest.raises(ValidationError):
+        actions.load_blank_stock(hall=hall, result_type="approval_notice", serials=["A1"], actor=sup)
+    assert actions.load_blank_stock(hall=hall, result_type="licence", serials=["GZ0002", "GZ0001"], actor=sup) == 2
+    from accounts.models import User
+
+    admin = User.objects.create_user(username="stock_admin", password="x-Strong-2026!", role="admin")
+    with pytest.raises(ValidationError):  # serials are unique province-wide
+        actions.load_blank_stock(hall=wf.halls["guiyang"], result_type="licence", serials=["GZ0001"], actor=admin)
+    assert selectors.stock_available(hall.pk, "licence") == 2
+
+    def queued():
+        case = wf.receive()
+        wf.upload_required(case)
+        return Result.objects.get(case=on_commit(drive, case, "approved"))
+
+    r1, r2, r3 = queued(), queued(), queued()
+    window = wf.windows["zy_issuing"]
+    s1 = actions.allocate_blank_stock(result=r1, actor=clerk, window=window)
+    assert s1.serial == "GZ0001" and s1.status == "used" and s1.used_by == clerk and s1.window == window
+    assert actions.allocate_blank_stock(result=r1, actor=clerk, window=window) == s1  # same sheet on reprint
+    actions.void_blank_stock(stock=s1, actor=clerk, reason="卡纸")
+    s1b = actions.allocate_blank_stock(result=r1, actor=clerk, window=window)
+    assert s1b.serial == "GZ0002"
+    with pytest.raises(ValidationError) as exc:
+        actions.allocate_blank_stock(result=r2, actor=clerk, window=window)
+    assert "blank_stock" in exc.value.message_dict
+    with pytest.raises(PermissionDenied):
+        actions.void_blank_stock(stock=s1b, actor=wf.users["gy_clerk"], reason="x")
+    assert BlankStock.objects.get(serial="GZ0001").status == "voided"
+    assert selectors.stock_for_result(r1).serial == "GZ0002"
+    assert selectors.pdf_url(r3).startswith(f"/api/v1/cases/{r3.case.number}/result.pdf?result=")
+
+
+def test_approval_notices_use_plain_paper(wf, drive, on_commit):
+    item = wf.items["proxy"]
+    item.result_type = "approval_notice"
+    item.save(update_fields=["result_type"])
+    case = wf.receive()
+    wf.upload_required(case)
+    result = Result.objects.get(case=on_commit(drive, case, "approved"))
+    assert actions.allocate_blank_stock(result=result, actor=wf.users["zy_printer"]) is None
+    assert result.document.template == "approval_notice"
