@@ -163,7 +163,7 @@ def test_library_lists_only_own_licences(wf, delivered):
 
 
 def test_register_delivered_result_is_idempotent_and_refuses_undelivered(wf, drive, on_commit, delivered):
-    first, licence = delivered
+    _first, licence = delivered
     assert actions.register_delivered_result(result=licence.result) == licence
     case = wf.receive(delivery_method="mail", delivery_address="某地")
     wf.upload_required(case)
