@@ -89,7 +89,8 @@ def test_production_starts_when_safe():
 
 @pytest.mark.django_db
 def test_chinese_by_default_english_by_switch(client):
-    resp = client.get("/accounts/login/")
+    # Even a browser that prefers English gets Chinese until the user switches.
+    resp = client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
     assert 'lang="zh-hans"' in resp.content.decode()
     resp = client.post("/i18n/setlang/", {"language": "en", "next": "/accounts/login/"})
     assert resp.status_code == 302
