@@ -237,7 +237,7 @@ class AppealDecisionView(APIView):
         appeal = Appeal.objects.select_related("rating").filter(pk=pk).first()
         if appeal is None or selectors.rating_scope(request.user).empty:  # type: ignore[arg-type]
             raise Http404
-        selectors.rating_for(request.user, appeal.rating_id)  # 404 outside the caller's scope
+        selectors.rating_for(request.user, appeal.rating_id)  # type: ignore[arg-type]  # 404 outside the caller's scope
         body = AppealDecisionSerializer(data=request.data or {})
         body.is_valid(raise_exception=True)
         appeal = _run(

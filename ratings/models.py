@@ -156,9 +156,9 @@ class Rating(models.Model):
 
     @property
     def subject_label(self) -> str:
-        if self.case_id is not None:
+        if self.case is not None:
             return self.case.number
-        if self.ticket_id is not None:
+        if self.ticket is not None:
             return f"{self.ticket.service_date:%Y%m%d}-{self.ticket.number}"
         return ""
 

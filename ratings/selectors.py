@@ -14,7 +14,7 @@ Public functions other parts use:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -183,7 +183,7 @@ def resolve_filters(
 # --- figures ---------------------------------------------------------------------------------------
 
 
-def _figures(row: dict[str, Any]) -> dict[str, Any]:
+def _figures(row: Mapping[str, Any]) -> dict[str, Any]:
     by_level = {str(n): int(row.get(f"c{n}") or 0) for n in LEVELS}
     count = sum(by_level.values())
     bad = by_level["1"] + by_level["2"]

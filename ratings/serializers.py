@@ -44,10 +44,10 @@ class RatingOutSerializer(serializers.ModelSerializer):
         ]
 
     def get_case(self, obj: Rating) -> str | None:
-        return obj.case.number if obj.case_id else None
+        return obj.case.number if obj.case is not None else None
 
     def get_hall(self, obj: Rating) -> str | None:
-        return obj.hall.code if obj.hall_id else None
+        return obj.hall.code if obj.hall is not None else None
 
     def get_window(self, obj: Rating) -> str | None:
         return obj.window.number if obj.window_id and obj.window else None

@@ -9,17 +9,20 @@ repairs).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from django.db import connection, transaction
 
 from ratings.models import HallDayTally, HallTally, Rating, RegionDayTally, WindowDayTally
 
 
-def _upsert(table: str, keys: dict[str, object], extra: dict[str, object], level: int, delta: int) -> None:
+def _upsert(table: str, keys: Mapping[str, Any], extra: Mapping[str, Any], level: int, delta: int) -> None:
     if level not in (1, 2, 3, 4, 5):
         raise ValueError("level must be 1..5")
     column = f"c{level}"
     cols = [*keys, *extra, column]
-    values = [*keys.values(), *extra.values(), delta]
+    values: list[Any] = [*keys.values(), *extra.values(), delta]
     placeholders = ", ".join(["%s"] * len(cols))
     conflict = ", ".join(keys)
     # Table and column names come from our own models, never from input; values are parameters.
@@ -76,7 +79,7 @@ def rebuild() -> dict[str, int]:
     """Recompute all four tallies from the counted ratings (one transaction). Returns row counts."""
     r = Rating._meta.db_table
     counts = "c1, c2, c3, c4, c5"
-    statements = [
+    statements: list[tuple[type[RegionDayTally | HallDayTally | WindowDayTally | HallTally], str]] = [
         (
             RegionDayTally,
             f"INSERT INTO {RegionDayTally._meta.db_table} (day, province_code, city_code, county_code, {counts}) "  # noqa: S608

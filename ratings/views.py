@@ -444,7 +444,7 @@ def _export_rows(f: selectors.Filters) -> Iterator[list[Any]]:
             "ticket__number",
             "ticket__service_date",
             "rectification__state",
-        )  # fmt: skip
+        )
     )
     for r in qs[:EXPORT_MAX_ROWS].iterator(chunk_size=2000):
         rect = getattr(r, "rectification", None) if hasattr(r, "rectification") else None
@@ -455,7 +455,7 @@ def _export_rows(f: selectors.Filters) -> Iterator[list[Any]]:
             r.get_channel_display(),
             r.level,
             r.get_level_display(),
-            r.hall.name if r.hall_id else "",
+            r.hall.name if r.hall is not None else "",
             r.window.number if r.window_id and r.window else "",
             (r.staff.real_name or r.staff.username) if r.staff_id and r.staff else "",
             r.item.name if r.item_id and r.item else "",
@@ -473,7 +473,7 @@ class _Echo:
 
 
 @login_required
-def export(request: HttpRequest, fmt: str) -> HttpResponse:
+def export(request: HttpRequest, fmt: str) -> HttpResponse | StreamingHttpResponse:
     """The filtered ratings as CSV (UTF-8 with BOM, opens in Excel) or .xlsx; personal data of
     raters (names, phones) is never exported."""
     if fmt not in ("csv", "xlsx"):
@@ -488,9 +488,9 @@ def export(request: HttpRequest, fmt: str) -> HttpResponse:
             for row in _export_rows(f):
                 yield writer.writerow(row)
 
-        response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="ratings-{stamp}.csv"'
-        return response
+        streaming = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
+        streaming["Content-Disposition"] = f'attachment; filename="ratings-{stamp}.csv"'
+        return streaming
     from openpyxl import Workbook
 
     wb = Workbook(write_only=True)
