@@ -205,6 +205,18 @@ class Step:
     payload: dict[str, Any]
 
 
+def _reload(case: Case) -> None:
+    """Put the stored row back into ``case`` after a rolled-back transition.
+
+    Not ``refresh_from_db``: django-fsm's version lifts the field's ``protected`` flag on the shared
+    field object for the duration, which races with other threads (found by the stress test).
+    """
+    fresh = Case.objects.get(pk=case.pk)
+    case.__dict__.update({f.attname: getattr(fresh, f.attname) for f in Case._meta.concrete_fields})
+    case._state.fields_cache.clear()
+    case._update_initial_state()
+
+
 # True while a transition's follow-up steps run (see _transition).
 _in_after: ContextVar[bool] = ContextVar("workflows_in_after", default=False)
 
@@ -265,7 +277,7 @@ def _transition(
     except ConcurrentTransition:
         # Someone else moved the case first (our UPDATE matched no row in the state we read):
         # nothing of ours was written; report what is possible now.
-        case.refresh_from_db()
+        _reload(case)
         raise TransitionConflict(
             _("办件已被他人处理，当前状态为“%(state)s”。") % {"state": CaseState(case.state).label},
             state=case.state,
@@ -274,7 +286,7 @@ def _transition(
     except Exception:
         # The database rolled back; do not leave the caller holding an object that says otherwise.
         if case.pk is not None:
-            case.refresh_from_db()
+            _reload(case)
         raise
     return case
 
