@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -65,9 +66,41 @@ def append(*, subject: str, kind: str, payload: dict[str, Any], ref: str | None 
         raise LedgerError("ledger payload must be a JSON object")
     text = canonical_json(payload)
     digest = sha256_hex(text.encode())
+    now = timezone.now()
+    if connection.vendor == "postgresql":
+        return _append_postgresql(subject, kind, ref, text, digest, now)
+    return _append_python(subject, kind, ref, text, digest, now)
+
+
+def _append_postgresql(subject: str, kind: str, ref: str | None, text: str, digest: str, now: datetime) -> Entry:
+    # One round trip: the ledger_append() function (migration 0002) locks the head, hashes, inserts.
+    # Without a surrounding transaction it still runs atomically (one statement).
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT * FROM ledger_append(%s, %s, %s, %s, %s, %s, %s)",
+            [subject, kind, ref, text, digest, timestamp_us(now), now],
+        )
+        entry_id, seq, prev, digest_entry = cur.fetchone()
+    entry = Entry(
+        id=entry_id,
+        subject=subject,
+        seq=seq,
+        kind=kind,
+        ref=ref,
+        payload=text,
+        payload_digest=digest,
+        prev_hash=prev,
+        entry_hash=digest_entry,
+        created_at=now,
+    )
+    entry._state.adding = False
+    entry._state.db = "default"
+    return entry
+
+
+def _append_python(subject: str, kind: str, ref: str | None, text: str, digest: str, now: datetime) -> Entry:
     with transaction.atomic(savepoint=False):
         head = _head_for_update(subject)
-        now = timezone.now()
         seq = head.seq + 1
         digest_entry = entry_hash(subject, seq, kind, digest, head.head_hash, timestamp_us(now))
         entry = Entry.objects.create(

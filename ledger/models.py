@@ -77,14 +77,22 @@ class Entry(models.Model):
     kind = models.CharField(_("类型"), max_length=32, choices=Kind.choices)
     # What the entry records ("case_event:123"): lets a backfill stay idempotent and lets the
     # verifier compare the ledger with the source tables.
-    ref = models.CharField(_("来源"), max_length=96, null=True, blank=True, unique=True)
+    ref = models.CharField(_("来源"), max_length=96, null=True, blank=True)
     payload = models.TextField(_("内容（规范JSON）"))
     payload_digest = models.CharField(_("内容摘要"), max_length=64)
     prev_hash = models.CharField(_("前一条摘要"), max_length=64)
     entry_hash = models.CharField(_("条目摘要"), max_length=64)
     created_at = models.DateTimeField(_("记录时间"))
+    # No index of its own: (batch, leaf_index) below serves every lookup by batch. Each index is
+    # paid on every append, which sits inside every workflow transition.
     batch = models.ForeignKey(
-        Batch, verbose_name=_("批次"), null=True, blank=True, on_delete=models.PROTECT, related_name="entries"
+        Batch,
+        verbose_name=_("批次"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="entries",
+        db_index=False,
     )
     leaf_index = models.PositiveIntegerField(_("叶序号"), null=True, blank=True)
 
@@ -94,6 +102,8 @@ class Entry(models.Model):
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(fields=["subject", "seq"], name="ledger_subject_seq_unique"),
+            # A constraint rather than unique=True: no extra LIKE index on PostgreSQL.
+            models.UniqueConstraint(fields=["ref"], name="ledger_entry_ref_unique"),
             models.UniqueConstraint(fields=["batch", "leaf_index"], name="ledger_batch_leaf_unique"),
         ]
         indexes = [
