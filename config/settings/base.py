@@ -138,6 +138,9 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 
+# Materials: the largest accepted upload (larger ones get a 413 with a clear message).
+MAX_UPLOAD_BYTES = env.int("MAX_UPLOAD_BYTES", default=20 * 1024 * 1024)
+
 REDIS_URL = env("REDIS_URL", default="")
 
 CACHES = {
