@@ -122,7 +122,7 @@ def load_ratings(*, seed: int = 52, scale: float = 1.0) -> dict[str, Any]:
             continue
         for hall in halls:
             n = int(per_day[hall.pk] * 2 * rng.random() + rng.random())
-            hall_windows = windows.get(hall.pk) or [None]
+            hall_windows: list[Window | None] = list(windows.get(hall.pk, [])) or [None]
             for _ in range(n):
                 seq += 1
                 at = dt.datetime.combine(day, dt.time(9 + rng.randrange(8), rng.randrange(60)), tzinfo=tz)
@@ -188,30 +188,30 @@ def load_ratings(*, seed: int = 52, scale: float = 1.0) -> dict[str, Any]:
             )
         }
         ratings: list[Rating] = []
-        for case, (at, hall, window, level) in zip(cases, case_meta, strict=True):
-            region = str(hall.region_id) if hall is not None else str(case.jurisdiction_id)
+        for case, (at, case_hall, case_window, level) in zip(cases, case_meta, strict=True):
+            region = str(case_hall.region_id) if case_hall is not None else str(case.jurisdiction_id)
             ratings.append(
                 Rating(
                     kind=RatingKind.CASE, channel=rng.choice([Channel.ONLINE, Channel.ONLINE, Channel.SMS_LINK]),
                     case_id=case.pk, rater=case.applicant, contact_phone=case.applicant_phone, level=level,
                     indicators={"overall": level, "efficiency": max(1, min(5, level + rng.choice([-1, 0, 0, 1])))},
                     comment=rng.choice(BAD_COMMENTS if level <= 2 else GOOD_COMMENTS),
-                    hall=hall, window=window, staff_id=case.created_by_id, item_id=case.item_id,
+                    hall=case_hall, window=case_window, staff_id=case.created_by_id, item_id=case.item_id,
                     province_code=region[:2], city_code=region[:4], county_code=region,
                     rated_at=at, rated_on=calendar.local_date(at),
                 )
             )  # fmt: skip
-        for ticket, (at, hall, window, level) in zip(tickets, ticket_meta, strict=True):
-            tid = saved_tickets.get((hall.pk, ticket.service_date, ticket.seq))
+        for ticket, (at, t_hall, t_window, level) in zip(tickets, ticket_meta, strict=True):
+            tid = saved_tickets.get((t_hall.pk, ticket.service_date, ticket.seq))
             if tid is None:
                 continue
-            region = str(hall.region_id)
+            region = str(t_hall.region_id)
             ratings.append(
                 Rating(
                     kind=RatingKind.VISIT, channel=Channel.WINDOW_PAD, ticket_id=tid, level=level,
                     indicators={"overall": level, "attitude": max(1, min(5, level + rng.choice([-1, 0, 0, 1])))},
                     comment=rng.choice(BAD_COMMENTS if level <= 2 else GOOD_COMMENTS),
-                    hall=hall, window=window, staff_id=ticket.called_by_id,
+                    hall=t_hall, window=t_window, staff_id=ticket.called_by_id,
                     province_code=region[:2], city_code=region[:4], county_code=region,
                     rated_at=at, rated_on=calendar.local_date(at),
                 )
@@ -301,14 +301,15 @@ def _rectifications(rng: random.Random, bad: list[Rating], now: dt.datetime) -> 
         ]
     )
     # Two appeals: one upheld (out of the statistics, kept on record), one waiting for a decision.
-    appealed = [r for r in rows if r.rating.staff_id is not None][:2]
-    for i, rect in enumerate(appealed):
+    appealed = [(r, r.rating.staff) for r in rows if r.rating.staff is not None][:2]
+    for i, (rect, staff) in enumerate(appealed):
+        assert staff is not None
         rating = rect.rating
         upheld = i == 0
         Appeal.objects.create(
             rating=rating,
             reason="评价人因不符合办理条件情绪激动，当场表示要给差评，有同步录音录像",
-            filed_by_id=rating.staff_id,
+            filed_by=staff,
             filed_at=rating.rated_at + dt.timedelta(days=1),
             state=AppealState.UPHELD if upheld else AppealState.PENDING,
             decided_at=rating.rated_at + dt.timedelta(days=3) if upheld else None,

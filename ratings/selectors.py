@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Case, Count, DateTimeField, F, Q, QuerySet, Sum, Value, When
 from django.http import Http404
 from django.utils import timezone
 
@@ -438,6 +438,15 @@ def rectification_list(
     if escalated:
         qs = qs.filter(escalation_level__gt=0)
     return qs.order_by("deadline", "pk")
+
+
+def urgent_first(qs: QuerySet[Rectification]) -> QuerySet[Rectification]:
+    """Unanswered ones first (earliest deadline first), then the rest, newest first."""
+    waiting = Q(state__in=list(UNANSWERED_STATES))
+    return qs.annotate(
+        answered=Case(When(waiting, then=Value(0)), default=Value(1)),
+        due=Case(When(waiting, then=F("deadline")), default=None, output_field=DateTimeField()),
+    ).order_by("answered", F("due").asc(nulls_last=True), "-opened_at")
 
 
 def rectification_for(user: User | None, pk: int) -> Rectification:
