@@ -58,7 +58,7 @@ def _setup(url: str, tmp: str) -> None:
     os.environ["CELERY_TASK_ALWAYS_EAGER"] = "false"
     os.environ["CELERY_BROKER_URL"] = "memory://"
     os.environ["SMS_BACKEND"] = "locmem"
-    os.environ["RESULT_SIGNING_KEYS_DIR"] = f"{tmp}/keys"
+    os.environ.setdefault("RESULT_SIGNING_KEYS_DIR", f"{tmp}/keys")  # keep a given dir for --verify-only
     import django
 
     django.setup()
@@ -318,8 +318,15 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--per-round", type=int, default=20)
     parser.add_argument("--entries", type=int, default=0, help="synthetic entries for verify (PostgreSQL)")
+    parser.add_argument(
+        "--verify-only", action="store_true", help="time verify_ledger on the database as it is (no reset, no load)"
+    )
     args = parser.parse_args()
     tmp = tempfile.TemporaryDirectory(prefix="bench-ledger-")
+    if args.verify_only:
+        _setup(args.database_url, tmp.name)
+        print("verify", json.dumps(bench_verify()))
+        return
     url = _prepare_database(args.database_url or None, tmp.name)
     _setup(url, tmp.name)
     from django.db import connection

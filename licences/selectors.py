@@ -247,3 +247,25 @@ def stock_available(hall_id: int, result_type: str) -> int:
 
 def stock_for_result(result: Result) -> BlankStock | None:
     return BlankStock.objects.filter(result=result, status=StockStatus.USED).first()
+
+
+def e_licence_for_case(case: Case, value: Any) -> ELicence | None:
+    """Resolve the ``e_license`` id of the materials API: an ELicence id or its result's UUID,
+    only within the case applicant's own library."""
+    qs = ELicence.objects.filter(holder_id_hash=case.applicant_id_hash).select_related("result")
+    pk = parse_uuid(value)
+    if pk is not None:
+        return qs.filter(result_id=pk).first()
+    try:
+        return qs.filter(pk=int(value)).first()
+    except (TypeError, ValueError):
+        return None
+
+
+def shared_material_for_case(case: Case, value: Any) -> Material | None:
+    """Resolve the ``shared_material`` id of the materials API (same applicant only)."""
+    try:
+        pk = int(value)
+    except (TypeError, ValueError):
+        return None
+    return Material.objects.filter(pk=pk, case__applicant_id_hash=case.applicant_id_hash).first()

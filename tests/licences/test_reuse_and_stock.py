@@ -224,3 +224,21 @@ def test_approval_notices_use_plain_paper(wf, drive, on_commit):
     result = Result.objects.get(case=on_commit(drive, case, "approved"))
     assert actions.allocate_blank_stock(result=result, actor=wf.users["zy_printer"]) is None
     assert result.document.template == "approval_notice"
+
+
+def test_materials_api_id_resolvers(wf, delivered):
+    first, licence = delivered
+    case = second_case_in_guiyang(wf)
+    assert selectors.e_licence_for_case(case, licence.pk) == licence
+    assert selectors.e_licence_for_case(case, str(licence.result_id)) == licence
+    assert selectors.e_licence_for_case(case, "junk") is None
+    stranger = wf.receive(
+        clerk="gy_clerk",
+        receiving_hall=wf.halls["guiyang"],
+        applicant=ApplicantInput("李四", id_number("52010219850505567"), "13800138009"),
+    )
+    assert selectors.e_licence_for_case(stranger, licence.pk) is None
+    source = Material.objects.filter(case=first).first()
+    assert selectors.shared_material_for_case(case, source.pk) == source
+    assert selectors.shared_material_for_case(stranger, source.pk) is None
+    assert selectors.shared_material_for_case(case, "x") is None
