@@ -49,7 +49,7 @@ def _prepare_database(url: str) -> None:
         conn.execute(f'CREATE DATABASE "{name}"')
 
 
-def _setup(url: str) -> None:
+def _setup(url: str, *, load: bool = True) -> None:
     sys.path.insert(0, str(ROOT))
     os.environ["DATABASE_URL"] = url
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.local"
@@ -64,6 +64,8 @@ def _setup(url: str) -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    if not load:
+        return
     from accounts.demo import load_staff
     from govmap.loaders import load_shipped_regions
     from halls.demo import load_halls
@@ -282,10 +284,12 @@ def _writes(m: int) -> dict[str, Any]:
     assert post is not None
     clerk = User.objects.get(username="clerk-zunyi")
     today = timezone.localdate()
+    # A re-run (--reuse) on the same day continues the numbering.
+    base = QueueTicket.objects.filter(hall=post.hall, service_date=today, category="W").count()
     tickets = QueueTicket.objects.bulk_create(
         [
             QueueTicket(
-                hall=post.hall, service_date=today, category="W", seq=i + 1, number=f"W{i + 1:03d}", status="done",
+                hall=post.hall, service_date=today, category="W", seq=base + i + 1, number=f"W{(base + i + 1) % 1000:03d}", status="done",
                 window=post.window, called_by=clerk, finished_at=timezone.now(),
             )
             for i in range(m)
@@ -306,12 +310,24 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=40)
     parser.add_argument("--writes", type=int, default=300)
     parser.add_argument("--seed", type=int, default=52)
+    parser.add_argument(
+        "--reuse", action="store_true", help="measure on the database a previous run loaded (no drop, no load)"
+    )
     args = parser.parse_args()
     if not args.database_url.startswith("postgres"):
         parser.error("this benchmark needs PostgreSQL (COPY)")
-    _prepare_database(args.database_url)
-    _setup(args.database_url)
-    load = _load(args.ratings, args.seed)
+    if args.reuse:
+        _setup(args.database_url, load=False)
+        from ratings.models import Rating, Rectification
+
+        load: dict[str, Any] = {"reused": True, "ratings": Rating.objects.count(), "bad": Rectification.objects.count()}
+        previous = ROOT / "bench" / "results" / "ratings.json"
+        if previous.exists():
+            load["seconds"] = json.loads(previous.read_text()).get("load", {}).get("seconds")
+    else:
+        _prepare_database(args.database_url)
+        _setup(args.database_url)
+        load = _load(args.ratings, args.seed)
     print("loaded", json.dumps(load, ensure_ascii=False))
     reads = _reads(args.repeat)
     writes = _writes(args.writes)

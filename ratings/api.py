@@ -9,6 +9,7 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, generics, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -255,6 +256,10 @@ class CountySatisfactionView(APIView):
 
     permission_classes = [AllowAny]
 
-    @extend_schema(parameters=[OpenApiParameter("from", dt.date), OpenApiParameter("to", dt.date)])
+    @extend_schema(
+        parameters=[OpenApiParameter("from", dt.date), OpenApiParameter("to", dt.date)],
+        responses={200: OpenApiTypes.OBJECT},
+        description="{county adcode: {count, by_level, satisfaction_rate, bad_count, average}}",
+    )
     def get(self, request: Request) -> Response:
         return Response(selectors.county_satisfaction(_date(request, "from"), _date(request, "to")))

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Case, Count, DateTimeField, F, Q, QuerySet, Sum, Value, When
+from django.db.models import Count, Q, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
 
@@ -329,16 +329,36 @@ def _ranked(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: (-(r["satisfaction_rate"] or 0), -(r["average"] or 0), -r["count"], r["name"]))
 
 
-def hall_ranking(f: Filters, *, limit: int | None = None) -> list[dict[str, Any]]:
-    """Halls under the filter with their figures, best first (one grouped read of the hall tally)."""
-    qs = HallDayTally.objects.filter(f.days_q())
+def _halls_in(f: Filters) -> Q:
+    """Hall ids under the filter, as a filter on a ``hall_id`` column (for the all-time tally)."""
     if f.hall is not None:
-        qs = qs.filter(hall_id=f.hall.pk)
-    elif f.region is not None:
-        qs = qs.filter(_prefix_q(f.prefix or ""))
+        return Q(hall_id=f.hall.pk)
+    prefixes = [f.prefix] if f.region is not None else list(f.scope.prefixes)
+    if f.region is None and f.scope.everything:
+        return Q()
+    if not prefixes:
+        return Q(hall_id__in=list(f.scope.hall_ids))
+    q = Q(pk__in=[])
+    for p in prefixes:
+        q |= Q(region__adcode__startswith=p)
+    return Q(hall_id__in=Hall.objects.filter(q).values("pk"))
+
+
+def hall_ranking(f: Filters, *, limit: int | None = None) -> list[dict[str, Any]]:
+    """Halls under the filter with their figures, best first: one read of the all-time hall tally
+    when no dates are given, else one grouped read of the per-day hall tally."""
+    if f.date_from is None and f.date_to is None:
+        rows = list(HallTally.objects.filter(_halls_in(f)).values("hall_id", *(f"c{n}" for n in LEVELS)))
+        rows = [r for r in rows if any(r[f"c{n}"] for n in LEVELS)]
     else:
-        qs = qs.filter(f.scope.hall_q())
-    rows = list(qs.values("hall_id").annotate(**LEVEL_SUMS).order_by())
+        qs = HallDayTally.objects.filter(f.days_q())
+        if f.hall is not None:
+            qs = qs.filter(hall_id=f.hall.pk)
+        elif f.region is not None:
+            qs = qs.filter(_prefix_q(f.prefix or ""))
+        else:
+            qs = qs.filter(f.scope.hall_q())
+        rows = list(qs.values("hall_id").annotate(**LEVEL_SUMS).order_by())
     halls = {h["pk"]: h for h in Hall.objects.filter(pk__in=[r["hall_id"] for r in rows]).values("pk", "code", "name")}
     out = [
         {"key": halls[r["hall_id"]]["code"], "name": halls[r["hall_id"]]["name"], "kind": "hall", **_figures(r)}
@@ -440,13 +460,15 @@ def rectification_list(
     return qs.order_by("deadline", "pk")
 
 
-def urgent_first(qs: QuerySet[Rectification]) -> QuerySet[Rectification]:
-    """Unanswered ones first (earliest deadline first), then the rest, newest first."""
-    waiting = Q(state__in=list(UNANSWERED_STATES))
-    return qs.annotate(
-        answered=Case(When(waiting, then=Value(0)), default=Value(1)),
-        due=Case(When(waiting, then=F("deadline")), default=None, output_field=DateTimeField()),
-    ).order_by("answered", F("due").asc(nulls_last=True), "-opened_at")
+def urgent_bad_ratings(user: User | None, f: Filters, *, limit: int = 20) -> list[Rectification]:
+    """The dashboard's bad ratings: unanswered ones first (earliest deadline first), then the most
+    recent answered ones. Two small indexed reads instead of sorting every rectification in scope."""
+    qs = rectification_list(user, f=f)
+    waiting = list(qs.filter(state__in=list(UNANSWERED_STATES)).order_by("deadline", "pk")[:limit])
+    if len(waiting) < limit:
+        answered = qs.exclude(state__in=list(UNANSWERED_STATES)).order_by("-rated_on", "-pk")
+        waiting += list(answered[: limit - len(waiting)])
+    return waiting
 
 
 def rectification_for(user: User | None, pk: int) -> Rectification:

@@ -262,7 +262,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         row["query"] = _child_query(f, level, row["key"])
     halls = selectors.hall_ranking(f) if level != "hall" and f.hall is None else rows
     windows = selectors.window_ranking(f) if level not in ("window",) else rows
-    bad = selectors.urgent_first(selectors.rectification_list(_user(request), f=f))[:20]
+    bad = selectors.urgent_bad_ratings(_user(request), f)
     query = urlencode(f.query())
     return render(
         request,
