@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet, Sum
+from django.urls import reverse
+from django.utils.translation import gettext as _
 
+from accounts.models import User
 from govmap.models import Region
 from halls.models import Hall, HallType
-from services.models import IndustryZone, Item
+from ratings.actions import RATEABLE_STATES
+from ratings.models import Rating
+from services.models import IndustryZone, Item, MaterialRequirement
+from workflows.actions import MATERIAL_STATES, current_materials
+from workflows.models import TERMINAL_STATES, TRANSITION_LABELS, Case, CaseState, CorrectionNotice, Material
+from workflows.results import Result
+from workflows.rules import Actor, available_transitions
 
 
 @dataclass(frozen=True)
@@ -27,8 +39,12 @@ GUIAN_KEY = "guian"
 
 def city_sites(province: str = "520000") -> list[CitySite]:
     cities = list(Region.objects.filter(level="city", parent_id=province).order_by("adcode"))
-    halls = {h.region.parent_id: h for h in Hall.objects.filter(level="city", type=HallType.COMPREHENSIVE)
-             .select_related("region").order_by("code")}
+    halls = {
+        h.region.parent_id: h
+        for h in Hall.objects.filter(level="city", type=HallType.COMPREHENSIVE)
+        .select_related("region")
+        .order_by("code")
+    }
     sites = [CitySite(key=c.adcode, name=c.name, region=c, hall=halls.get(c.adcode)) for c in cities]
     guian = Hall.objects.filter(name__startswith="贵安新区", type=HallType.COMPREHENSIVE).first()
     if guian is not None:
@@ -43,8 +59,9 @@ def zones_with_counts() -> QuerySet[IndustryZone]:
 def halls_of_city(region: Region) -> QuerySet[Hall]:
     prefix = region.adcode[:4]
     return (
-        Hall.objects.filter(region__adcode__startswith=prefix, type__in=[HallType.COMPREHENSIVE, HallType.BRANCH],
-                            is_active=True)
+        Hall.objects.filter(
+            region__adcode__startswith=prefix, type__in=[HallType.COMPREHENSIVE, HallType.BRANCH], is_active=True
+        )
         .select_related("region")
         .order_by("level", "code")
     )
@@ -52,3 +69,404 @@ def halls_of_city(region: Region) -> QuerySet[Hall]:
 
 def popular_items(limit: int = 12) -> QuerySet[Item]:
     return Item.objects.filter(is_active=True, proxy=True).select_related("department_kind").order_by("code")[:limit]
+
+
+# --- applying online and tracking one's own cases (我的办件) -------------------------------------
+#
+# Everything below reads for ONE citizen: every case query is filtered by ``applicant=user`` so a
+# citizen can never reach another applicant's case, whatever the workflow's wider scopes allow.
+
+
+@dataclass(frozen=True)
+class RegionGroup:
+    """A city/prefecture and the regions under it that can be chosen (an <optgroup>)."""
+
+    city: Region
+    options: list[Region]
+
+
+_REGION_FIELDS = ("adcode", "name", "level", "parent_id")
+
+
+def _light_regions() -> QuerySet[Region]:
+    # Never load the boundaries (large GeoJSON documents) for a picker.
+    return Region.objects.only(*_REGION_FIELDS).order_by("adcode")
+
+
+def jurisdiction_groups(item: Item, province: str = "520000") -> tuple[list[Region], list[RegionGroup]]:
+    """The jurisdictions (属地) an applicant can name for ``item``, grouped by city.
+
+    A county-level item is decided by a county's department: only counties can name it. A city-level
+    item accepts the city itself or any of its counties (routing climbs to the city); a province-level
+    item also accepts the province. Returns (top-level options, groups).
+    """
+    regions = list(_light_regions().filter(adcode__startswith=province[:2]))
+    cities = [r for r in regions if r.level == "city"]
+    counties: dict[str, list[Region]] = {}
+    for r in regions:
+        if r.level == "county" and r.parent_id:
+            counties.setdefault(r.parent_id, []).append(r)
+    top = [r for r in regions if r.level == "province"] if item.handling_level == "province" else []
+    with_city = item.handling_level in ("province", "city")
+    groups = [
+        RegionGroup(city=c, options=([c] if with_city else []) + counties.get(c.adcode, []))
+        for c in cities
+        if with_city or counties.get(c.adcode)
+    ]
+    return top, groups
+
+
+def county_groups(province: str = "520000") -> list[RegionGroup]:
+    """Every county grouped by its city: where to look for a delivery hall."""
+    regions = list(_light_regions().filter(adcode__startswith=province[:2], level__in=["city", "county"]))
+    by_city: dict[str, list[Region]] = {}
+    for r in regions:
+        if r.level == "county" and r.parent_id:
+            by_city.setdefault(r.parent_id, []).append(r)
+    return [RegionGroup(city=c, options=by_city.get(c.adcode, [])) for c in regions if c.level == "city"]
+
+
+def region_by_code(adcode: str) -> Region | None:
+    return _light_regions().filter(adcode=(adcode or "").strip()).first() if adcode else None
+
+
+def home_region(user: object) -> Region | None:
+    """The county of the citizen's household registration as the ID number records it (its first six
+    digits): a sensible default 属地. An ID keeps the code of first registration, so this is only a
+    default the applicant can change; None when the code is unknown or the account has no ID."""
+    from accounts.protect import reveal
+
+    protected = getattr(user, "id_number_protected", "")
+    if not protected:
+        return None
+    try:
+        number = reveal(protected)
+    except Exception:  # a key rotation or a corrupt value must not break the form
+        return None
+    return region_by_code(number[:6]) if len(number) == 18 else None
+
+
+_HALL_TYPE_RANK = {
+    HallType.COMPREHENSIVE.value: 0,
+    HallType.BRANCH.value: 1,
+    HallType.STATION.value: 2,
+    HallType.KIOSK.value: 3,
+}
+_HALL_LEVEL_RANK = {"province": 0, "city": 1, "county": 2, "township": 3, "village": 4}
+
+
+def delivery_halls(region: Region | str | None) -> list[Hall]:
+    """Halls under ``region`` with an issuing window (就近打证), the main service centres first."""
+    from halls.selectors import halls_with_issuing_window
+
+    if region in (None, ""):
+        return []
+    halls = list(
+        halls_with_issuing_window(region)
+        .select_related("region")
+        .only("code", "name", "type", "level", "address", "opening_hours", "region__adcode", "region__name")
+    )
+    # Centres before township stations; a county's own centre before a city's hall in that county.
+    halls.sort(key=lambda h: (_HALL_TYPE_RANK.get(str(h.type), 9), _HALL_LEVEL_RANK.get(str(h.level), 9), h.code))
+    return halls
+
+
+def default_delivery_hall(region: Region | None) -> Hall | None:
+    """Where a result is printed unless the applicant chooses otherwise: the first issuing hall of
+    the jurisdiction's county (or, for a city / province jurisdiction, of that region)."""
+    halls = delivery_halls(region) if region is not None else []
+    return halls[0] if halls else None
+
+
+# --- my cases ----------------------------------------------------------------------------------
+
+# What a citizen may do from their own pages (the workflow's rules decide whether they may now).
+CITIZEN_TRANSITIONS = ("submit", "resubmit", "confirm_receipt", "withdraw")
+
+CASE_FILTERS: dict[str, tuple[str, ...]] = {
+    # 需要我处理: drafts to finish, corrections to hand in, mail to confirm, results to collect.
+    "todo": ("draft", "needs_correction", "mailed", "ready_for_pickup"),
+    "open": (
+        "submitted",
+        "received",
+        "verified",
+        "transferred",
+        "accepted",
+        "under_review",
+        "suspended",
+        "approved",
+        "issued",
+        "print_queued",
+    ),
+    "done": ("delivered", "rejected", "denied", "withdrawn"),
+}
+
+
+def my_cases(user: User, *, group: str = "") -> QuerySet[Case]:
+    """The citizen's own applications (joint parents, never their sub-cases), newest first."""
+    qs = (
+        Case.objects.filter(applicant_id=user.pk, parent__isnull=True)
+        .select_related("item", "authority", "jurisdiction", "delivery_hall")
+        .defer("jurisdiction__boundary")
+        .order_by("-created_at", "-pk")
+    )
+    if group in CASE_FILTERS:
+        qs = qs.filter(state__in=CASE_FILTERS[group])
+    return qs
+
+
+def my_case(user: User, number: str) -> Case | None:
+    """One of the citizen's own cases by number; None (→ 404) for anyone else's."""
+    return (
+        Case.objects.filter(applicant_id=user.pk, number=number)
+        .select_related("item", "jurisdiction", "authority", "receiving_hall", "delivery_hall", "parent")
+        .defer("jurisdiction__boundary")
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class CaseStatus:
+    """The few columns the live tracker polls: one indexed row (plus one aggregate for a joint parent)."""
+
+    number: str
+    state: str
+    sla_status: str
+    updated_at: datetime
+    events: int
+    children_key: str
+
+    @property
+    def label(self) -> str:
+        return str(CaseState(self.state).label)
+
+    @property
+    def terminal(self) -> bool:
+        return self.state in TERMINAL_STATES
+
+    @property
+    def etag(self) -> str:
+        raw = f"{self.state}|{self.events}|{self.updated_at.isoformat()}|{self.sla_status}|{self.children_key}"
+        return '"' + hashlib.sha256(raw.encode()).hexdigest()[:20] + '"'
+
+
+def case_status(user: User, number: str) -> CaseStatus | None:
+    row = (
+        Case.objects.filter(applicant_id=user.pk, number=number)
+        .values("pk", "state", "sla_status", "updated_at", "last_event_seq", "mode", "parent_id")
+        .first()
+    )
+    if row is None:
+        return None
+    children_key = ""
+    if row["mode"] == "joint" and row["parent_id"] is None:
+        # A sub-case moving at its authority changes what the parent's page shows.
+        agg = Case.objects.filter(parent_id=row["pk"]).aggregate(
+            n=Count("pk"), last=Max("updated_at"), seq=Sum("last_event_seq")
+        )
+        children_key = f"{agg['n']}:{agg['seq']}:{agg['last'].isoformat() if agg['last'] else ''}"
+    return CaseStatus(
+        number=number,
+        state=row["state"],
+        sla_status=row["sla_status"],
+        updated_at=row["updated_at"],
+        events=row["last_event_seq"],
+        children_key=children_key,
+    )
+
+
+def citizen_transitions(user: User, case: Case) -> list[str]:
+    """The steps this citizen may take on this case now (state, conditions and the workflow's rules)."""
+    allowed = available_transitions(Actor(user), case)
+    return [t for t in CITIZEN_TRANSITIONS if t in allowed]
+
+
+def materials_editable(user: User, case: Case) -> bool:
+    """Can the citizen add or replace materials now? Online cases in draft or awaiting correction;
+    a case received at a hall gets its materials at a window (the workflow refuses otherwise)."""
+    return (
+        case.state in MATERIAL_STATES
+        and case.receiving_hall_id is None
+        and case.parent_id is None
+        and case.applicant_id == user.pk
+    )
+
+
+@dataclass
+class RequirementRow:
+    """One material requirement of the case's item with what the applicant has supplied for it."""
+
+    requirement: MaterialRequirement
+    material: Material | None
+    missing: bool
+    e_licences: list[Any] = field(default_factory=list)
+    shared: list[Material] = field(default_factory=list)
+    problem: str = ""
+
+
+def requirement_rows(case: Case, *, with_reuse: bool, notice: CorrectionNotice | None = None) -> list[RequirementRow]:
+    """Per requirement: the current material, whether a required one is missing, what the open
+    correction notice says about it, and (when materials can change) the e-licences and earlier
+    materials the applicant may reuse instead of uploading (免提交 / 材料共享)."""
+    source = case.parent if case.parent_id and case.parent is not None else case
+    current = {m.requirement_id: m for m in current_materials(source)}
+    reuse: dict[str, dict[str, Any]] = {}
+    if with_reuse:
+        from licences.selectors import reusable_for_case
+
+        reuse = {row["requirement"]: row for row in reusable_for_case(source)}
+    problems: dict[str, str] = {}
+    if notice is not None:
+        for entry in notice.items:
+            if entry.get("requirement"):
+                problems[entry["requirement"]] = entry.get("reason", "")
+    rows = []
+    for req in source.item.materials.all():
+        m = current.get(req.pk)
+        extra = reuse.get(req.code, {})
+        rows.append(
+            RequirementRow(
+                requirement=req,
+                material=m,
+                missing=req.required and m is None,
+                e_licences=list(extra.get("e_licences", [])),
+                shared=list(extra.get("shared_materials", [])),
+                problem=problems.get(req.code, ""),
+            )
+        )
+    return rows
+
+
+def open_notice(case: Case) -> CorrectionNotice | None:
+    """The correction notice (一次性告知) the applicant still has to answer, if any."""
+    return case.corrections.filter(resolved_at__isnull=True).order_by("-issued_at").first()
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    seq: int
+    at: datetime
+    label: str
+    state_label: str
+    by: str
+    detail: str
+
+
+_AUTHORITY_STEPS = {"accept", "reject", "start_review", "suspend", "resume", "approve", "deny", "request_correction"}
+
+
+def timeline(case: Case) -> list[TimelineEntry]:
+    """The case's events in order, in words a citizen understands: which step, the state it led to,
+    where it happened (never a staff member's name), and the details that matter to the applicant."""
+    entries = []
+    for e in case.events.order_by("seq"):
+        payload = e.payload or {}
+        if e.actor_id is None and e.transition != "create":
+            by = str(_("系统自动"))
+        elif e.actor_id == case.applicant_id:
+            by = str(_("本人"))
+        elif e.transition in _AUTHORITY_STEPS and case.authority is not None and e.transition != "request_correction":
+            by = case.authority.name
+        elif e.transition in ("print", "hand_over") and case.delivery_hall is not None:
+            by = case.delivery_hall.name
+        elif case.receiving_hall is not None and e.transition in ("receive", "verify", "transfer"):
+            by = case.receiving_hall.name
+        elif case.authority is not None:
+            by = case.authority.name
+        else:
+            by = ""
+        detail = ""
+        if payload.get("reason"):
+            detail = str(_("理由：%(r)s")) % {"r": payload["reason"]}
+        elif e.transition == "mail" and payload.get("tracking_number"):
+            detail = str(_("邮件单号：%(n)s")) % {"n": payload["tracking_number"]}
+        elif e.transition == "print" and payload.get("window"):
+            detail = str(_("%(w)s号窗口")) % {"w": payload["window"]}
+        elif e.transition == "request_correction":
+            names = [i.get("name") or i.get("reason", "") for i in payload.get("items", [])]
+            detail = str(_("需补正：%(items)s")) % {"items": "、".join(n for n in names if n)}
+        elif e.transition == "issue" and payload.get("results"):
+            detail = str(_("证照编号：%(n)s")) % {"n": "、".join(payload["results"])}
+        entries.append(
+            TimelineEntry(
+                seq=e.seq,
+                at=e.at,
+                label=str(TRANSITION_LABELS.get(e.transition, e.transition)),
+                state_label=str(CaseState(e.to_state).label) if e.to_state in CaseState.values else e.to_state,
+                by=by,
+                detail=detail,
+            )
+        )
+    return entries
+
+
+@dataclass(frozen=True)
+class Pickup:
+    hall: Hall
+    window: str
+
+
+def pickup_details(case: Case) -> Pickup | None:
+    """Where to collect a printed result: the delivery hall and the issuing window that printed it
+    (or, before printing, the hall's first issuing window)."""
+    from halls.selectors import first_issuing_window
+
+    if case.delivery_method != "pickup" or case.delivery_hall is None:
+        return None
+    printed = case.events.filter(transition="print").order_by("-seq").values_list("payload", flat=True).first()
+    window = str((printed or {}).get("window") or "")
+    if not window:
+        first = first_issuing_window(case.delivery_hall)
+        window = first.number if first is not None else ""
+    return Pickup(hall=case.delivery_hall, window=window)
+
+
+@dataclass(frozen=True)
+class ResultLink:
+    result: Result
+    pdf_url: str
+    verify_url: str
+    revoked: bool
+
+
+def result_links(case: Case) -> list[ResultLink]:
+    """The case's results with the permission-checked PDF and the public verification page."""
+    from licences.selectors import pdf_url
+
+    return [
+        ResultLink(result=r, pdf_url=pdf_url(r), verify_url=r.verify_path, revoked=r.revoked_at is not None)
+        for r in case.results.select_related("case", "issuing_department").order_by("number")
+    ]
+
+
+@dataclass(frozen=True)
+class RatingLink:
+    url: str
+    rated: bool
+    level_label: str
+
+
+def rating_link(case: Case) -> RatingLink | None:
+    """The 好差评 link for a finished case (一事一评), or None when it cannot be rated (yet)."""
+    if case.state not in RATEABLE_STATES or case.parent_id is not None:
+        return None
+    rating = Rating.objects.filter(case=case).only("pk", "level").first()
+    return RatingLink(
+        url=reverse("ratings:rate-case", args=[case.number]),
+        rated=rating is not None,
+        level_label=str(rating.get_level_display()) if rating is not None else "",
+    )
+
+
+def children_of(case: Case) -> list[Case]:
+    """A joint parent's sub-cases (one per deciding authority)."""
+    if not case.is_joint_parent:
+        return []
+    return list(case.children.select_related("authority").order_by("number"))
+
+
+def my_licences(user: User) -> list[Any]:
+    """The citizen's e-licence library (电子证照), newest first."""
+    from licences.selectors import library_for
+
+    return list(library_for(user).select_related("result__case").order_by("-issued_at", "pk"))

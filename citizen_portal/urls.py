@@ -9,4 +9,16 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("items/<str:code>/", views.item_detail, name="item"),
     path("sites/<str:key>/", views.city_site, name="city"),
     path("zones/<str:code>/", views.zone, name="zone"),
+    # Applying online (citizens)
+    path("apply/halls.json", views.delivery_halls_json, name="apply-halls"),
+    path("apply/<str:code>/", views.apply, name="apply"),
+    # 我的办件: tracking, materials, corrections, receipt, withdrawal
+    path("my/cases/", views.my_cases, name="my-cases"),
+    path("my/cases/<str:number>/", views.my_case, name="my-case"),
+    path("my/cases/<str:number>/status.json", views.my_case_status, name="my-case-status"),
+    path("my/cases/<str:number>/live/", views.my_case_live, name="my-case-live"),
+    path("my/cases/<str:number>/materials/", views.my_case_material, name="my-case-material"),
+    path("my/cases/<str:number>/<str:action>/", views.my_case_action, name="my-case-action"),
+    # 我的电子证照
+    path("my/licences/", views.my_licences, name="my-licences"),
 ]
