@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -69,6 +69,8 @@ def append(*, subject: str, kind: str, payload: dict[str, Any], ref: str | None 
     now = timezone.now()
     if connection.vendor == "postgresql":
         return _append_postgresql(subject, kind, ref, text, digest, now)
+    if connection.vendor == "sqlite":
+        return _append_sqlite(subject, kind, ref, text, digest, now)
     return _append_python(subject, kind, ref, text, digest, now)
 
 
@@ -81,6 +83,21 @@ def _append_postgresql(subject: str, kind: str, ref: str | None, text: str, dige
             [subject, kind, ref, text, digest, timestamp_us(now), now],
         )
         entry_id, seq, prev, digest_entry = cur.fetchone()
+    return _built(entry_id, subject, seq, kind, ref, text, digest, prev, digest_entry, now)
+
+
+def _built(
+    entry_id: int,
+    subject: str,
+    seq: int,
+    kind: str,
+    ref: str | None,
+    text: str,
+    digest: str,
+    prev: str,
+    digest_entry: str,
+    now: datetime,
+) -> Entry:
     entry = Entry(
         id=entry_id,
         subject=subject,
@@ -96,6 +113,31 @@ def _append_postgresql(subject: str, kind: str, ref: str | None, text: str, dige
     entry._state.adding = False
     entry._state.db = "default"
     return entry
+
+
+def _append_sqlite(subject: str, kind: str, ref: str | None, text: str, digest: str, now: datetime) -> Entry:
+    # The embedded default: SQLite runs one writer at a time (IMMEDIATE transactions), so the upsert
+    # that bumps the head and returns the previous hash needs no row lock; plain SQL keeps the
+    # per-transition cost to three short statements.
+    head_table, entry_table = SubjectHead._meta.db_table, Entry._meta.db_table
+    stamp = now.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ")
+    with transaction.atomic(savepoint=False), connection.cursor() as cur:
+        cur.execute(
+            f"INSERT INTO {head_table} (subject, seq, head_hash, updated_at) VALUES (%s, 1, %s, %s) "  # noqa: S608
+            "ON CONFLICT (subject) DO UPDATE SET seq = seq + 1, updated_at = excluded.updated_at "
+            "RETURNING seq, head_hash",
+            [subject, GENESIS, stamp],
+        )
+        seq, prev = cur.fetchone()
+        digest_entry = entry_hash(subject, seq, kind, digest, prev, timestamp_us(now))
+        cur.execute(
+            f"INSERT INTO {entry_table} (subject, seq, kind, ref, payload, payload_digest, prev_hash, entry_hash, "  # noqa: S608
+            "created_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            [subject, seq, kind, ref, text, digest, prev, digest_entry, stamp],
+        )
+        entry_id = cur.lastrowid
+        cur.execute(f"UPDATE {head_table} SET head_hash = %s WHERE subject = %s", [digest_entry, subject])  # noqa: S608
+    return _built(entry_id, subject, seq, kind, ref, text, digest, prev, digest_entry, now)
 
 
 def _append_python(subject: str, kind: str, ref: str | None, text: str, digest: str, now: datetime) -> Entry:

@@ -481,6 +481,8 @@ def allocate_blank_stock(*, result: Result, actor: User, window: Window | None =
     if not uses_blank_stock(result.result_type):
         return None
     hall_id = result.case.delivery_hall_id
+    if hall_id is None:
+        raise ValidationError({"blank_stock": [_("该办件不是窗口领取，无需打证。")]})
     with transaction.atomic():
         current = BlankStock.objects.filter(result=result, status=StockStatus.USED).first()
         if current is not None:

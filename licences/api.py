@@ -91,6 +91,7 @@ class PayloadVerifyView(APIView):
     throttle_classes = [VerifyThrottle]
 
     @extend_schema(
+        operation_id="v1_results_verify_payload",
         parameters=[OpenApiParameter("p", str, required=True, description="the QR payload")],
         responses={200: VerificationSerializer},
     )

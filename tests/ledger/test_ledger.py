@@ -404,3 +404,19 @@ def test_concurrent_appends_to_one_subject_serialise(db):
     assert seqs == list(range(1, 31))
     actions.seal_pending()
     assert verify_ledger().ok
+
+
+def test_portable_python_append_path_interoperates(db):
+    """The ORM path (databases other than SQLite/PostgreSQL) writes the same chain format."""
+    from django.utils import timezone
+
+    from ledger.hashing import canonical_json, sha256_hex
+
+    text = canonical_json({"n": 1})
+    actions._append_python("case:PORT", "other", None, text, sha256_hex(text.encode()), timezone.now())
+    append(subject="case:PORT", kind="other", payload={"n": 2})
+    text = canonical_json({"n": 3})
+    third = actions._append_python("case:PORT", "other", "x:3", text, sha256_hex(text.encode()), timezone.now())
+    assert third.seq == 3
+    seal_pending()
+    assert verify_ledger().ok
