@@ -106,20 +106,23 @@ def test_duplicate_ref_is_refused(db):
 def test_append_rolls_back_with_the_callers_transaction(wf):
     """No receiver, no second transaction: the entry commits or rolls back with the fact it records."""
     case = wf.receive()
+    wf.upload_required(case)
+    subject = case_subject(case.number)
+    before = Entry.objects.count()
+    head_before = SubjectHead.objects.filter(subject=subject).values_list("seq", flat=True).first()
 
     class Abort(Exception):
         pass
 
     with pytest.raises(Abort), transaction.atomic():
-        with transaction.atomic():
-            event = CaseEvent.objects.filter(case=case).first()
-            record_case_event(event)
+        wf_actions.verify(case=case, actor=wf.users["zy_clerk"], id_checked=True, originals_sighted=["id_card"])
+        append(subject=subject, kind="other", payload={"note": "inside the transition's transaction"})
         raise Abort
-    assert not Entry.objects.exists() and not SubjectHead.objects.exists()
-    # the same call inside a workflow-style transaction that commits
+    assert Entry.objects.count() == before
+    assert SubjectHead.objects.filter(subject=subject).values_list("seq", flat=True).first() == head_before
     with transaction.atomic():
-        record_case_event(CaseEvent.objects.filter(case=case).first())
-    assert Entry.objects.get().ref.startswith("case_event:")
+        entry = append(subject=subject, kind="other", payload={"note": "committed"})
+    assert Entry.objects.filter(pk=entry.pk).exists() and verify_ledger().ok
 
 
 def test_seal_is_incremental_and_chains_batches(db):

@@ -156,3 +156,32 @@ def test_revocation_by_the_issuing_authority(issued, wf):
     assert "已撤销" in client_for().get(f"/verify/{result.pk}/").content.decode()
     r = client_for(wf.users["citizen"]).get(f"/api/v1/cases/{case.number}/result.pdf")
     assert r.status_code == 410 and "撤销" in r.json()["detail"]
+
+
+def test_joint_case_one_document_per_authority_and_revocation_by_each(wf, drive, on_commit):
+    from workflows import actions
+    from workflows.models import Case
+
+    parent = wf.receive(item="joint", mode="joint")
+    wf.upload_required(parent)
+    parent = drive(parent, "transferred")
+    market, health = parent.children.order_by("number")
+    for child, who in ((market, "yy_approver"), (health, "yy_health")):
+        for name in ("accept", "start_review", "approve"):
+            on_commit(actions.TRANSITION_ACTIONS[name], case=Case.objects.get(pk=child.pk), actor=wf.users[who])
+    results = list(Result.objects.filter(case=parent).order_by("number"))
+    assert len(results) == 2 and all(ResultDocument.objects.filter(result=r).exists() for r in results)
+    citizen = client_for(wf.users["citizen"])
+    shas = set()
+    for r in results:
+        response = citizen.get(f"/api/v1/cases/{parent.number}/result.pdf", {"result": str(r.pk)})
+        assert response.status_code == 200
+        shas.add(response["X-Content-SHA256"])
+    assert len(shas) == 2
+    # each authority revokes only its own part
+    health_result = next(r for r in results if r.issuing_department == wf.departments["yy_health"])
+    url = f"/api/v1/results/{health_result.pk}/revoke/"
+    assert client_for(wf.users["yy_approver"]).post(url, {"reason": "x"}, format="json").status_code == 403
+    assert client_for(wf.users["yy_health"]).post(url, {"reason": "卫生条件不再符合"}, format="json").status_code == 200
+    other = next(r for r in results if r != health_result)
+    assert client_for().get(f"/api/v1/results/{other.pk}/verify/").json()["valid"] is True
