@@ -40,6 +40,7 @@ from accounts.protect import lookup_hash, protect
 from govmap.models import Region
 from halls.models import Hall, Window
 from services.models import Department, Item, MaterialRequirement, Mode
+from ledger import records as ledger_records
 from workflows import calendar, notify
 from workflows.models import (
     ACCEPTANCE_STATES,
@@ -132,7 +133,7 @@ def _next_number(region_code: str, when: datetime) -> str:
 def _append_event(
     case: Case, *, name: str, from_state: str, actor: User | None, at: datetime, payload: dict[str, Any] | None = None
 ) -> CaseEvent:
-    return CaseEvent.objects.create(
+    event = CaseEvent.objects.create(
         case=case,
         seq=case.last_event_seq,
         transition=name,
@@ -143,6 +144,9 @@ def _append_event(
         at=at,
         payload=payload or {},
     )
+    # Same transaction as the event: the ledger entry and the fact commit or roll back together.
+    ledger_records.record_case_event(event, case.number)
+    return event
 
 
 def _status(now: datetime, warn: datetime | None, due: datetime | None) -> str:
@@ -1202,6 +1206,7 @@ def add_material_file(*, case: Case, actor: User, requirement: str, upload: Uplo
         stored = material.file.name
         try:
             material.save()
+            ledger_records.record_material(material, case.number)
         except Exception:
             if stored:
                 material.file.storage.delete(stored)
@@ -1226,7 +1231,7 @@ def add_material_e_license(*, case: Case, actor: User, requirement: str, result_
     with transaction.atomic():
         now = timezone.now()
         _supersede(case, req, now)
-        return Material.objects.create(
+        material = Material.objects.create(
             case=case,
             requirement=req,
             source=MaterialSource.E_LICENSE,
@@ -1236,6 +1241,8 @@ def add_material_e_license(*, case: Case, actor: User, requirement: str, result_
             valid_until=result.valid_until,
             uploaded_by=actor,
         )
+        ledger_records.record_material(material, case.number)
+        return material
 
 
 def add_material_shared(*, case: Case, actor: User, requirement: str, material_id: int | str) -> Material:
@@ -1261,7 +1268,7 @@ def add_material_shared(*, case: Case, actor: User, requirement: str, material_i
     with transaction.atomic():
         now = timezone.now()
         _supersede(case, req, now)
-        return Material.objects.create(
+        material = Material.objects.create(
             case=case,
             requirement=req,
             source=MaterialSource.SHARED,
@@ -1275,6 +1282,8 @@ def add_material_shared(*, case: Case, actor: User, requirement: str, material_i
             valid_until=source.valid_until,
             uploaded_by=actor,
         )
+        ledger_records.record_material(material, case.number)
+        return material
 
 
 def _is_uuid(value: str) -> bool:
