@@ -289,8 +289,9 @@ def _writes(m: int) -> dict[str, Any]:
     tickets = QueueTicket.objects.bulk_create(
         [
             QueueTicket(
-                hall=post.hall, service_date=today, category="W", seq=base + i + 1, number=f"W{(base + i + 1) % 1000:03d}", status="done",
-                window=post.window, called_by=clerk, finished_at=timezone.now(),
+                hall=post.hall, service_date=today, category="W", seq=base + i + 1,
+                number=f"W{(base + i + 1) % 1000:03d}", status="done", window=post.window, called_by=clerk,
+                finished_at=timezone.now(),
             )
             for i in range(m)
         ]

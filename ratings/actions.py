@@ -209,7 +209,9 @@ def _rate_case(*, case: Case, rater: User | None, data: RatingInput, channel: st
     now = _now(at)
     with transaction.atomic():
         # Lock the case row: its state cannot change under us and two tabs cannot both rate.
-        locked = Case.objects.select_for_update().select_related("receiving_hall", "delivery_hall", "created_by")
+        locked = Case.objects.select_for_update(of=("self",)).select_related(
+            "receiving_hall", "delivery_hall", "created_by"
+        )
         case = locked.get(pk=case.pk)
         _check_rateable(case)
         attribution = _case_attribution(case)
@@ -657,7 +659,7 @@ def decide_appeal(
         raise PermissionDenied(_("只有上级监督人员可以审核申诉。"))
     now = _now(at)
     with transaction.atomic():
-        appeal = Appeal.objects.select_for_update().select_related("rating").get(pk=appeal.pk)
+        appeal = Appeal.objects.select_for_update(of=("self",)).select_related("rating").get(pk=appeal.pk)
         if appeal.state != AppealState.PENDING:
             raise RatingConflict(_("该申诉已审核。"), state=appeal.state)
         appeal.state = AppealState.UPHELD if uphold else AppealState.DISMISSED

@@ -375,7 +375,7 @@ def window_ranking(f: Filters, *, limit: int = 10) -> list[dict[str, Any]]:
     if f.hall is not None:
         qs = qs.filter(hall_id=f.hall.pk)
     elif f.region is not None and f.region.level == "county":
-        qs = qs.filter(hall_id__in=Hall.objects.filter(region=f.region).values("pk"))
+        qs = qs.filter(hall_id__in=list(Hall.objects.filter(region=f.region).values_list("pk", flat=True)))
     else:
         return []
     rows = list(qs.values("window_id").annotate(**LEVEL_SUMS).order_by())
