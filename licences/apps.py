@@ -28,6 +28,12 @@ class LicencesConfig(AppConfig):
         register_sources()
         del keys
 
+        from licences.hooks import LicencesMaterialReuse, LicencesPrintStock
+        from workflows import hooks as workflow_hooks
+
+        workflow_hooks.register_material_reuse(LicencesMaterialReuse())
+        workflow_hooks.register_print_stock(LicencesPrintStock())
+
         schedule = getattr(settings, "CELERY_BEAT_SCHEDULE", None)
         if isinstance(schedule, dict):
             # Safety net: documents whose on-commit render was lost (worker down) are rendered later.

@@ -41,6 +41,7 @@ from govmap.models import Region
 from halls.models import Hall, Window
 from services.models import Department, Item, MaterialRequirement, Mode
 from ledger import records as ledger_records
+from workflows import hooks
 from workflows import calendar, notify
 from workflows.models import (
     ACCEPTANCE_STATES,
@@ -967,7 +968,18 @@ def print_result(*, case: Case, actor: User) -> Case:
         w = Actor(actor).window_at(c.delivery_hall_id, "issuing")
         assert w is not None  # guaranteed by the rule
         window.append(w)
-        return Step([], {"hall": c.delivery_hall.code if c.delivery_hall else None, "window": w.number})
+        payload: dict[str, Any] = {"hall": c.delivery_hall.code if c.delivery_hall else None, "window": w.number}
+        stock = hooks.print_stock()
+        if stock is not None:
+            # Pre-printed blank stock (空白证书) is serially numbered; the serial goes into the event.
+            serials = {
+                str(r.pk): serial
+                for r in c.results.filter(revoked_at__isnull=True)
+                if (serial := stock.allocate(result=r, actor=actor, window=w))
+            }
+            if serials:
+                payload["blank_stock"] = serials
+        return Step([], payload)
 
     def after(c: Case, now: datetime) -> None:
         notify.case_ready_for_pickup(c, window[0])

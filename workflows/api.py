@@ -20,7 +20,7 @@ from config.api_errors import Conflict
 from govmap.models import Region
 from halls.models import Hall
 from services.models import Item
-from workflows import actions, selectors
+from workflows import hooks, actions, selectors
 from workflows.actions import ApplicantInput, CorrectionItem, TransitionConflict, TransitionForbidden, UploadTooLarge
 from workflows.models import Case
 from workflows.rules import TRANSITIONS
@@ -167,10 +167,20 @@ class CaseMaterialsView(APIView):
         if data.get("file") is not None:
             f = data["file"]
             material = _run(actions.add_material_file, upload=f, filename=f.name, **common)
-        elif data.get("e_license"):
-            material = _run(actions.add_material_e_license, result_id=data["e_license"], **common)
         else:
-            material = _run(actions.add_material_shared, material_id=data["shared_material"], **common)
+            # Consent to reuse (免提交 / 材料共享): the applicant's own request is their consent; a clerk
+            # records the consent the applicant gave at the window. An explicit false refuses it.
+            consent = data.get("consent", True)
+            reuse = hooks.material_reuse()
+            if data.get("e_license"):
+                if reuse is not None:
+                    material = _run(reuse.use_e_licence, value=data["e_license"], consent=consent, **common)
+                else:
+                    material = _run(actions.add_material_e_license, result_id=data["e_license"], **common)
+            elif reuse is not None:
+                material = _run(reuse.use_shared_material, value=data["shared_material"], consent=consent, **common)
+            else:
+                material = _run(actions.add_material_shared, material_id=data["shared_material"], **common)
         return Response(MaterialOutSerializer(material).data, status=status.HTTP_201_CREATED)
 
 

@@ -1,0 +1,50 @@
+"""What licences plugs into the workflow's extension points (workflows/hooks.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from halls.models import Window
+from licences import actions, selectors
+from licences.models import BlankStock
+from workflows.models import Case, Material
+from workflows.results import Result
+
+
+class LicencesMaterialReuse:
+    """The materials API's e_license / shared_material branches: resolve the id within the
+    applicant's own library, then reuse with the consent recorded (ReuseConsent + ledger)."""
+
+    def use_e_licence(self, *, case: Case, requirement: str, value: Any, actor: User, consent: bool) -> Material:
+        e_licence = selectors.e_licence_for_case(case, value)
+        if e_licence is None:
+            raise ValidationError({"e_license": [_("未找到申请人名下的该电子证照。")]})
+        return actions.use_e_licence(case=case, requirement=requirement, e_licence=e_licence, actor=actor,
+                                     consent=consent)
+
+    def use_shared_material(
+        self, *, case: Case, requirement: str, value: Any, actor: User, consent: bool
+    ) -> Material:
+        material = selectors.shared_material_for_case(case, value)
+        if material is None:
+            raise ValidationError({"shared_material": [_("未找到申请人可复用的该材料。")]})
+        return actions.use_shared_material(case=case, requirement=requirement, material=material, actor=actor,
+                                           consent=consent)
+
+
+class LicencesPrintStock:
+    """Blank stock at printing. A hall that keeps pre-printed stock of the result's type must use a
+    sheet (and is refused when it has run out); a hall that keeps none prints on plain paper."""
+
+    def allocate(self, *, result: Result, actor: User, window: Window | None) -> str | None:
+        if not actions.uses_blank_stock(result.result_type):
+            return None
+        hall_id = result.case.delivery_hall_id
+        if not BlankStock.objects.filter(hall_id=hall_id, result_type=result.result_type).exists():
+            return None
+        sheet = actions.allocate_blank_stock(result=result, actor=actor, window=window)
+        return sheet.serial if sheet is not None else None

@@ -1,0 +1,51 @@
+"""Extension points a higher app fills in (ARCHITECTURE.md: a lower app never imports a higher one).
+
+`licences` (results, the e-licence library, blank stock) registers here in its AppConfig.ready();
+without it the workflow's own behaviour applies.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from accounts.models import User
+    from halls.models import Window
+    from workflows.models import Case, Material
+    from workflows.results import Result
+
+
+class MaterialReuse(Protocol):
+    def use_e_licence(self, *, case: Case, requirement: str, value: Any, actor: User, consent: bool) -> Material: ...
+
+    def use_shared_material(
+        self, *, case: Case, requirement: str, value: Any, actor: User, consent: bool
+    ) -> Material: ...
+
+
+class PrintStock(Protocol):
+    def allocate(self, *, result: Result, actor: User, window: Window | None) -> str | None:
+        """The pre-printed blank-stock serial used for `result`, or None for plain paper."""
+        ...
+
+
+_reuse: MaterialReuse | None = None
+_stock: PrintStock | None = None
+
+
+def register_material_reuse(handler: MaterialReuse) -> None:
+    global _reuse
+    _reuse = handler
+
+
+def register_print_stock(handler: PrintStock) -> None:
+    global _stock
+    _stock = handler
+
+
+def material_reuse() -> MaterialReuse | None:
+    return _reuse
+
+
+def print_stock() -> PrintStock | None:
+    return _stock
