@@ -178,6 +178,44 @@ def default_delivery_hall(region: Region | None) -> Hall | None:
     return halls[0] if halls else None
 
 
+_JURISDICTION_LEVELS = {"county": ("county",), "city": ("city", "county"), "province": ("province", "city", "county")}
+
+
+def default_jurisdiction(item: Item, user: object, code: str = "") -> Region | None:
+    """The 属地 the form shows: the one asked for, else the household registration's county when it
+    can name the item's authority."""
+    if code:
+        return region_by_code(code)
+    home = home_region(user)
+    if home is None or home.level not in _JURISDICTION_LEVELS.get(item.handling_level, ()):
+        return None
+    return home
+
+
+@dataclass(frozen=True)
+class HallChoice:
+    """The delivery-hall picker: the county searched, its issuing halls and the one selected."""
+
+    region: Region | None
+    halls: list[Hall]
+    selected: str
+
+
+def hall_choice(jurisdiction: Region | None, region_code: str = "", hall_code: str = "") -> HallChoice:
+    """The county asked for, else the county of the jurisdiction's default hall (就近打证); the hall
+    asked for if it is one of that county's issuing halls, else the first of them."""
+    region = region_by_code(region_code)
+    if region is None and jurisdiction is not None:
+        default = default_delivery_hall(jurisdiction)
+        if default is not None:
+            region = region_by_code(str(default.region_id))
+            hall_code = hall_code or default.code
+    halls = delivery_halls(region) if region is not None else []
+    if not any(h.code == hall_code for h in halls):
+        hall_code = halls[0].code if halls else ""
+    return HallChoice(region=region, halls=halls, selected=hall_code)
+
+
 # --- my cases ----------------------------------------------------------------------------------
 
 # What a citizen may do from their own pages (the workflow's rules decide whether they may now).
@@ -352,29 +390,33 @@ class TimelineEntry:
     detail: str
 
 
-_AUTHORITY_STEPS = {"accept", "reject", "start_review", "suspend", "resume", "approve", "deny", "request_correction"}
+# Window steps happen at the hall that delivers the result, the rest at the receiving hall.
+_DELIVERY_HALL_STEPS = {"print", "hand_over", "mail", "confirm_receipt"}
+
+
+def _where(case: Case, actor: User | None, transition: str) -> str:
+    """Who took a step, as the applicant should see it: the department or hall, never a staff name."""
+    if actor is None:
+        return "" if transition == "create" else str(_("系统自动"))
+    if actor.pk == case.applicant_id:
+        return str(_("本人"))
+    if actor.role == "approver":
+        dept = actor.department if actor.department_id else case.authority
+        return dept.name if dept is not None else ""
+    if actor.role == "window_clerk":
+        hall = case.delivery_hall if transition in _DELIVERY_HALL_STEPS else case.receiving_hall
+        hall = hall or case.receiving_hall or case.delivery_hall
+        return hall.name if hall is not None else str(_("窗口"))
+    return ""
 
 
 def timeline(case: Case) -> list[TimelineEntry]:
     """The case's events in order, in words a citizen understands: which step, the state it led to,
     where it happened (never a staff member's name), and the details that matter to the applicant."""
     entries = []
-    for e in case.events.order_by("seq"):
+    for e in case.events.select_related("actor__department").order_by("seq"):
         payload = e.payload or {}
-        if e.actor_id is None and e.transition != "create":
-            by = str(_("系统自动"))
-        elif e.actor_id == case.applicant_id:
-            by = str(_("本人"))
-        elif e.transition in _AUTHORITY_STEPS and case.authority is not None and e.transition != "request_correction":
-            by = case.authority.name
-        elif e.transition in ("print", "hand_over") and case.delivery_hall is not None:
-            by = case.delivery_hall.name
-        elif case.receiving_hall is not None and e.transition in ("receive", "verify", "transfer"):
-            by = case.receiving_hall.name
-        elif case.authority is not None:
-            by = case.authority.name
-        else:
-            by = ""
+        by = _where(case, e.actor, e.transition)
         detail = ""
         if payload.get("reason"):
             detail = str(_("理由：%(r)s")) % {"r": payload["reason"]}

@@ -131,20 +131,9 @@ def citizen_required(view: ViewFunc) -> ViewFunc:
 
 
 def _apply_context(request: HttpRequest, item: Item, data: Any, errors: list[str]) -> dict[str, Any]:
-    user = _user(request)
     top, groups = selectors.jurisdiction_groups(item)
-    chosen_code = data.get("jurisdiction", "")
-    jurisdiction = selectors.region_by_code(chosen_code) if chosen_code else selectors.home_region(user)
-    if jurisdiction is not None and item.handling_level == "county" and jurisdiction.level != "county":
-        jurisdiction = None if not chosen_code else jurisdiction
-    # The county to look for a delivery hall in: as asked, else the jurisdiction's.
-    hall_region = selectors.region_by_code(data.get("hall_region", "")) or (
-        jurisdiction if jurisdiction is not None and jurisdiction.level == "county" else None
-    )
-    halls = selectors.delivery_halls(hall_region) if hall_region is not None else []
-    hall_code = data.get("delivery_hall", "")
-    if not any(h.code == hall_code for h in halls):
-        hall_code = halls[0].code if halls else ""
+    jurisdiction = selectors.default_jurisdiction(item, _user(request), data.get("jurisdiction", ""))
+    halls = selectors.hall_choice(jurisdiction, data.get("hall_region", ""), data.get("delivery_hall", ""))
     return {
         "item": item,
         "requirements": list(item.materials.all()),
@@ -152,9 +141,9 @@ def _apply_context(request: HttpRequest, item: Item, data: Any, errors: list[str
         "region_groups": groups,
         "jurisdiction": jurisdiction,
         "county_groups": selectors.county_groups(),
-        "hall_region": hall_region,
-        "halls": halls,
-        "hall_code": hall_code,
+        "hall_region": halls.region,
+        "halls": halls.halls,
+        "hall_code": halls.selected,
         "method": data.get("delivery_method") or DeliveryMethod.PICKUP,
         "methods": DeliveryMethod.choices,
         "address": data.get("delivery_address", ""),

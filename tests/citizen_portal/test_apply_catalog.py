@@ -77,3 +77,16 @@ def test_apply_and_submit_a_real_item(client: Any, guizhou_citizen: Any) -> None
     # the county's comprehensive centre comes first, township stations after it
     types = [h["type"] for h in data["halls"]]
     assert types[0] == "综合政务服务大厅" and types == sorted(types, key=lambda t: t != "综合政务服务大厅")
+
+
+def test_a_city_jurisdiction_defaults_to_the_city_centre(client: Any, guizhou_citizen: Any) -> None:
+    from halls.models import Hall
+    from services.models import Item
+
+    client.force_login(guizhou_citizen)
+    city_item = Item.objects.filter(online=True, handling_level="city", is_active=True).order_by("code").first()
+    html = client.get(f"/apply/{city_item.code}/", {"jurisdiction": "520300"}).content.decode()
+    selected = re.search(r'<select id="delivery_hall".*?<option value="([^"]+)"[^>]* selected', html, re.S)
+    assert selected is not None
+    hall = Hall.objects.get(code=selected.group(1))
+    assert hall.level == "city" and hall.type == "comprehensive" and hall.region.parent_id == "520300"

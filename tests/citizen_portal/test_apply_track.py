@@ -469,3 +469,36 @@ def test_upload_helper_bytes_roundtrip(wf: Any) -> None:
     from workflows.actions import sniff_type
 
     assert sniff_type(io.BytesIO(PDF).read(16)) == ("pdf", "application/pdf")
+
+
+def test_timeline_names_departments_and_halls_never_staff(citizen_client: Any, wf: Any, drive: Any) -> None:
+    from workflows import actions
+
+    case = drive(_draft(citizen_client), "under_review")
+    actions.suspend(case=case, actor=wf.users["yy_approver"], reason="现场核查")
+    page = citizen_client.get(f"/my/cases/{case.number}/").content.decode()
+    timeline = page.split('id="timeline"')[1]
+    for step in ("创建", "提交申请", "受理", "开始审查", "进入特别程序"):
+        assert step in timeline
+    assert "（本人）" in timeline and "（云岩区市场监管局）" in timeline and "理由：现场核查" in timeline
+    assert "云岩审批员" not in page
+    assert "特别程序" in page.split('id="summary"')[1].split("</section>")[0]
+
+
+def test_proxy_case_received_for_the_citizen_is_tracked_read_only(citizen_client: Any, wf: Any) -> None:
+    from workflows import actions
+    from workflows.actions import CorrectionItem
+
+    case = wf.receive()  # at the Zunyi window, for 云岩区, matched to the citizen's account by ID
+    assert case.applicant_id == wf.users["citizen"].pk
+    listing = citizen_client.get("/my/cases/").content.decode()
+    assert case.number in listing and "已收件" in listing
+    actions.request_correction(case=case, actor=wf.users["zy_clerk"], items=[CorrectionItem("form", "缺少签名")])
+    page = citizen_client.get(f"/my/cases/{case.number}/").content.decode()
+    assert "缺少签名" in page and "通办窗口办理" in page
+    assert "upload-form" not in page and "action-resubmit" not in page
+    assert "（遵义市红花岗区政务服务中心）" in page
+    before = _snapshot(case)
+    assert _upload(citizen_client, case, "form").status_code == 403
+    assert citizen_client.post(f"/my/cases/{case.number}/resubmit/").status_code == 403
+    assert _snapshot(case) == before
