@@ -159,8 +159,8 @@ register(
     SmsTemplate(
         "rating_invitation",
         "好差评邀请",
-        "您的办件{case_number}（{item_name}）已办结，诚邀您对本次服务作出评价（好差评），"
-        "可在贵州政务服务网“我的办件”中评价。",
+        "您的办件{case_number}（{item_name}）已办结，诚邀您对本次服务作出评价（好差评）：{link}",
+        defaults={"link": "请在贵州政务服务网“我的办件”中评价。"},
     )
 )
 register(

@@ -719,7 +719,12 @@ def send_invitations(*, now: dt.datetime | None = None, limit: int = 5000) -> in
                 enqueue_sms(
                     to=case.applicant_phone,
                     template="rating_invitation",
-                    context={"case_number": case.number, "item_name": case.item.name},
+                    context={
+                        "case_number": case.number,
+                        "item_name": case.item.name,
+                        # The signed link lets the applicant rate from the SMS (channel sms_link).
+                        "link": f"{settings.PUBLIC_BASE_URL.rstrip('/')}/ratings/sms/{sms_link_token(case)}/",
+                    },
                     dedupe_key=f"rating-invitation:{case.pk}",
                 )
             except ValueError:

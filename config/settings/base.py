@@ -138,6 +138,9 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 
+# The site's public address, for links sent by SMS (rating invitations, verification).
+PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
+
 # Materials: the largest accepted upload (larger ones get a 413 with a clear message).
 MAX_UPLOAD_BYTES = env.int("MAX_UPLOAD_BYTES", default=20 * 1024 * 1024)
 
