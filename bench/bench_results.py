@@ -231,7 +231,7 @@ def main() -> None:
     print("verify_api", json.dumps(out["verify_api"]))
     path = ROOT / "bench" / "results" / "results.json"
     existing = json.loads(path.read_text()) if path.exists() else {}
-    existing[connection.vendor] = out
+    existing.setdefault(connection.vendor, {}).update(out)  # keep phases not re-run (e.g. the 1M verify)
     path.write_text(json.dumps(existing, ensure_ascii=False, indent=2) + "\n")
     print(f"wrote {path}")
 

@@ -75,7 +75,8 @@ def append(*, subject: str, kind: str, payload: dict[str, Any], ref: str | None 
 
 
 def _append_postgresql(subject: str, kind: str, ref: str | None, text: str, digest: str, now: datetime) -> Entry:
-    # One round trip: the ledger_append() function (migration 0002) locks the head, hashes, inserts.
+    # One round trip: the ledger_append() function (migration 0005) locks and moves the head while
+    # hashing the entry in one upsert, then inserts the entry.
     # Without a surrounding transaction it still runs atomically (one statement).
     with connection.cursor() as cur:
         cur.execute(
@@ -123,10 +124,10 @@ def _append_sqlite(subject: str, kind: str, ref: str | None, text: str, digest: 
     stamp = now.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ")
     with transaction.atomic(savepoint=False), connection.cursor() as cur:
         cur.execute(
-            f"INSERT INTO {head_table} (subject, seq, head_hash, updated_at) VALUES (%s, 1, %s, %s) "  # noqa: S608
-            "ON CONFLICT (subject) DO UPDATE SET seq = seq + 1, updated_at = excluded.updated_at "
-            "RETURNING seq, head_hash",
-            [subject, GENESIS, stamp],
+            f"INSERT INTO {head_table} (subject, seq, prev_hash, head_hash, updated_at) VALUES (%s, 1, %s, %s, %s) "  # noqa: S608
+            "ON CONFLICT (subject) DO UPDATE SET seq = seq + 1, prev_hash = head_hash, "
+            "updated_at = excluded.updated_at RETURNING seq, head_hash",
+            [subject, GENESIS, GENESIS, stamp],
         )
         seq, prev = cur.fetchone()
         digest_entry = entry_hash(subject, seq, kind, digest, prev, timestamp_us(now))
@@ -156,7 +157,9 @@ def _append_python(subject: str, kind: str, ref: str | None, text: str, digest: 
             entry_hash=digest_entry,
             created_at=now,
         )
-        SubjectHead.objects.filter(subject=subject).update(seq=seq, head_hash=digest_entry, updated_at=now)
+        SubjectHead.objects.filter(subject=subject).update(
+            seq=seq, prev_hash=head.head_hash, head_hash=digest_entry, updated_at=now
+        )
     return entry
 
 

@@ -34,6 +34,9 @@ class SubjectHead(models.Model):
     subject = models.CharField(_("主体"), max_length=96, primary_key=True)
     seq = models.PositiveIntegerField(_("最新序号"), default=0)
     head_hash = models.CharField(_("最新摘要"), max_length=64)
+    # The hash before the tip: lets PostgreSQL move the head and hash the new entry in ONE upsert
+    # (SET expressions see the old row), returning both the new entry's prev_hash and its hash.
+    prev_hash = models.CharField(_("前一摘要"), max_length=64, blank=True, default="")
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     class Meta:
