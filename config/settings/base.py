@@ -213,6 +213,16 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several apps have a `level` or `state` field with different choice sets: name each one.
+    "ENUM_NAME_OVERRIDES": {
+        "RegionLevelEnum": "govmap.models.RegionLevel",
+        "HandlingLevelEnum": "services.models.HandlingLevel",
+        "HallLevelEnum": "halls.models.HallLevel",
+        "ModeEnum": "services.models.Mode",
+        "CaseStateEnum": "workflows.models.CaseState",
+        "RectificationStateEnum": "ratings.models.RectState",
+        "AppealStateEnum": "ratings.models.AppealState",
+    },
 }
 
 # django-axes: lock staff accounts after repeated failed logins.
