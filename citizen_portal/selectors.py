@@ -18,7 +18,16 @@ from ratings.actions import RATEABLE_STATES
 from ratings.models import Rating
 from services.models import IndustryZone, Item, MaterialRequirement
 from workflows.actions import MATERIAL_STATES, current_materials
-from workflows.models import TERMINAL_STATES, TRANSITION_LABELS, Case, CaseState, CorrectionNotice, Material
+from workflows.models import (
+    ACCEPTANCE_STATES,
+    DECISION_STATES,
+    TERMINAL_STATES,
+    TRANSITION_LABELS,
+    Case,
+    CaseState,
+    CorrectionNotice,
+    Material,
+)
 from workflows.results import Result
 from workflows.rules import Actor, available_transitions
 
@@ -251,6 +260,24 @@ def my_cases(user: User, *, group: str = "") -> QuerySet[Case]:
     if group in CASE_FILTERS:
         qs = qs.filter(state__in=CASE_FILTERS[group])
     return qs
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """The running clock the applicant cares about: acceptance (5 working days) or decision."""
+
+    kind: str  # "accept" | "decide"
+    at: datetime
+    paused: bool
+
+
+def deadline_of(case: Case) -> Deadline | None:
+    """None when no clock runs for the applicant (draft, correction pending, decided, finished)."""
+    if case.state in ACCEPTANCE_STATES and case.accept_by is not None:
+        return Deadline(kind="accept", at=case.accept_by, paused=False)
+    if case.state in (*DECISION_STATES, CaseState.SUSPENDED) and case.decide_by is not None:
+        return Deadline(kind="decide", at=case.decide_by, paused=case.state == CaseState.SUSPENDED)
+    return None
 
 
 def my_case(user: User, number: str) -> Case | None:

@@ -29,7 +29,7 @@ from services.models import IndustryZone, Item, Mode
 from services.selectors import search_items
 from workflows import actions
 from workflows.actions import TransitionConflict, UploadTooLarge, max_upload_bytes
-from workflows.models import ACCEPTANCE_STATES, Case, CaseState, DeliveryMethod
+from workflows.models import Case, CaseState, DeliveryMethod
 
 
 @require_GET
@@ -216,7 +216,10 @@ def my_cases(request: HttpRequest) -> HttpResponse:
     group = group if group in selectors.CASE_FILTERS else ""
     page = Paginator(selectors.my_cases(_user(request), group=group), 20).get_page(request.GET.get("page"))
     groups = [("", _("全部")), ("todo", _("待我处理")), ("open", _("办理中")), ("done", _("已办结"))]
-    return render(request, "citizen_portal/my_cases.html", {"page": page, "group": group, "groups": groups})
+    rows = [(c, selectors.deadline_of(c)) for c in page.object_list]
+    return render(
+        request, "citizen_portal/my_cases.html", {"page": page, "rows": rows, "group": group, "groups": groups}
+    )
 
 
 def _my_case_or_404(request: HttpRequest, number: str) -> Case:
@@ -255,7 +258,7 @@ def _case_context(request: HttpRequest, case: Case) -> dict[str, Any]:
         "pickup": pickup,
         "rating": rating,
         "show_outcome": bool(results or pickup or rating or case.state in OUTCOME_STATES),
-        "awaiting_acceptance": case.state in ACCEPTANCE_STATES,
+        "deadline": selectors.deadline_of(case),
         "max_upload_mb": max_upload_bytes() // (1024 * 1024),
         "poll_seconds": int(getattr(settings, "CITIZEN_TRACK_POLL_SECONDS", 10)),
     }

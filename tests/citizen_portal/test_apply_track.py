@@ -502,3 +502,26 @@ def test_proxy_case_received_for_the_citizen_is_tracked_read_only(citizen_client
     assert _upload(citizen_client, case, "form").status_code == 403
     assert citizen_client.post(f"/my/cases/{case.number}/resubmit/").status_code == 403
     assert _snapshot(case) == before
+
+
+def test_deadlines_and_sla_colours_follow_the_running_clock(citizen_client: Any, wf: Any, drive: Any) -> None:
+    from workflows import actions
+    from workflows.actions import CorrectionItem
+    from workflows.models import Case
+
+    case = drive(_draft(citizen_client), "submitted")
+    Case.objects.filter(pk=case.pk).update(sla_status="red")  # as the sweep leaves an overdue case
+    row = citizen_client.get("/my/cases/").content.decode().split(f'data-number="{case.number}"')[1].split("</tr>")[0]
+    assert "前受理" in row and "超期" in row
+    assert f'class="sla-red" data-number="{case.number}"' in citizen_client.get("/my/cases/").content.decode()
+
+    case.refresh_from_db()
+    actions.request_correction(case=case, actor=wf.users["yy_approver"], items=[CorrectionItem(None, "补充说明")])
+    listing = citizen_client.get("/my/cases/?group=todo").content.decode()
+    row = listing.split(f'data-number="{case.number}"')[1].split("</tr>")[0]
+    assert "前受理" not in row and "—" in row  # no clock runs while the applicant corrects
+
+    other = drive(_draft(citizen_client), "under_review")
+    actions.suspend(case=other, actor=wf.users["yy_approver"], reason="专家评审")
+    page = citizen_client.get(f"/my/cases/{other.number}/").content.decode()
+    assert "办结期限" in page and "前办结" in page and "暂停计时" in page
