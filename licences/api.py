@@ -22,6 +22,7 @@ from licences.keys import get_keyring
 from licences.serializers import (
     ELicenceSerializer,
     ReusableRequirementSerializer,
+    ReuseConsentSerializer,
     RevokeSerializer,
     VerificationSerializer,
 )
@@ -193,3 +194,17 @@ class CaseReusableView(APIView):
             raise Http404
         rows = selectors.reusable_for_case(case)
         return Response(ReusableRequirementSerializer(rows, many=True).data)
+
+
+class CaseConsentsView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=ReuseConsentSerializer(many=True))
+    def get(self, request: Request, number: str) -> Response:
+        """The consent records (免提交) of a case: which e-licence or shared material replaced which
+        requirement, who recorded the consent, when, through which channel."""
+        case = wf_selectors.case_for(request.user, number)  # type: ignore[arg-type]
+        if case is None:
+            raise Http404
+        rows = selectors.consents_for_case(case)
+        return Response(ReuseConsentSerializer(rows, many=True).data)

@@ -23,17 +23,17 @@ class LicencesMaterialReuse:
         e_licence = selectors.e_licence_for_case(case, value)
         if e_licence is None:
             raise ValidationError({"e_license": [_("未找到申请人名下的该电子证照。")]})
-        return actions.use_e_licence(case=case, requirement=requirement, e_licence=e_licence, actor=actor,
-                                     consent=consent)
+        return actions.use_e_licence(
+            case=case, requirement=requirement, e_licence=e_licence, actor=actor, consent=consent
+        )
 
-    def use_shared_material(
-        self, *, case: Case, requirement: str, value: Any, actor: User, consent: bool
-    ) -> Material:
+    def use_shared_material(self, *, case: Case, requirement: str, value: Any, actor: User, consent: bool) -> Material:
         material = selectors.shared_material_for_case(case, value)
         if material is None:
             raise ValidationError({"shared_material": [_("未找到申请人可复用的该材料。")]})
-        return actions.use_shared_material(case=case, requirement=requirement, material=material, actor=actor,
-                                           consent=consent)
+        return actions.use_shared_material(
+            case=case, requirement=requirement, material=material, actor=actor, consent=consent
+        )
 
 
 class LicencesPrintStock:

@@ -16,7 +16,7 @@ from ledger.models import Entry
 from licences import qr
 from licences.actions import shared_source_valid
 from licences.keys import get_keyring
-from licences.models import BlankStock, ELicence, ResultDocument, StockStatus
+from licences.models import BlankStock, ELicence, ResultDocument, ReuseConsent, StockStatus
 from licences.records import mask_name
 from workflows import selectors as wf_selectors
 from workflows.models import Case, Material
@@ -269,3 +269,11 @@ def shared_material_for_case(case: Case, value: Any) -> Material | None:
     except (TypeError, ValueError):
         return None
     return Material.objects.filter(pk=pk, case__applicant_id_hash=case.applicant_id_hash).first()
+
+
+def consents_for_case(case: Case) -> QuerySet[ReuseConsent]:
+    return (
+        ReuseConsent.objects.filter(case=case)
+        .select_related("requirement", "material", "e_licence", "shared_material__case", "recorded_by")
+        .order_by("consented_at", "pk")
+    )

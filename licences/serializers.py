@@ -6,7 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from licences.models import ELicence
+from licences.models import ELicence, ReuseConsent
 from workflows.models import Material
 
 
@@ -97,3 +97,42 @@ class ReusableRequirementSerializer(serializers.Serializer):
     e_license_type = serializers.CharField(allow_blank=True)
     e_licences = ELicenceSerializer(many=True)
     shared_materials = SharedMaterialSerializer(many=True)
+
+
+class ReuseConsentSerializer(serializers.ModelSerializer):
+    requirement = serializers.CharField(source="requirement.code")
+    material = serializers.IntegerField(source="material_id")
+    sha256 = serializers.CharField(source="material.sha256")
+    e_licence = serializers.SerializerMethodField()
+    shared_material = serializers.SerializerMethodField()
+    recorded_by = serializers.SerializerMethodField()
+    ledger_entry = serializers.IntegerField(source="ledger_entry_id", allow_null=True)
+
+    class Meta:
+        model = ReuseConsent
+        fields = [
+            "id",
+            "requirement",
+            "kind",
+            "material",
+            "sha256",
+            "e_licence",
+            "shared_material",
+            "consent_text",
+            "channel",
+            "recorded_by",
+            "consented_at",
+            "ledger_entry",
+        ]
+
+    def get_e_licence(self, c: ReuseConsent) -> dict[str, Any] | None:
+        e = c.e_licence
+        return {"id": e.pk, "number": e.number, "title": e.title} if e else None
+
+    def get_shared_material(self, c: ReuseConsent) -> dict[str, Any] | None:
+        m = c.shared_material
+        return {"id": m.pk, "case": m.case.number, "sha256": m.sha256} if m else None
+
+    def get_recorded_by(self, c: ReuseConsent) -> str:
+        u = c.recorded_by
+        return u.real_name or u.get_username()

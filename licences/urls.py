@@ -6,6 +6,7 @@ app_name = "licences"
 urlpatterns: list[URLPattern | URLResolver] = [
     path("api/v1/cases/<str:number>/result.pdf", api.ResultPdfView.as_view(), name="api-case-result-pdf"),
     path("api/v1/cases/<str:number>/reusable/", api.CaseReusableView.as_view(), name="api-case-reusable"),
+    path("api/v1/cases/<str:number>/consents/", api.CaseConsentsView.as_view(), name="api-case-consents"),
     path("api/v1/results/public-key/", api.PublicKeyView.as_view(), name="api-public-key"),
     path("api/v1/results/keys/", api.KeysView.as_view(), name="api-keys"),
     path("api/v1/results/verify/", api.PayloadVerifyView.as_view(), name="api-verify-payload"),

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from licences import selectors
 
 STATUS_LABELS = {
-    "valid": "真实有效",
-    "revoked": "已撤销",
-    "forged": "伪造或被篡改",
-    "unknown_key": "签名密钥未知（非本省签发）",
-    "malformed": "二维码内容不完整或无效",
-    "unknown": "未登记",
+    "valid": _("真实有效"),
+    "revoked": _("已撤销"),
+    "forged": _("伪造或被篡改"),
+    "unknown_key": _("签名密钥未知（非本省签发）"),
+    "malformed": _("二维码内容不完整或无效"),
+    "unknown": _("未登记"),
 }
 
 

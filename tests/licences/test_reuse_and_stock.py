@@ -64,6 +64,13 @@ def test_a_later_case_reuses_an_e_licence_and_a_shared_material_without_upload(w
     assert "免提交" in consents[0].consent_text
     assert Entry.objects.filter(kind="consent", subject=f"case:{case.number}").count() == 2
 
+    shown = client_for(clerk).get(f"/api/v1/cases/{case.number}/consents/").json()
+    assert [(c["requirement"], c["kind"]) for c in shown] == [("lease", "e_licence"), ("id_card", "shared_material")]
+    assert shown[0]["e_licence"]["number"] == licence.number and shown[0]["recorded_by"] == "贵阳收件员"
+    assert shown[1]["shared_material"] == {"id": source.pk, "case": first.number, "sha256": source.sha256}
+    assert all(c["ledger_entry"] for c in shown)
+    assert client_for(wf.users["other_citizen"]).get(f"/api/v1/cases/{case.number}/consents/").status_code == 404
+
     case = wf_actions.verify(case=case, actor=clerk, id_checked=True, originals_sighted=["id_card"])
     assert case.state == "verified"
 
