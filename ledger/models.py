@@ -107,7 +107,10 @@ class Entry(models.Model):
             models.UniqueConstraint(fields=["subject", "seq"], name="ledger_subject_seq_unique"),
             # A constraint rather than unique=True: no extra LIKE index on PostgreSQL.
             models.UniqueConstraint(fields=["ref"], name="ledger_entry_ref_unique"),
-            models.UniqueConstraint(fields=["batch", "leaf_index"], name="ledger_batch_leaf_unique"),
+            # Partial: an entry enters this index when it is sealed, not on the append path.
+            models.UniqueConstraint(
+                fields=["batch", "leaf_index"], condition=Q(batch__isnull=False), name="ledger_batch_leaf_unique"
+            ),
         ]
         indexes = [
             # The batcher's scan: "entries not sealed yet", small and hot; the rest of the table is cold.
