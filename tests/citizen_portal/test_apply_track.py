@@ -525,3 +525,27 @@ def test_deadlines_and_sla_colours_follow_the_running_clock(citizen_client: Any,
     actions.suspend(case=other, actor=wf.users["yy_approver"], reason="专家评审")
     page = citizen_client.get(f"/my/cases/{other.number}/").content.decode()
     assert "办结期限" in page and "前办结" in page and "暂停计时" in page
+
+
+def test_joint_item_online_shows_each_authoritys_progress(citizen_client: Any, wf: Any) -> None:
+    from workflows import actions
+    from workflows.models import Case
+
+    resp = citizen_client.post(
+        "/apply/GZ-0003/", {"jurisdiction": "520103", "delivery_method": "electronic"}
+    )  # 开办餐饮店（一件事）: 市场监管 + 卫生健康
+    case = _draft_from(resp)
+    assert case.mode == "joint" and case.authority is None
+    for code in ("id_card", "form"):
+        assert _upload(citizen_client, case, code).status_code == 302
+    assert citizen_client.post(f"/my/cases/{case.number}/submit/").status_code == 302
+    children = list(Case.objects.filter(parent=case).order_by("number"))
+    assert len(children) == 2
+    page = citizen_client.get(f"/my/cases/{case.number}/").content.decode()
+    assert "联办部门办理进度" in page and "云岩区市场监管局" in page and "云岩区卫生健康局" in page
+    assert children[0].number not in citizen_client.get("/my/cases/").content.decode()
+
+    url = f"/my/cases/{case.number}/status.json"
+    etag = citizen_client.get(url)["ETag"]
+    actions.accept(case=children[1], actor=wf.users["yy_health"])  # one authority moves
+    assert citizen_client.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 200
