@@ -88,9 +88,7 @@ def request_otp(*, phone: str, ip: str | None) -> OtpCode:
     return otp
 
 
-def verify_otp(
-    *, phone: str, code: str, name: str | None = None, id_number: str | None = None
-) -> tuple[User, str]:
+def verify_otp(*, phone: str, code: str, name: str | None = None, id_number: str | None = None) -> tuple[User, str]:
     """Check a login code; on the first login bind the real name and ID number. Returns (user, token).
 
     Side effects: marks the code used (single use, guarded by a conditional UPDATE so two
@@ -103,11 +101,7 @@ def verify_otp(
     if not re.fullmatch(r"\d{6}", code):
         raise invalid
     now = timezone.now()
-    otp = (
-        OtpCode.objects.filter(phone=phone, used_at__isnull=True, expires_at__gt=now)
-        .order_by("-created_at")
-        .first()
-    )
+    otp = OtpCode.objects.filter(phone=phone, used_at__isnull=True, expires_at__gt=now).order_by("-created_at").first()
     if otp is None or otp.attempts >= settings.OTP_MAX_ATTEMPTS:
         raise invalid
     if not _matches(otp.code_hash, phone, code):
@@ -140,9 +134,7 @@ def verify_otp(
             raise invalid
         if user is None:
             try:
-                user = User.objects.create(
-                    username=f"citizen-{phone}", phone=phone, role=Role.CITIZEN, is_staff=False
-                )
+                user = User.objects.create(username=f"citizen-{phone}", phone=phone, role=Role.CITIZEN, is_staff=False)
             except IntegrityError:
                 raise invalid from None
             user.set_unusable_password()

@@ -8,6 +8,7 @@ from django.contrib.auth import authenticate
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, permissions, status
+from rest_framework.authtoken.models import Token
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
@@ -23,7 +24,6 @@ from accounts.serializers import (
     TokenRequestSerializer,
     TokenResponseSerializer,
 )
-from rest_framework.authtoken.models import Token
 
 
 def client_ip(request: Request) -> str | None:

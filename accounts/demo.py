@@ -6,7 +6,6 @@ import os
 from functools import lru_cache
 
 from django.contrib.auth.hashers import make_password
-
 from django.db import transaction
 
 from accounts.models import Role, User
@@ -48,7 +47,10 @@ def load_staff() -> dict[str, int]:
                 _u, c = _staff(username, Role.SUPERVISOR, name, region=region)
                 created += c
         # Clerks at the 通办 window of the first county hall of Zunyi (红花岗区) and Guiyang (南明区).
-        for username, adcode, name in (("clerk-zunyi", "520302", "遵义窗口人员"), ("clerk-guiyang", "520102", "贵阳窗口人员")):
+        for username, adcode, name in (
+            ("clerk-zunyi", "520302", "遵义窗口人员"),
+            ("clerk-guiyang", "520102", "贵阳窗口人员"),
+        ):
             hall = Hall.objects.filter(region_id=adcode, type="comprehensive").order_by("code").first()
             if hall is None:
                 continue
@@ -64,6 +66,12 @@ def load_staff() -> dict[str, int]:
             StaffPost.objects.get_or_create(user=hs_user, hall=hall, window=None)
         # Approvers at departments in Guiyang (南明区 and the city) for every department kind.
         for dept in Department.objects.filter(region_id__in=["520102", "520100", "520000"]).select_related("kind"):
-            _u, c = _staff(f"approver-{dept.code}".lower(), Role.APPROVER, f"{dept.name}审批员", department=dept, region=dept.region)
+            _u, c = _staff(
+                f"approver-{dept.code}".lower(),
+                Role.APPROVER,
+                f"{dept.name}审批员",
+                department=dept,
+                region=dept.region,
+            )
             created += c
     return {"staff_created": created}

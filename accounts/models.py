@@ -34,7 +34,12 @@ class User(AbstractUser):
     )
     # Approvers act for one department (the competent authority).
     department = models.ForeignKey(
-        "services.Department", verbose_name=_("所属部门"), null=True, blank=True, on_delete=models.PROTECT, related_name="staff"
+        "services.Department",
+        verbose_name=_("所属部门"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="staff",
     )
     phone = models.CharField(_("手机号"), max_length=20, blank=True, db_index=True)
     real_name = models.CharField(_("真实姓名"), max_length=64, blank=True)
@@ -87,3 +92,6 @@ class OtpCode(models.Model):
         verbose_name = _("短信验证码")
         verbose_name_plural = _("短信验证码")
         indexes = [models.Index(fields=["requested_ip", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{mask_phone(self.phone)} @ {self.created_at:%Y-%m-%d %H:%M}"

@@ -63,5 +63,7 @@ def scope_for(user: User | None) -> Scope:
     halls: frozenset[int] = frozenset()
     if role in (Role.WINDOW_CLERK, Role.HALL_SUPERVISOR):
         halls = frozenset(user.posts.filter(is_active=True).values_list("hall_id", flat=True))
-    departments: frozenset[int] = frozenset({user.department_id}) if role == Role.APPROVER and user.department_id else frozenset()
+    departments: frozenset[int] = (
+        frozenset({user.department_id}) if role == Role.APPROVER and user.department_id else frozenset()
+    )
     return Scope(user_id=user.pk, role=role, region_prefixes=prefixes, hall_ids=halls, department_ids=departments)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError as DjangoValidationError
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
@@ -47,7 +48,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, exceptions.ValidationError):
         errors = _flatten(exc.detail)
         first = next(iter(errors.values()), [_("输入有误。")])
-        response.data = {"detail": first[0] if len(errors) == 1 else _("输入有误，请检查标出的字段。"), "errors": errors}
+        response.data = {
+            "detail": first[0] if len(errors) == 1 else _("输入有误，请检查标出的字段。"),
+            "errors": errors,
+        }
     elif isinstance(exc, Conflict):
         response.data = {"detail": str(exc.detail), **exc.extra}
     return response

@@ -39,10 +39,9 @@ from accounts.models import Role, User
 from accounts.protect import lookup_hash, protect
 from govmap.models import Region
 from halls.models import Hall, Window
-from services.models import Department, Item, MaterialRequirement, Mode
 from ledger import records as ledger_records
-from workflows import hooks
-from workflows import calendar, notify
+from services.models import Department, Item, MaterialRequirement, Mode
+from workflows import calendar, hooks, notify
 from workflows.models import (
     ACCEPTANCE_STATES,
     DECISION_STATES,

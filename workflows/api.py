@@ -20,7 +20,7 @@ from config.api_errors import Conflict
 from govmap.models import Region
 from halls.models import Hall
 from services.models import Item
-from workflows import hooks, actions, selectors
+from workflows import actions, hooks, selectors
 from workflows.actions import ApplicantInput, CorrectionItem, TransitionConflict, TransitionForbidden, UploadTooLarge
 from workflows.models import Case
 from workflows.rules import TRANSITIONS

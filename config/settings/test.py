@@ -1,8 +1,8 @@
 """Test settings: the same code paths as production, with fast hashing and locmem SMS."""
 
-from .base import *  # noqa: F403
 import os
 
+from .base import *  # noqa: F403
 from .base import BASE_DIR, env
 
 DEBUG = False

@@ -16,8 +16,15 @@ def place(db):
     province = Region.objects.create(adcode="520000", name="贵州省", level="province")
     city = Region.objects.create(adcode="520300", name="遵义市", level="city", parent=province)
     county = Region.objects.create(adcode="520302", name="红花岗区", level="county", parent=city)
-    hall = Hall.objects.create(code="520302-C01", name="红花岗区政务服务中心", type="comprehensive", level="county",
-                               region=county, lat=27.69, lon=106.92)
+    hall = Hall.objects.create(
+        code="520302-C01",
+        name="红花岗区政务服务中心",
+        type="comprehensive",
+        level="county",
+        region=county,
+        lat=27.69,
+        lon=106.92,
+    )
     Window.objects.create(hall=hall, number="1", tongban_intake=True, general_intake=True)
     kind = DepartmentKind.objects.create(code="gongan", name="公安")
     dept = Department.objects.create(code="520302-gongan", name="红花岗区公安分局", kind=kind, region=county)

@@ -33,8 +33,9 @@ def test_supervisor_scopes(regions, make_user):
 
 
 def test_clerk_scope_is_their_halls(regions, make_user):
-    hall = Hall.objects.create(code="H1", name="红花岗", type="comprehensive", level="county", region=regions["hhg"],
-                               lat=27.7, lon=106.9)
+    hall = Hall.objects.create(
+        code="H1", name="红花岗", type="comprehensive", level="county", region=regions["hhg"], lat=27.7, lon=106.9
+    )
     clerk = make_user(Role.WINDOW_CLERK)
     StaffPost.objects.create(user=clerk, hall=hall)
     scope = scope_for(clerk)

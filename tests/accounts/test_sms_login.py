@@ -27,7 +27,9 @@ def verify(api_client, code, phone=PHONE, **extra):
     return api_client.post("/api/v1/auth/otp/verify/", {"phone": phone, "code": code, **extra}, format="json")
 
 
-def test_first_login_binds_name_and_id_then_later_logins_need_only_the_code(api_client, django_capture_on_commit_callbacks):
+def test_first_login_binds_name_and_id_then_later_logins_need_only_the_code(
+    api_client, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         assert request_code(api_client).status_code == 202
     code = last_code(PHONE)
@@ -142,7 +144,9 @@ def test_sms_login_page(client, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         resp = client.post("/accounts/sms-login/", {"phone": PHONE, "action": "send"})
     assert resp.status_code == 200 and "验证码已发送" in resp.content.decode()
-    resp = client.post("/accounts/sms-login/", {"phone": PHONE, "action": "verify", "code": last_code(PHONE),
-                                                "name": "张三", "id_number": ID})
+    resp = client.post(
+        "/accounts/sms-login/",
+        {"phone": PHONE, "action": "verify", "code": last_code(PHONE), "name": "张三", "id_number": ID},
+    )
     assert resp.status_code == 302
     assert client.session.get("_auth_user_id")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -21,15 +22,14 @@ def test_healthz_ok(client):
 
 @pytest.mark.django_db
 def test_healthz_names_what_is_down(client, settings):
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                                   "LOCATION": "redis://127.0.0.1:1/0"}}
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}
+    }
     from django.core.cache import caches
 
     caches._settings = caches.settings = settings.CACHES  # type: ignore[attr-defined]
-    try:
+    with contextlib.suppress(AttributeError):
         del caches._connections.default  # type: ignore[attr-defined]
-    except AttributeError:
-        pass
     resp = client.get("/healthz")
     assert resp.status_code == 503
     assert resp.json()["cache"] == "down" and resp.json()["db"] == "ok"

@@ -16,8 +16,12 @@ class Command(BaseCommand):
     help = "加载贵州演示数据（行政区划、事项目录、部门、服务场所、工作人员），可重复执行。"
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--size", choices=["default", "large"], default="default",
-                            help="large 增加约17,000个村级便民服务站（约20,000个点位）")
+        parser.add_argument(
+            "--size",
+            choices=["default", "large"],
+            default="default",
+            help="large 增加约17,000个村级便民服务站（约20,000个点位）",
+        )
         parser.add_argument("--seed", type=int, default=52, help="合成点位的随机种子（可复现）")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -41,7 +45,9 @@ class Command(BaseCommand):
             try:
                 mod = __import__(module, fromlist=[func_name])
             except ModuleNotFoundError as exc:
-                if not exc.name or not (module == exc.name or module.startswith(exc.name + ".")):  # a broken import inside the loader must not pass silently
+                if not exc.name or not (
+                    module == exc.name or module.startswith(exc.name + ".")
+                ):  # a broken import inside the loader must not pass silently
                     raise
                 continue
             steps.append((label, getattr(mod, func_name)))
@@ -54,5 +60,8 @@ class Command(BaseCommand):
             except Exception as exc:
                 raise CommandError(f"加载{label}失败：{exc}") from exc
             self.stdout.write(f"{label}: {result} ({time.perf_counter() - started:.1f}s)")
-        self.stdout.write(self.style.SUCCESS(f"演示数据已就绪，用时 {time.perf_counter() - total:.1f}s。"
-                                             f"演示账号密码：{DEMO_PASSWORD}"))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"演示数据已就绪，用时 {time.perf_counter() - total:.1f}s。演示账号密码：{DEMO_PASSWORD}"
+            )
+        )

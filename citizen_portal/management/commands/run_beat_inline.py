@@ -32,8 +32,10 @@ class Command(BaseCommand):
         from config.celery import app
 
         app.loader.import_default_modules()
-        entries = {name: (entry["task"], maybe_schedule(entry["schedule"], app=app))
-                   for name, entry in app.conf.beat_schedule.items()}
+        entries = {
+            name: (entry["task"], maybe_schedule(entry["schedule"], app=app))
+            for name, entry in app.conf.beat_schedule.items()
+        }
         last_run: dict[str, datetime] = {}
         stop = {"flag": False}
         signal.signal(signal.SIGTERM, lambda *_: stop.update(flag=True))
