@@ -64,8 +64,9 @@ class Result(models.Model):
 
     @property
     def verify_path(self) -> str:
-        # The public verification page belongs to the results module; the URL shape is in API.md.
+        # The public verification page belongs to the licences app (above this one); the URL shape
+        # is fixed by API.md, so the fallback is the same path when that app is not installed.
         try:
-            return reverse("results:verify", args=[self.pk])
+            return reverse("licences:verify", args=[self.pk])
         except NoReverseMatch:
             return f"/verify/{self.pk}/"
