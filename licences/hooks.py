@@ -44,7 +44,7 @@ class LicencesPrintStock:
         if not actions.uses_blank_stock(result.result_type):
             return None
         hall_id = result.case.delivery_hall_id
-        if not BlankStock.objects.filter(hall_id=hall_id, result_type=result.result_type).exists():
+        if hall_id is None or not BlankStock.objects.filter(hall_id=hall_id, result_type=result.result_type).exists():
             return None
         sheet = actions.allocate_blank_stock(result=result, actor=actor, window=window)
         return sheet.serial if sheet is not None else None
