@@ -50,4 +50,9 @@ class HallQueueConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json({"type": "pong"})
 
     async def queue_updated(self, event: dict[str, Any]) -> None:
-        await self.send_json(event)
+        # The broadcaster serialises the board once ("text"); a thousand screens then only copy it.
+        text = event.get("text")
+        if isinstance(text, str):
+            await self.send(text_data=text)
+        else:
+            await self.send_json(event)

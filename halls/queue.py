@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import logging
 import re
 import statistics
@@ -236,8 +237,9 @@ def broadcast_queue(hall_id: int) -> None:
         # catch up on the next change and on reconnect.
         logger.warning("queue.updated for hall %s skipped: called inside a running event loop", hall_id)
         return
-    state: dict[str, Any] = dict(queue_state(hall_id))
+    state = queue_state(hall_id)
+    message: dict[str, Any] = {"type": "queue.updated", "text": json.dumps(state, ensure_ascii=False)}
     try:
-        async_to_sync(layer.group_send)(group_name(hall_id), state)
+        async_to_sync(layer.group_send)(group_name(hall_id), message)
     except Exception:  # the board is a convenience; the committed queue is the truth
         logger.exception("queue.updated broadcast failed for hall %s", hall_id)

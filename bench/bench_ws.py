@@ -1,0 +1,201 @@
+"""Queue-update delivery to 1,000 WebSocket clients through channels-redis on loopback.
+
+    .venv/bin/python bench/bench_ws.py [--clients 1000] [--calls 20] [--workers 2]
+
+Serves the demo database with uvicorn (N workers) and REDIS_URL=redis://127.0.0.1:6379/7, so
+the channel layer is channels-redis. Opens CLIENTS sockets on one hall's /ws/halls/<code>/queue/
+(spread over the workers by the kernel), then a clerk calls the next ticket CALLS times over the
+REST API. For every call and client: the time from the start of the POST to the arrival of the
+`queue.updated` naming the new ticket (end to end), and from the server's `at` stamp in the
+message to its arrival (pure delivery). Writes bench/results/ws.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_nearest import PY, ROOT, env_for, percentiles, prepare_database, serve
+
+REDIS = "redis://127.0.0.1:6379/7"
+
+
+def setup_hall(db: Path, calls: int) -> dict[str, Any]:
+    """A clerk with a token at one hall's general-intake window, and CALLS waiting tickets."""
+    code = f"""
+import json, django
+django.setup()
+from rest_framework.authtoken.models import Token
+from accounts.models import Role, User
+from halls import actions
+from halls.models import Hall, QueueTicket, StaffPost, Window
+window = Window.objects.filter(general_intake=True, hall__type="comprehensive").order_by("id").first()
+hall = window.hall
+QueueTicket.objects.filter(hall=hall).delete()
+user, _ = User.objects.get_or_create(username="bench-ws-clerk", defaults={{"role": Role.WINDOW_CLERK}})
+StaffPost.objects.get_or_create(user=user, hall=hall, window=window)
+token, _ = Token.objects.get_or_create(user=user)
+for _ in range({calls}):
+    actions.issue_ticket(hall=hall, category="A", actor=None)
+print(json.dumps({{"hall": hall.code, "window": window.pk, "token": token.key}}))
+"""
+    out = subprocess.run(
+        [str(PY), "-c", code], cwd=ROOT, env=env_for(db), check=True, capture_output=True, text=True
+    ).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+async def run(base: str, info: dict[str, Any], clients: int, calls: int) -> dict[str, Any]:
+    import requests
+    import websockets
+
+    ws_url = base.replace("http://", "ws://") + f"/ws/halls/{info['hall']}/queue/"
+    origin = base
+    arrivals: list[dict[str, tuple[float, str]]] = [dict() for _ in range(clients)]
+    ready = 0
+
+    async def client(i: int) -> None:
+        nonlocal ready
+        async with websockets.connect(ws_url, origin=origin, max_size=None, open_timeout=60) as ws:
+            json.loads(await ws.recv())  # the state on connect
+            ready += 1
+            mine = arrivals[i]
+            # Stamp first, parse after: the parse cost is the client's, not the server's.
+            async for raw in ws:
+                now = time.time()
+                msg = json.loads(raw)
+                if msg.get("called"):
+                    mine.setdefault(msg["called"][0]["ticket"], (now, msg["at"]))
+
+    connect_started = time.perf_counter()
+    tasks = []
+    for i in range(clients):
+        tasks.append(asyncio.create_task(client(i)))
+        if i % 100 == 99:
+            await asyncio.sleep(0.05)  # do not SYN-flood the accept queue
+    connect_deadline = time.monotonic() + 120
+    while ready < clients:
+        failed = [t for t in tasks if t.done() and not t.cancelled() and t.exception()]
+        if failed:
+            raise RuntimeError(f"{len(failed)} clients failed, first: {failed[0].exception()!r}")
+        if time.monotonic() > connect_deadline:
+            raise RuntimeError(f"only {ready} of {clients} clients connected within 120 s")
+        await asyncio.sleep(0.05)
+    connect_s = time.perf_counter() - connect_started
+
+    end_to_end: list[float] = []
+    delivery: list[float] = []
+    first_last: list[tuple[float, float]] = []
+    missing = 0
+    http = requests.Session()
+    http.headers["Authorization"] = f"Token {info['token']}"
+    call_url = f"{base}/api/v1/windows/{info['window']}/call-next/"
+    if True:
+        for _ in range(calls):
+            started = time.time()
+            # In a thread: the event loop keeps reading the sockets while the call is in flight.
+            r = await asyncio.to_thread(http.post, call_url, timeout=30)
+            r.raise_for_status()
+            number = r.json()["number"]
+            deadline = time.monotonic() + 10
+            while sum(1 for a in arrivals if number in a) < clients and time.monotonic() < deadline:
+                await asyncio.sleep(0.01)
+            got_all = [a[number][0] for a in arrivals if number in a]
+            if got_all:
+                first_last.append(((min(got_all) - started) * 1000, (max(got_all) - started) * 1000))
+            for a in arrivals:
+                if number not in a:
+                    missing += 1
+                    continue
+                got, at = a[number]
+                end_to_end.append((got - started) * 1000)
+                delivery.append((got - dt.datetime.fromisoformat(at).timestamp()) * 1000)
+            await asyncio.sleep(0.2)
+    for t in tasks:
+        t.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    return {
+        "clients": clients,
+        "calls": calls,
+        "connect_all_s": round(connect_s, 2),
+        "missing_messages": missing,
+        "end_to_end_ms": percentiles(end_to_end),
+        # Per call: when the first and the last of the clients had the update (median over calls).
+        "first_client_ms_median": round(sorted(f for f, _l in first_last)[len(first_last) // 2], 1),
+        "last_client_ms_median": round(sorted(last for _f, last in first_last)[len(first_last) // 2], 1),
+        "delivery_ms": percentiles(delivery),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--clients", type=int, default=1000)
+    parser.add_argument("--calls", type=int, default=20)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/tongban-bench"))
+    parser.add_argument(
+        "--socket-timeout",
+        type=float,
+        default=30.0,
+        help="redis socket_timeout for the channel layer (0: the project's settings as they are). redis-py 8 "
+        "defaults to 5 s, the same as channels-redis' BZPOPMIN timeout, so idle consumers die with "
+        "'Timeout reading from 127.0.0.1:6379' unless it is raised",
+    )
+    parser.add_argument(
+        "--layer",
+        choices=["core", "pubsub"],
+        default="core",
+        help="core: channels_redis.core.RedisChannelLayer (the project's setting); pubsub: "
+        "channels_redis.pubsub.RedisPubSubChannelLayer (one publish per group, fanned out in each worker)",
+    )
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "ws.json")
+    args = parser.parse_args()
+
+    db = prepare_database(args.workdir, "default")
+    info = setup_hall(db, args.calls)
+    extra: dict[str, str] = {"REDIS_URL": REDIS}
+    if args.socket_timeout or args.layer == "pubsub":
+        # A settings overlay outside the repository, generated per run.
+        overlay = args.workdir / "tongban_bench_ws_settings.py"
+        lines = [
+            "from config.settings.local import *  # noqa: F403",
+            "from config.settings.local import CHANNEL_LAYERS",
+        ]
+        if args.socket_timeout:
+            lines.append(f"CHANNEL_LAYERS['default']['CONFIG']['hosts'][0]['socket_timeout'] = {args.socket_timeout}")
+        if args.layer == "pubsub":
+            lines.append("CHANNEL_LAYERS['default']['BACKEND'] = 'channels_redis.pubsub.RedisPubSubChannelLayer'")
+            lines.append("CHANNEL_LAYERS['default']['CONFIG'].pop('capacity', None)")
+            lines.append("CHANNEL_LAYERS['default']['CONFIG'].pop('expiry', None)")
+        overlay.write_text("\n".join(lines) + "\n")
+        extra.update(DJANGO_SETTINGS_MODULE=overlay.stem, PYTHONPATH=f"{args.workdir}:{ROOT}")
+    with serve(db, workers=args.workers, **extra) as base:
+        measured = asyncio.run(run(base, info, args.clients, args.calls))
+    results = {
+        "bench": "ws",
+        "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
+        "method": f"uvicorn × {args.workers} workers, channels-redis at {REDIS}, clients in one asyncio process "
+        "(websockets) on the same machine; call-next over REST with a token",
+        "targets": {"delivery_p99_ms": 250},
+        "channel_layer": args.layer,
+        "channel_layer_socket_timeout_s": args.socket_timeout or "project default (redis-py: 5)",
+        **measured,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n")
+    print(json.dumps(results, ensure_ascii=False, indent=2))
+
+
+if __name__ == "__main__":
+    main()
