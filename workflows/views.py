@@ -24,7 +24,7 @@ from halls.models import Hall
 from services.models import Item
 from workflows import actions, selectors
 from workflows.actions import ApplicantInput, CorrectionItem, TransitionConflict, UploadTooLarge
-from workflows.models import TRANSITION_LABELS, Case, DeliveryMethod
+from workflows.models import TRANSITION_LABELS, Case, CaseState, DeliveryMethod
 from workflows.rules import TRANSITIONS, Actor, available_transitions
 
 
@@ -176,14 +176,26 @@ def case_detail(request: HttpRequest, number: str) -> HttpResponse:
             "allowed": [(name, TRANSITION_LABELS[name]) for name in allowed],
             "requirements": case.item.materials.all(),
             "materials": actions.current_materials(source),
-            "events": case.events.select_related("actor").order_by("seq"),
+            "events": _labelled_events(case),
             "notices": case.corrections.order_by("issued_at"),
             "children": case.children.select_related("authority").order_by("number"),
-            "results": case.results.select_related("issuing_department").order_by("number"),
+            "results": case.results.select_related("case", "issuing_department").order_by("number"),
             "can_upload": can_upload,
             "back": reverse("workflows:home"),
         },
     )
+
+
+def _labelled_events(case: Case) -> list[Any]:
+    """The case's events with Chinese (translated) transition and state labels: the stored values are
+    the API's codes (``receive``, ``under_review``), which a clerk should never have to read."""
+    states = dict(CaseState.choices)
+    events = list(case.events.select_related("actor").order_by("seq"))
+    for e in events:
+        e.transition_label = TRANSITION_LABELS.get(e.transition, e.transition)  # type: ignore[attr-defined]
+        e.from_label = states.get(e.from_state, e.from_state)  # type: ignore[attr-defined]
+        e.to_label = states.get(e.to_state, e.to_state)  # type: ignore[attr-defined]
+    return events
 
 
 def _kwargs(name: str, p: Any) -> dict[str, Any]:

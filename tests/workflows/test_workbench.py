@@ -146,3 +146,23 @@ def test_supervisor_sees_cases_with_repeated_corrections(wf, drive):
     assert case.number in html and "多次补正的办件" in html
     html = login(wf.users["sup_province"]).get("/workbench/cases/?sla=red").content.decode()
     assert case.number not in html
+
+
+def test_case_page_names_transitions_and_states_and_links_the_result_for_printing(wf, drive):
+    """The 办理记录 reads 收件 · — → 已收件, never the API codes; the printing clerk gets the PDF."""
+    case = drive(wf.receive(), "approved")
+    assert case.state == "print_queued"
+    printer = login(wf.users["zy_printer"])
+    html = printer.get(f"/workbench/cases/{case.number}/").content.decode()
+    events = html.split('class="events"', 1)[1]
+    assert "收件 · — → 已收件" in events and "准予 · 审查中 → 准予" in events
+    assert "receive ·" not in events and "under_review" not in events
+    result = case.results.get()
+    assert f"/api/v1/cases/{case.number}/result.pdf?result={result.pk}" in html
+    assert result.verify_path in html
+    pdf = printer.get(f"/api/v1/cases/{case.number}/result.pdf?result={result.pk}")
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+    # the facts panel is not squeezed into the site-wide two-column .facts grid
+    css = printer.get("/static/workflows/workbench.css")
+    body = b"".join(css.streaming_content) if css.streaming else css.content  # type: ignore[attr-defined]
+    assert b".wb .panel.facts { display: block; }" in body
