@@ -42,3 +42,15 @@ def test_city_site_lists_its_halls(client, portal):
     html = client.get("/sites/520300/").content.decode()
     assert "红花岗区" in html and "政务服务" in html
     assert client.get("/sites/guian/").status_code == 200
+
+
+def test_sla_colour_paints_the_badge_not_the_whole_row_of_my_cases(client):
+    """我的办件 rows carry class sla-<colour> for a left border; only the .sla badge is filled."""
+    import re
+
+    css = client.get("/static/citizen_portal/portal.css")
+    body = re.sub(r"/\*.*?\*/", "", b"".join(css.streaming_content).decode(), flags=re.S)
+    for rule in re.findall(r"([^{}]*)\{([^}]*)\}", body):
+        selector, decl = rule
+        if re.search(r"sla-(green|yellow|red)", selector) and "background" in decl:
+            assert all(s.strip().startswith(".sla.sla-") for s in selector.split(",")), selector
