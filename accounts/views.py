@@ -13,11 +13,20 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from accounts import actions
+from accounts.models import Role
 
 
 class StaffLoginView(LoginView):
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
+
+    def get_default_redirect_url(self) -> str:
+        # Without ?next=, staff land on their workbench (which forwards by role), not on the
+        # citizens' home page; a citizen who signs in here still goes home.
+        user = self.request.user
+        if getattr(user, "role", "") and user.role != Role.CITIZEN:  # type: ignore[union-attr]
+            return "/workbench/"
+        return super().get_default_redirect_url()
 
 
 @require_http_methods(["GET", "POST"])

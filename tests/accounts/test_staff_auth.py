@@ -59,3 +59,27 @@ def test_login_page_in_chinese_and_english(client):
     assert resp.status_code == 200 and "工作人员登录" in resp.content.decode()
     resp = client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="en")
     assert resp.status_code == 200
+
+
+def test_staff_land_on_their_workbench_unless_next_says_otherwise(client, make_user):
+    make_user(Role.WINDOW_CLERK, username="clerk3")
+    resp = client.post("/accounts/login/", {"username": "clerk3", "password": STRONG_PASSWORD})
+    assert resp.status_code == 302 and resp["Location"] == "/workbench/"
+    client.logout()
+    resp = client.post(
+        "/accounts/login/?next=/supervision/ratings/", {"username": "clerk3", "password": STRONG_PASSWORD}
+    )
+    assert resp.status_code == 302 and resp["Location"] == "/supervision/ratings/"
+    client.logout()
+    resp = client.post("/accounts/login/", {"username": "clerk3", "password": "wrong"})
+    assert resp.status_code == 200 and "_auth_user_id" not in client.session
+
+
+def test_header_logout_button_lines_up_and_messages_are_styled(client):
+    css = client.get("/static/css/site.css")
+    body = b"".join(css.streaming_content).decode()
+    assert (
+        "button.link { background: none; border: 0; cursor: pointer; font: inherit; padding: 0; margin-top: 0; }"
+        in body
+    )
+    assert ".messages { list-style: none;" in body
