@@ -56,7 +56,14 @@ def asgi_server(transactional_db: None, settings: Any) -> Iterator[str]:
 
     from config.asgi import application
 
+    from django.db import connections
+
     settings.ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
+    # The server's worker threads must not keep persistent connections: the test database is
+    # dropped at the end of the session (PostgreSQL refuses while sessions remain).
+    db_settings = connections.settings["default"]
+    old_max_age = db_settings.get("CONN_MAX_AGE", 0)
+    db_settings["CONN_MAX_AGE"] = 0
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
@@ -79,6 +86,7 @@ def asgi_server(transactional_db: None, settings: Any) -> Iterator[str]:
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
+        db_settings["CONN_MAX_AGE"] = old_max_age
 
 
 class OfflinePage:
