@@ -53,10 +53,9 @@ def chromium() -> Iterator[Any]:
 @pytest.fixture
 def asgi_server(transactional_db: None, settings: Any) -> Iterator[str]:
     import uvicorn
+    from django.db import connections
 
     from config.asgi import application
-
-    from django.db import connections
 
     settings.ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
     # The server's worker threads must not keep persistent connections: the test database is
