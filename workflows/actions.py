@@ -29,7 +29,7 @@ from typing import Any, Protocol
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import File
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, TransitionNotAllowed, can_proceed
@@ -541,6 +541,30 @@ def create_online(
         case.save()
         _append_event(case, name="create", from_state="", actor=actor, at=now, payload={})
     return case
+
+
+def claim_window_cases(*, citizen: User) -> int:
+    """Attach to a citizen's account the cases a window received for them before they had one.
+
+    A clerk receiving at a window links the case to an existing citizen by ID number; a person who
+    registers later would otherwise never see those cases in 我的办件, could not rate them and could
+    not open their result. A case is claimed only when BOTH the ID number and the phone the clerk
+    recorded match the account, so declaring someone else's ID number at SMS login reveals nothing.
+    Returns the number of cases (sub-cases included) claimed.
+
+    Side effects: sets ``applicant`` on the matching unclaimed cases (one UPDATE); no event, since the
+    case itself does not change.
+    """
+    if citizen.role != Role.CITIZEN or not citizen.id_number_hash or not citizen.phone:
+        return 0
+    phones = [citizen.phone, f"+86{citizen.phone}", f"0086{citizen.phone}"]
+    mine = Case.objects.filter(applicant__isnull=True, applicant_id_hash=citizen.id_number_hash)
+    parents = mine.filter(parent__isnull=True, applicant_phone__in=phones).values_list("pk", flat=True)
+    with transaction.atomic():
+        ids = list(parents)
+        if not ids:
+            return 0
+        return mine.filter(models.Q(pk__in=ids) | models.Q(parent_id__in=ids)).update(applicant=citizen)
 
 
 def _spawn_children(parent: Case, now: datetime) -> None:

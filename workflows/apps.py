@@ -27,6 +27,19 @@ class WorkflowsConfig(AppConfig):
         post_save.connect(_invalidate, sender=HolidayOverride, weak=False, dispatch_uid="workflows-holiday-save")
         post_delete.connect(_invalidate, sender=HolidayOverride, weak=False, dispatch_uid="workflows-holiday-delete")
 
+        from accounts.models import User
+
+        def _claim(sender: type, instance: User, update_fields: frozenset[str] | None = None, **kwargs: object) -> None:
+            # accounts sits below workflows and cannot call it: when a citizen's real name is bound
+            # (first SMS login, or an admin edit), cases received for them at a window become theirs.
+            if update_fields is not None and "id_number_hash" not in update_fields and "phone" not in update_fields:
+                return
+            from workflows.actions import claim_window_cases
+
+            claim_window_cases(citizen=instance)
+
+        post_save.connect(_claim, sender=User, weak=False, dispatch_uid="workflows-claim-window-cases")
+
         # The SLA sweep runs every few minutes under Celery beat (settings may override the entry).
         schedule = getattr(settings, "CELERY_BEAT_SCHEDULE", None)
         if isinstance(schedule, dict):

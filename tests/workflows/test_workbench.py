@@ -166,3 +166,41 @@ def test_case_page_names_transitions_and_states_and_links_the_result_for_printin
     css = printer.get("/static/workflows/workbench.css")
     body = b"".join(css.streaming_content) if css.streaming else css.content  # type: ignore[attr-defined]
     assert b".wb .panel.facts { display: block; }" in body
+
+
+def test_window_case_becomes_the_citizens_once_they_register_with_the_same_id_and_phone(
+    wf, drive, django_capture_on_commit_callbacks
+):
+    """A case received at a window before the applicant had an account appears in 我的办件 after
+    their first SMS login; declaring the same ID number from another phone claims nothing."""
+    from accounts import actions as accounts_actions
+    from tests.fixtures.accounts import last_code
+    from tests.fixtures.workflows import id_number
+    from workflows.actions import ApplicantInput
+
+    newcomer_id = id_number("52010219850505123")
+    case = drive(
+        wf.receive(applicant=ApplicantInput(name="赵六", id_number=newcomer_id, phone="139-8501-2399")), "transferred"
+    )
+    assert case.applicant_id is None
+
+    # Someone else declares 赵六's ID number from another phone: nothing is claimed.
+    with django_capture_on_commit_callbacks(execute=True):
+        accounts_actions.request_otp(phone="13985012300", ip="10.0.0.1")
+    impostor, _t = accounts_actions.verify_otp(
+        phone="13985012300", code=last_code("13985012300"), name="赵六", id_number=newcomer_id
+    )
+    assert Case.objects.get(pk=case.pk).applicant_id is None
+    impostor.delete()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        accounts_actions.request_otp(phone="13985012399", ip="10.0.0.2")
+    user, _t = accounts_actions.verify_otp(
+        phone="13985012399", code=last_code("13985012399"), name="赵六", id_number=newcomer_id
+    )
+    assert Case.objects.get(pk=case.pk).applicant_id == user.pk
+    c = login(user)
+    assert case.number in c.get("/my/cases/").content.decode()
+    assert c.get(f"/my/cases/{case.number}/").status_code == 200
+    # the other citizen still sees nothing of it
+    assert login(wf.users["citizen"]).get(f"/my/cases/{case.number}/").status_code == 404
