@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
+from typing import Any, cast
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -58,7 +58,10 @@ class Command(BaseCommand):
         points = list(Hall.objects.filter(is_active=True, type__in=types).values_list("lat", "lon"))
         started = time.perf_counter()
         results = compute_coverage(
-            [(adcode, boundary) for adcode, _n, boundary in regions], points, distance_m=distance_m, max_gaps=5
+            [(adcode, boundary) for adcode, _n, boundary in regions if boundary],
+            points,
+            distance_m=distance_m,
+            max_gaps=5,
         )
         elapsed = time.perf_counter() - started
         names = {adcode: name for adcode, name, _b in regions}
@@ -77,9 +80,9 @@ class Command(BaseCommand):
                 ],
                 distance_m=round(distance_m),
             )
-        gaps = sorted(
+        gaps: list[dict[str, Any]] = sorted(
             ({"adcode": r.adcode, "name": names[r.adcode], **g} for r in results for g in r.gaps),
-            key=lambda g: g["area_km2"],
+            key=lambda g: cast(float, g["area_km2"]),
             reverse=True,
         )[: opts["gaps"]]
         total_area = sum(r.area_km2 for r in results)
