@@ -38,14 +38,30 @@ class CaseAdmin(admin.ModelAdmin):
         return False
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records written only by workflow actions (each with its ledger entry): the admin may look,
+    never add, edit or delete. A hand-made notice or result would bypass the state machine, the
+    signature and the tamper-evident log; a result is revoked through its revoke action."""
+
+    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
 @admin.register(CorrectionNotice)
-class CorrectionNoticeAdmin(admin.ModelAdmin):
+class CorrectionNoticeAdmin(ReadOnlyAdmin):
     list_display = ("case", "issued_at", "from_state", "resolved_at")
-    readonly_fields = ("case", "items", "from_state", "issued_by", "issued_at", "resolved_at")
+    search_fields = ("case__number",)
 
 
 @admin.register(Result)
-class ResultAdmin(admin.ModelAdmin):
+class ResultAdmin(ReadOnlyAdmin):
     list_display = ("number", "title", "issuing_department", "issued_at", "revoked_at")
+    list_filter = ("result_type",)
     search_fields = ("number",)
-    readonly_fields = ("id", "case", "number", "holder_id_protected", "holder_id_hash", "issued_at")
+    exclude = ("holder_id_protected",)

@@ -204,3 +204,26 @@ def test_window_case_becomes_the_citizens_once_they_register_with_the_same_id_an
     assert c.get(f"/my/cases/{case.number}/").status_code == 200
     # the other citizen still sees nothing of it
     assert login(wf.users["citizen"]).get(f"/my/cases/{case.number}/").status_code == 404
+
+
+def test_admin_shows_results_and_correction_notices_read_only(wf, drive):
+    """Results and correction notices come only from workflow actions: the admin can open them
+    (no 500) but cannot add, edit or delete them."""
+    from django.contrib.auth import get_user_model
+
+    case = drive(wf.receive(), "approved")
+    result = case.results.get()
+    admin_user = get_user_model().objects.create_superuser(username="root", password="x-Strong-pass-1")
+    c = login(admin_user)
+    assert c.get("/admin/workflows/result/").status_code == 200
+    page = c.get(f"/admin/workflows/result/{result.pk}/change/")
+    assert page.status_code == 200 and result.number in page.content.decode()
+    assert 'name="title"' not in page.content.decode()
+    assert c.get("/admin/workflows/result/add/").status_code == 403
+    assert c.get("/admin/workflows/correctionnotice/add/").status_code == 403
+    r = c.post(f"/admin/workflows/result/{result.pk}/change/", {"title": "伪造", "revoked_reason": "x"})
+    assert r.status_code == 403
+    result.refresh_from_db()
+    assert result.title != "伪造" and result.revoked_at is None
+    assert c.post(f"/admin/workflows/result/{result.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert case.results.count() == 1
