@@ -250,6 +250,11 @@ def load_halls(*, size: str = "default", seed: int = 52) -> dict[str, Any]:
         counts["halls"]["updated"],
         finished - started,
     )
+    if counts["halls"]["created"] or counts["halls"]["updated"]:
+        # Bulk writes skip model signals: tell every ASGI worker to rebuild its nearest-hall index now.
+        from halls.live_selectors import bump_hall_index_version
+
+        bump_hall_index_version()
     return result
 
 

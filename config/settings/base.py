@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -165,6 +166,9 @@ CHANNEL_LAYERS = {
                     {
                         "address": REDIS_URL,
                         "max_connections": env.int("CHANNELS_REDIS_MAX_CONNECTIONS", default=1000),
+                        # redis-py's 5 s socket timeout equals channels-redis's 5 s blocking read, so
+                        # an idle consumer (a quiet hall's call screen) would die; give it headroom.
+                        "socket_timeout": env.float("CHANNELS_REDIS_SOCKET_TIMEOUT", default=30.0),
                     }
                 ],
                 "capacity": 1500,
@@ -191,6 +195,9 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "dispatch-outbox": {"task": "notifications.tasks.dispatch_pending", "schedule": 30.0},
+    "appointment-no-shows": {"task": "halls.tasks.mark_appointment_no_shows", "schedule": 300.0},
+    # Tomorrow's appointment slots open each night (and on the first beat after a restart).
+    "open-appointment-slots": {"task": "halls.tasks.open_slots", "schedule": crontab(hour=1, minute=5)},
 }
 
 REST_FRAMEWORK = {
