@@ -25,9 +25,12 @@ run: install
 	$(PY) manage.py run_beat_inline & BEAT=$$!; trap 'kill $$BEAT 2>/dev/null' EXIT INT TERM; \
 	$(PY) -m uvicorn config.asgi:application --host $(HOST) --port $(PORT)
 
-## test: install and run the whole suite (browser tests included when chromium is present)
+## test: install and run the whole suite: everything else on 2 workers, then the browser tests
+## (Debian's chromium through Playwright) in a process of their own — Playwright's sync API keeps an
+## event loop running in its thread, which must not meet the asyncio tests.
 test: install
-	$(PY) -m pytest -n 2 --dist loadfile
+	$(PY) -m pytest -n 2 --dist loadfile -m "not browser"
+	$(PY) -m pytest -m browser
 
 lint:
 	$(VENV)/bin/ruff check .

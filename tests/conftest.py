@@ -20,6 +20,7 @@ pytest_plugins = [
     "tests.fixtures.notifications",
     "tests.fixtures.workflows",
     "tests.fixtures.live",
+    "tests.fixtures.browser",
 ]
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")

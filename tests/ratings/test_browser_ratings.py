@@ -7,9 +7,6 @@ from typing import Any
 
 import pytest
 
-# The browser engineer's fixtures (chromium, uvicorn on the test database, offline contexts).
-from tests.browser.conftest import asgi_server, chromium, offline_context  # noqa: F401
-
 pytestmark = pytest.mark.browser
 
 
@@ -25,7 +22,7 @@ def login(offline: Any, base_url: str, user: Any) -> None:
     offline.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie.value, "url": base_url}])
 
 
-def test_bad_rating_to_closed_rectification(asgi_server, offline_context, wf, deliver):  # noqa: F811
+def test_bad_rating_to_closed_rectification(asgi_server, offline_context, wf, deliver):
     from playwright.sync_api import expect
 
     from ratings.models import Rectification
