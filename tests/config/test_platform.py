@@ -118,3 +118,8 @@ def test_inline_beat_runs_every_periodic_task_once():
     out = io.StringIO()
     call_command("run_beat_inline", "--once", stdout=out)
     assert "dispatch-outbox" in out.getvalue()
+
+
+def test_favicon_is_served_locally(client):
+    resp = client.get("/favicon.ico")
+    assert resp.status_code == 301 and resp["Location"].endswith("/static/favicon.svg")
