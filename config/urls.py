@@ -3,14 +3,15 @@
 from django.contrib import admin
 from django.contrib.staticfiles.storage import staticfiles_storage
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from config import health
 
-admin.site.site_header = "通办 · 贵州政务服务管理后台"
-admin.site.site_title = "通办管理后台"
-admin.site.index_title = "管理"
+admin.site.site_header = _("通办 · 贵州政务服务管理后台")
+admin.site.site_title = _("通办管理后台")
+admin.site.index_title = _("管理")
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),

@@ -91,6 +91,8 @@ def map_config() -> dict[str, Any]:
             "metres": _("米"),
             "km": _("公里"),
             "you": _("查询位置"),
+            "count": _("共 %(n)s 个服务场所"),
+            "onlyItem": _("只显示可办理“%(item)s”的场所"),
         },
     }
 

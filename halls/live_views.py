@@ -2,13 +2,30 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import ensure_csrf_cookie
 
 from halls import actions, queue
-from halls.models import Hall
+from halls.models import Hall, TicketStatus
+
+
+def _board_labels() -> dict[str, str]:
+    """Texts board.js writes into the page, in the request's language (read via json_script)."""
+    return {"live": _("● 实时"), "reconnecting": _("○ 重新连接中…")}
+
+
+def _console_labels() -> dict[str, Any]:
+    """Texts console.js writes into the page: ticket status names and its own messages."""
+    return {
+        "status": {s.value: str(s.label) for s in TicketStatus},
+        "statusFormat": _("（%(status)s）"),
+        "noneWaiting": _("当前没有等候的号。"),
+    }
 
 
 def call_screen(request: HttpRequest, code: str) -> HttpResponse:
@@ -17,7 +34,12 @@ def call_screen(request: HttpRequest, code: str) -> HttpResponse:
     return render(
         request,
         "halls/call_screen.html",
-        {"hall": hall, "state": queue.queue_state(hall.pk), "categories": queue.hall_categories(hall)},
+        {
+            "hall": hall,
+            "state": queue.queue_state(hall.pk),
+            "categories": queue.hall_categories(hall),
+            "board_labels": _board_labels(),
+        },
     )
 
 
@@ -37,5 +59,7 @@ def clerk_console(request: HttpRequest, code: str) -> HttpResponse:
             "windows": windows,
             "state": queue.queue_state(hall.pk),
             "categories": queue.hall_categories(hall),
+            "board_labels": _board_labels(),
+            "console_labels": _console_labels(),
         },
     )

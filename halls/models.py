@@ -76,7 +76,7 @@ class Window(models.Model):
         constraints = [models.UniqueConstraint(fields=["hall", "number"], name="window_number_unique_per_hall")]
 
     def __str__(self) -> str:
-        return f"{self.hall.name} {self.number}号窗口"
+        return str(_("%(hall)s %(w)s号窗口") % {"hall": self.hall.name, "w": self.number})
 
     @property
     def kinds(self) -> list[str]:

@@ -43,6 +43,12 @@ class Status:
     MALFORMED = "malformed"  # truncated, corrupted, not a result code at all
 
 
+def gettext_noop(message: str) -> str:
+    """Marks a reason for the translation catalogue without importing Django (this module stays
+    usable by an offline verifier); the web side translates ``Check.reason`` when showing it."""
+    return message
+
+
 @dataclass(frozen=True)
 class Check:
     status: str
@@ -95,30 +101,30 @@ def verify_token(text: str, public_keys: Mapping[str, Ed25519PublicKey]) -> Chec
     known key over well-formed claims is reported as malformed / unknown_key / forged."""
     token = extract_token(text)
     if not token or len(token) > MAX_TOKEN:
-        return Check(Status.MALFORMED, "不是有效的结果二维码内容。")
+        return Check(Status.MALFORMED, gettext_noop("不是有效的结果二维码内容。"))
     parts = token.split(".")
     if len(parts) != 3 or parts[0] != PREFIX:
-        return Check(Status.MALFORMED, "二维码内容不完整或格式错误。")
+        return Check(Status.MALFORMED, gettext_noop("二维码内容不完整或格式错误。"))
     _prefix, body, sig_b64 = parts
     try:
         raw_claims = b64d(body)
         signature = b64d(sig_b64)
         claims = json.loads(raw_claims.decode("utf-8"))
     except (ValueError, binascii.Error, UnicodeDecodeError):
-        return Check(Status.MALFORMED, "二维码内容不完整或已损坏。")
+        return Check(Status.MALFORMED, gettext_noop("二维码内容不完整或已损坏。"))
     if not isinstance(claims, dict) or any(k not in claims for k in REQUIRED):
-        return Check(Status.MALFORMED, "二维码内容缺少必要信息。")
+        return Check(Status.MALFORMED, gettext_noop("二维码内容缺少必要信息。"))
     if len(signature) != 64:
-        return Check(Status.MALFORMED, "二维码签名不完整。")
+        return Check(Status.MALFORMED, gettext_noop("二维码签名不完整。"))
     if not (isinstance(claims["r"], str) and _HEX32.match(claims["r"])) or not (
         isinstance(claims["d"], str) and _DATE.match(claims["d"])
     ):
-        return Check(Status.MALFORMED, "二维码内容格式错误。")
+        return Check(Status.MALFORMED, gettext_noop("二维码内容格式错误。"))
     public = public_keys.get(str(claims["k"]))
     if public is None:
-        return Check(Status.UNKNOWN_KEY, "签名密钥未知：该二维码不是本省签发的。", claims)
+        return Check(Status.UNKNOWN_KEY, gettext_noop("签名密钥未知：该二维码不是本省签发的。"), claims)
     try:
         public.verify(signature, signing_input(body))
     except InvalidSignature:
-        return Check(Status.FORGED, "签名验证失败：二维码内容被篡改或伪造。", claims)
-    return Check(Status.VALID, "签名有效。", claims)
+        return Check(Status.FORGED, gettext_noop("签名验证失败：二维码内容被篡改或伪造。"), claims)
+    return Check(Status.VALID, gettext_noop("签名有效。"), claims)

@@ -10,6 +10,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from ledger.models import Entry
@@ -142,7 +143,7 @@ def verify(result_id: Any = None, token: str | None = None) -> Verification | No
     if token:
         check = qr.verify_token(token, get_keyring().public_keys())
         if not check.valid:
-            return Verification(status=check.status, reason=check.reason, claims=check.claims)
+            return Verification(status=check.status, reason=_(check.reason), claims=check.claims)
         claims = check.claims
         claimed = parse_uuid(claims["r"])
         if result is None and pk is None:
@@ -153,13 +154,15 @@ def verify(result_id: Any = None, token: str | None = None) -> Verification | No
             )
         if result is None:
             return Verification(
-                status="unknown", reason="签名有效，但系统中没有该结果，请联系发证部门。", claims=claims
+                status="unknown", reason=_("签名有效，但系统中没有该结果，请联系发证部门。"), claims=claims
             )
         if claimed != result.pk:
-            return Verification(status="forged", reason="二维码与该结果不符：可能是伪造或被替换的证照。", claims=claims)
+            return Verification(
+                status="forged", reason=_("二维码与该结果不符：可能是伪造或被替换的证照。"), claims=claims
+            )
         db = _db_claims(result)
         if any(str(claims.get(k)) != db[k] for k, _label in _CLAIM_FIELDS):
-            return Verification(status="forged", reason="二维码内容与登记信息不符。", claims=claims)
+            return Verification(status="forged", reason=_("二维码内容与登记信息不符。"), claims=claims)
     if result is None:
         return None
     document = ResultDocument.objects.filter(result=result).select_related("ledger_entry").first()
@@ -167,7 +170,7 @@ def verify(result_id: Any = None, token: str | None = None) -> Verification | No
     if result.revoked_at is not None:
         return Verification(
             status="revoked",
-            reason=f"该结果已被发证部门撤销：{result.revoked_reason}",
+            reason=_("该结果已被发证部门撤销：%(reason)s") % {"reason": result.revoked_reason},
             result=result,
             claims=claims,
             document=document,
@@ -175,7 +178,7 @@ def verify(result_id: Any = None, token: str | None = None) -> Verification | No
         )
     return Verification(
         status="valid",
-        reason="签名有效，结果真实有效。" if token else "结果真实有效（系统登记）。",
+        reason=_("签名有效，结果真实有效。") if token else _("结果真实有效（系统登记）。"),
         result=result,
         claims=claims,
         document=document,

@@ -350,13 +350,13 @@ def rate_visit(
     with transaction.atomic():
         pad = pad_for_token(token)
         if pad is None:
-            raise ValidationError({"token": [_("评价器令牌无效，请请工作人员重新发起评价。")]})
+            raise ValidationError({"token": [_("评价器令牌无效，请工作人员重新发起评价。")]})
         pad = PadToken.objects.select_for_update().get(pk=pad.pk)
         ticket = QueueTicket.objects.select_related("hall", "window").get(pk=pad.ticket_id)
         if pad.used_at is not None or Rating.objects.filter(ticket=ticket).exists():
             raise RatingConflict(_("该次服务已评价。"), state=ticket.status)
         if pad.expires_at < now:
-            raise RatingConflict(_("评价器令牌已过期，请请工作人员重新发起评价。"), state=ticket.status)
+            raise RatingConflict(_("评价器令牌已过期，请工作人员重新发起评价。"), state=ticket.status)
         if ticket.status != TicketStatus.DONE:
             raise RatingConflict(_("该次服务尚未办结，不能评价。"), state=ticket.status)
         appointment_item = ticket.appointment.item_id if hasattr(ticket, "appointment") and ticket.appointment else None

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
 
 LEVEL_COLOURS = {"5": "#1a7f37", "4": "#4caf50", "3": "#c9b400", "2": "#e67e22", "1": "#c0392b"}
 
@@ -23,7 +24,7 @@ def trend_svg(weeks: Sequence[dict[str, Any]], *, width: int = 720, height: int 
     bar_w = max(2.0, step * 0.6)
     parts: list[str] = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" class="chart" role="img" '
-        f'aria-label="{escape("每周评价量与满意率")}">',
+        f'aria-label="{escape(_("每周评价量与满意率"))}">',
         f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" class="axis"/>',
         f'<text x="{left - 6}" y="{top + 4}" text-anchor="end" class="tick">{max_count}</text>',
         f'<text x="{left - 6}" y="{top + plot_h}" text-anchor="end" class="tick">0</text>',
@@ -37,9 +38,9 @@ def trend_svg(weeks: Sequence[dict[str, Any]], *, width: int = 720, height: int 
         h = plot_h * w["count"] / max_count
         rate = w["satisfaction_rate"]
         label = f"{w['week']:%m-%d}"
-        tip = f"{w['week']:%Y-%m-%d} 起一周：{w['count']} 条评价" + (
-            f"，满意率 {rate * 100:.1f}%" if rate is not None else ""
-        )
+        tip = _("%(week)s 起一周：%(count)s 条评价") % {"week": f"{w['week']:%Y-%m-%d}", "count": w["count"]}
+        if rate is not None:
+            tip += _("，满意率 %(rate)s") % {"rate": f"{rate * 100:.1f}%"}
         parts.append(
             f'<rect x="{x:.1f}" y="{top + plot_h - h:.1f}" width="{bar_w:.1f}" height="{h:.1f}" class="bar">'
             f"<title>{escape(tip)}</title></rect>"
@@ -57,7 +58,7 @@ def trend_svg(weeks: Sequence[dict[str, Any]], *, width: int = 720, height: int 
         cx, cy = p.split(",")
         parts.append(f'<circle cx="{cx}" cy="{cy}" r="2.5" class="rate-dot"/>')
     parts.append(
-        f'<text x="{left}" y="{height - 4}" class="legend">{escape("柱：评价数（左轴）  线：满意率（右轴）")}</text>'
+        f'<text x="{left}" y="{height - 4}" class="legend">{escape(_("柱：评价数（左轴）  线：满意率（右轴）"))}</text>'
     )
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 - every text above is escaped
@@ -75,9 +76,10 @@ def levels_svg(by_level: dict[str, int], *, width: int = 360, height: int = 26) 
         if not n:
             continue
         w = width * n / total
+        tip = _("%(level)s 星：%(n)s 条（%(pct)s）") % {"level": level, "n": n, "pct": f"{n / total * 100:.1f}%"}
         parts.append(
             f'<rect x="{x:.1f}" y="0" width="{w:.1f}" height="{height}" fill="{LEVEL_COLOURS[level]}">'
-            f"<title>{escape(f'{level} 星：{n} 条（{n / total * 100:.1f}%）')}</title></rect>"
+            f"<title>{escape(tip)}</title></rect>"
         )
         x += w
     parts.append("</svg>")

@@ -19,6 +19,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
@@ -47,23 +48,24 @@ class Channel(models.TextChoices):
     SMS_LINK = "sms_link", _("短信链接评价")
 
 
-# Indicators by kind (GB/T 39735): name -> Chinese label. "overall" is the rating's own level.
-ONLINE_INDICATORS: dict[str, str] = {
-    "overall": "总体评价",
-    "efficiency": "办事效率",
-    "guide_accuracy": "办事指南准确性",
-    "convenience": "办事便捷程度",
-    "platform_usability": "平台易用性",
+# Indicators by kind (GB/T 39735): name -> label (lazy: shown in the rater's language). "overall"
+# is the rating's own level.
+ONLINE_INDICATORS: dict[str, str | Promise] = {
+    "overall": _("总体评价"),
+    "efficiency": _("办事效率"),
+    "guide_accuracy": _("办事指南准确性"),
+    "convenience": _("办事便捷程度"),
+    "platform_usability": _("平台易用性"),
 }
-OFFLINE_INDICATORS: dict[str, str] = {
-    "overall": "总体评价",
-    "efficiency": "办事效率",
-    "service_level": "服务水平",
-    "attitude": "服务态度",
+OFFLINE_INDICATORS: dict[str, str | Promise] = {
+    "overall": _("总体评价"),
+    "efficiency": _("办事效率"),
+    "service_level": _("服务水平"),
+    "attitude": _("服务态度"),
 }
 
 
-def indicators_for(kind: str) -> dict[str, str]:
+def indicators_for(kind: str) -> dict[str, str | Promise]:
     return ONLINE_INDICATORS if kind == RatingKind.CASE else OFFLINE_INDICATORS
 
 
@@ -347,7 +349,7 @@ class Rectification(ConcurrentTransitionMixin, models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"整改 #{self.pk} ({self.get_state_display()})"
+        return str(_("整改 #%(pk)s（%(state)s）") % {"pk": self.pk, "state": self.get_state_display()})
 
     @property
     def is_overdue(self) -> bool:
@@ -469,7 +471,7 @@ class Appeal(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"申诉 #{self.pk} ({self.get_state_display()})"
+        return str(_("申诉 #%(pk)s（%(state)s）") % {"pk": self.pk, "state": self.get_state_display()})
 
 
 # --- window pad and invitations --------------------------------------------------------------------

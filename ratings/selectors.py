@@ -21,6 +21,7 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
 from accounts.scope import Scope, region_prefix, scope_for
@@ -291,7 +292,9 @@ def breakdown(f: Filters) -> tuple[str, list[dict[str, Any]]]:
             w = windows.get(row["window_id"])
             if w is None:
                 continue
-            out.append({"key": str(w.pk), "name": f"{w.number}号窗口", "kind": "window", **_figures(row)})
+            out.append(
+                {"key": str(w.pk), "name": _("%(w)s号窗口") % {"w": w.number}, "kind": "window", **_figures(row)}
+            )
         return "window", _ranked(out)
     if f.region is not None and f.region.level == "county":
         return "hall", hall_ranking(f)
@@ -383,7 +386,8 @@ def window_ranking(f: Filters, *, limit: int = 10) -> list[dict[str, Any]]:
     out = [
         {
             "key": str(r["window_id"]),
-            "name": f"{windows[r['window_id']].hall.name} {windows[r['window_id']].number}号窗口",
+            "name": _("%(hall)s %(w)s号窗口")
+            % {"hall": windows[r["window_id"]].hall.name, "w": windows[r["window_id"]].number},
             "kind": "window",
             **_figures(r),
         }

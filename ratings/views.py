@@ -16,6 +16,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -52,13 +53,13 @@ def _errors(exc: ValidationError) -> list[str]:
     return list(exc.messages)
 
 
-def _rating_input(request: HttpRequest, indicators: dict[str, str]) -> RatingInput:
+def _rating_input(request: HttpRequest, indicators: dict[str, str | Promise]) -> RatingInput:
     chosen = {name: request.POST[f"ind_{name}"] for name in indicators if request.POST.get(f"ind_{name}")}
     chosen.pop("overall", None)
     return RatingInput(level=request.POST.get("level"), indicators=chosen, comment=request.POST.get("comment", ""))
 
 
-def _form_context(indicators: dict[str, str]) -> dict[str, Any]:
+def _form_context(indicators: dict[str, str | Promise]) -> dict[str, Any]:
     return {
         "levels": LEVEL_CHOICES,
         "indicators": [(k, v) for k, v in indicators.items() if k != "overall"],
@@ -243,7 +244,7 @@ def _crumbs(f: selectors.Filters) -> list[tuple[str, str]]:
     if f.hall is not None:
         crumbs.append((f.hall.name, {"hall": f.hall.code, **dates}))
     if f.window is not None:
-        crumbs.append((f"{f.window.number}号窗口", {"window": str(f.window.pk), **dates}))
+        crumbs.append((_("%(w)s号窗口") % {"w": f.window.number}, {"window": str(f.window.pk), **dates}))
     return [(label, urlencode(q)) for label, q in crumbs]
 
 
@@ -416,10 +417,14 @@ def rectification_transition(request: HttpRequest, pk: int, transition: str) -> 
 
 # --- export ----------------------------------------------------------------------------------------
 
-EXPORT_HEADER = [
-    "评价编号", "评价时间", "评价类型", "评价渠道", "等级", "等级名称", "服务场所", "窗口", "服务人员", "事项",
-    "区县代码", "办件编号/排队号", "评价内容", "计入统计", "整改状态",
-]  # fmt: skip
+
+def _export_header() -> list[str]:
+    """Column headers in the requester's language (evaluated per request, not at import)."""
+    return [
+        _("评价编号"), _("评价时间"), _("评价类型"), _("评价渠道"), _("等级"), _("等级名称"), _("服务场所"),
+        _("窗口"), _("服务人员"), _("事项"), _("区县代码"), _("办件编号/排队号"), _("评价内容"), _("计入统计"),
+        _("整改状态"),
+    ]  # fmt: skip
 
 
 def _export_rows(f: selectors.Filters) -> Iterator[list[Any]]:
@@ -462,7 +467,7 @@ def _export_rows(f: selectors.Filters) -> Iterator[list[Any]]:
             r.county_code,
             r.subject_label,
             r.comment,
-            "是" if r.counted else "否（申诉成立）",
+            _("是") if r.counted else _("否（申诉成立）"),
             rect.get_state_display() if rect else "",
         ]
 
@@ -484,7 +489,7 @@ def export(request: HttpRequest, fmt: str) -> HttpResponse | StreamingHttpRespon
         writer = csv.writer(_Echo())
 
         def stream() -> Iterator[str]:
-            yield "\ufeff" + writer.writerow(EXPORT_HEADER)
+            yield "\ufeff" + writer.writerow(_export_header())
             for row in _export_rows(f):
                 yield writer.writerow(row)
 
@@ -494,8 +499,8 @@ def export(request: HttpRequest, fmt: str) -> HttpResponse | StreamingHttpRespon
     from openpyxl import Workbook
 
     wb = Workbook(write_only=True)
-    ws = wb.create_sheet("好差评")
-    ws.append(EXPORT_HEADER)
+    ws = wb.create_sheet(_("好差评"))
+    ws.append(_export_header())
     for row in _export_rows(f):
         ws.append(row)
     buffer = io.BytesIO()

@@ -13,6 +13,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import ProtectedError
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from services.catalog_format import ItemSpec, MaterialSpec
 from services.models import Department, DepartmentKind, Item, MaterialRequirement
@@ -55,7 +57,12 @@ def _delete_materials(ids: Iterable[int]) -> None:
     except ProtectedError as e:
         names = sorted({str(obj) for obj in e.protected_objects})[:5]
         raise ValidationError(
-            {"materials": [f"申请材料已被办件引用，不能删除（{'、'.join(names)}）；请保留其编码，或将事项设为停用"]}
+            {
+                "materials": [
+                    _("申请材料已被办件引用，不能删除（%(names)s）；请保留其编码，或将事项设为停用")
+                    % {"names": pgettext("list separator", "、").join(names)}
+                ]
+            }
         ) from None
 
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 from import_export.admin import ImportExportModelAdmin
 from import_export.formats import base_formats
 from import_export.forms import SelectableFieldsExportForm
 from import_export.resources import ModelResource
 
-from services.models import Department, DepartmentKind, IndustryZone, Item, MaterialRequirement
+from services.models import Department, DepartmentKind, IndustryZone, Item, MaterialRequirement, Mode
 from services.resources import DepartmentKindResource, IndustryZoneResource, ItemResource
 
 CATALOG_FORMATS = [base_formats.CSV, base_formats.XLSX]
@@ -53,19 +55,18 @@ class ItemAdmin(ImportExportModelAdmin):
     fieldsets = [
         (None, {"fields": ["code", "name", "item_type", "department_kind", "handling_level", "is_active"]}),
         (
-            "办理",
+            _("办理"),
             {"fields": ["online", "proxy", "joint", "co_department_kinds", "visits_required", "deemed_acceptance"]},
         ),
-        ("时限与收费", {"fields": ["legal_days", "committed_days", "fee"]}),
-        ("结果", {"fields": ["result_type", "result_name"]}),
-        ("检索与专区", {"fields": ["zones", "keywords"]}),
-        ("依据", {"fields": ["legal_basis"]}),
+        (_("时限与收费"), {"fields": ["legal_days", "committed_days", "fee"]}),
+        (_("结果"), {"fields": ["result_type", "result_name"]}),
+        (_("检索与专区"), {"fields": ["zones", "keywords"]}),
+        (_("依据"), {"fields": ["legal_basis"]}),
     ]
 
-    @admin.display(description="办理模式")
+    @admin.display(description=_("办理模式"))
     def modes_display(self, obj: Item) -> str:
-        labels = {"online": "全程网办", "proxy": "代收代办", "joint": "多地联办"}
-        return "、".join(labels[m] for m in obj.modes) or "—"
+        return pgettext("list separator", "、").join(str(Mode(m).label) for m in obj.modes) or "—"
 
 
 @admin.register(DepartmentKind)

@@ -15,6 +15,8 @@ from typing import Any
 import tablib
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from import_export import fields, resources
 from import_export.formats import base_formats
 
@@ -117,7 +119,7 @@ class ItemResource(resources.ModelResource):
         missing = missing_columns(dataset.headers or [])
         self._vocab = None
         if missing:
-            raise CatalogImportError([f"文件缺少必需的列：{'、'.join(missing)}（第 1 行应为标题行）"])
+            raise CatalogImportError([_missing_columns_message(missing)])
         # Accept English keys as headers too: the id field is looked up by its Chinese header.
         dataset.headers = [HEADERS.get(h, h) for h in headers]
         self._vocab = Vocabulary.from_db()
@@ -129,9 +131,11 @@ class ItemResource(resources.ModelResource):
         line = line_number(number)
         if self._vocab is None:
             # before_import refused the file (missing columns): say so on every row too.
-            raise ValidationError({NON_FIELD_ERRORS: [f"第 {line} 行：未导入（文件缺少必需的列）"]})
+            raise ValidationError(
+                {NON_FIELD_ERRORS: [_("第 %(line)s 行：未导入（文件缺少必需的列）") % {"line": line}]}
+            )
         if all(v in (None, "") for v in row.values()):
-            raise ValidationError({NON_FIELD_ERRORS: [f"第 {line} 行：空行，请删除"]})
+            raise ValidationError({NON_FIELD_ERRORS: [_("第 %(line)s 行：空行，请删除") % {"line": line}]})
         try:
             spec = parse_row(row, self._vocab)
         except RowError as e:
@@ -140,7 +144,8 @@ class ItemResource(resources.ModelResource):
             raise ValidationError(
                 {
                     HEADERS["code"]: [
-                        f"第 {line} 行：事项编码「{spec.code}」与第 {line_number(self._seen[spec.code])} 行重复"
+                        _("第 %(line)s 行：事项编码「%(code)s」与第 %(first)s 行重复")
+                        % {"line": line, "code": spec.code, "first": line_number(self._seen[spec.code])}
                     ]
                 }
             )
@@ -162,7 +167,7 @@ class ItemResource(resources.ModelResource):
             super().validate_instance(instance, import_validation_errors, validate_unique)
         except ValidationError as e:
             line = line_number(self._row_number_of(instance))
-            raise ValidationError({k: [f"第 {line} 行：{m}" for m in v] for k, v in e.message_dict.items()}) from None
+            raise ValidationError({k: [_on_line(line, m) for m in v] for k, v in e.message_dict.items()}) from None
 
     def _row_number_of(self, instance: Item) -> int:
         return self._seen.get(instance.code, 0)
@@ -173,7 +178,7 @@ class ItemResource(resources.ModelResource):
             upsert_items(specs=[spec])
         except ValidationError as e:
             line = line_number(kwargs["row_number"])
-            raise ValidationError({HEADERS["materials"]: [f"第 {line} 行：{m}" for m in e.messages]}) from None
+            raise ValidationError({HEADERS["materials"]: [_on_line(line, m) for m in e.messages]}) from None
         instance.pk = Item.objects.values_list("pk", flat=True).get(code=spec.code)
         instance.__dict__.pop("_catalog_row", None)
 
@@ -197,17 +202,36 @@ class ItemResource(resources.ModelResource):
             load_departments()
 
 
+def _on_line(line: int, message: str) -> str:
+    return _("第 %(line)s 行：%(message)s") % {"line": line, "message": message}
+
+
+def _missing_columns_message(missing: list[str]) -> str:
+    return _("文件缺少必需的列：%(columns)s（第 1 行应为标题行）") % {
+        "columns": pgettext("list separator", "、").join(missing)
+    }
+
+
+def _unsupported_type_message(what: str) -> str:
+    return _("不支持的文件类型「%(ext)s」，请使用 .csv 或 .xlsx") % {"ext": what}
+
+
 def result_messages(result: Any) -> list[str]:
     """Every problem of an import result as Chinese lines, in row order."""
     messages: list[str] = []
     for error in result.base_errors:
         exc = error.error
-        messages.extend(exc.messages if isinstance(exc, CatalogImportError) else [f"文件无法导入：{exc}"])
+        messages.extend(
+            exc.messages if isinstance(exc, CatalogImportError) else [_("文件无法导入：%(error)s") % {"error": exc}]
+        )
     for invalid in result.invalid_rows:
         for msgs in invalid.error_dict.values():
             messages.extend(str(m) for m in msgs)
     for error_row in result.error_rows:
-        messages.extend(f"第 {line_number(error_row.number)} 行：导入出错（{e.error}）" for e in error_row.errors)
+        messages.extend(
+            _("第 %(line)s 行：导入出错（%(error)s）") % {"line": line_number(error_row.number), "error": e.error}
+            for e in error_row.errors
+        )
     return messages
 
 
@@ -215,16 +239,16 @@ def read_dataset(path: str, content: bytes) -> tablib.Dataset:
     """A tablib Dataset from a .csv (UTF-8, with or without BOM) or .xlsx file's bytes."""
     ext = path.rsplit(".", 1)[-1].lower() if "." in path else ""
     if ext not in FORMATS:
-        raise CatalogImportError([f"不支持的文件类型「{ext or path}」，请使用 .csv 或 .xlsx"])
+        raise CatalogImportError([_unsupported_type_message(ext or path)])
     fmt = FORMATS[ext]()
     try:
         if ext == "csv":
             return fmt.create_dataset(content.decode("utf-8-sig"))
         return fmt.create_dataset(content)
     except UnicodeDecodeError:
-        raise CatalogImportError(["CSV 文件不是 UTF-8 编码，请另存为“CSV UTF-8”或使用 .xlsx"]) from None
+        raise CatalogImportError([_("CSV 文件不是 UTF-8 编码，请另存为“CSV UTF-8”或使用 .xlsx")]) from None
     except Exception as e:  # a corrupt workbook raises zipfile/openpyxl errors of many kinds
-        raise CatalogImportError([f"文件无法读取：{e}"]) from None
+        raise CatalogImportError([_("文件无法读取：%(error)s") % {"error": e}]) from None
 
 
 def import_catalog_file(path: str, content: bytes, *, dry_run: bool = False) -> Any:
@@ -235,12 +259,12 @@ def import_catalog_file(path: str, content: bytes, *, dry_run: bool = False) -> 
     """
     dataset = read_dataset(path, content)
     if not dataset.headers:
-        raise CatalogImportError(["文件为空或没有标题行"])
+        raise CatalogImportError([_("文件为空或没有标题行")])
     missing = missing_columns(dataset.headers)
     if missing:
-        raise CatalogImportError([f"文件缺少必需的列：{'、'.join(missing)}（第 1 行应为标题行）"])
+        raise CatalogImportError([_missing_columns_message(missing)])
     if not len(dataset):
-        raise CatalogImportError(["文件中没有事项数据"])
+        raise CatalogImportError([_("文件中没有事项数据")])
     result = ItemResource().import_data(
         dataset, dry_run=dry_run, use_transactions=True, rollback_on_validation_errors=True, raise_errors=False
     )
@@ -254,7 +278,7 @@ def export_catalog_bytes(path: str, queryset: QuerySet[Item] | None = None) -> b
     """The catalog (all items, inactive ones included) as .csv (UTF-8) or .xlsx bytes."""
     ext = path.rsplit(".", 1)[-1].lower() if "." in path else ""
     if ext not in FORMATS:
-        raise CatalogImportError([f"不支持的文件类型「{ext or path}」，请使用 .csv 或 .xlsx"])
+        raise CatalogImportError([_unsupported_type_message(ext or path)])
     dataset = ItemResource().export(queryset if queryset is not None else Item.objects.all())
     data = FORMATS[ext]().export_data(dataset)
     return data.encode("utf-8") if isinstance(data, str) else bytes(data)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, Q, QuerySet
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from govmap.models import Region, RegionLevel
 from services.models import Department, DepartmentKind, HandlingLevel, IndustryZone, Item, MaterialRequirement, Mode
@@ -46,14 +48,14 @@ def search_items(
     errors: dict[str, list[str]] = {}
     q = (q or "").strip()
     if len(q) > MAX_QUERY_LENGTH:
-        errors["q"] = [f"检索词不能超过 {MAX_QUERY_LENGTH} 个字"]
+        errors["q"] = [_("检索词不能超过 %(n)s 个字") % {"n": MAX_QUERY_LENGTH}]
     if mode and mode not in Mode.values:
-        allowed = "、".join(f"{code}（{label}）" for code, label in Mode.choices)
-        errors["mode"] = [f"未知的办理模式「{mode}」，可选：{allowed}"]
+        allowed = pgettext("list separator", "、").join(f"{code}（{label}）" for code, label in Mode.choices)
+        errors["mode"] = [_("未知的办理模式「%(mode)s」，可选：%(allowed)s") % {"mode": mode, "allowed": allowed}]
     if department_kind and not DepartmentKind.objects.filter(code=department_kind).exists():
-        errors["department"] = [f"未知的部门类别「{department_kind}」"]
+        errors["department"] = [_("未知的部门类别「%(kind)s」") % {"kind": department_kind}]
     if zone and not IndustryZone.objects.filter(code=zone).exists():
-        errors["zone"] = [f"未知的行业专区「{zone}」"]
+        errors["zone"] = [_("未知的行业专区「%(zone)s」") % {"zone": zone}]
     if errors:
         raise ValidationError(errors)
 
@@ -80,9 +82,9 @@ def list_departments(*, region: str | None = None, kind: str | None = None) -> Q
     """Departments, optionally of one region (adcode) and/or one kind; unknown filters raise ValidationError."""
     errors: dict[str, list[str]] = {}
     if region and not Region.objects.filter(adcode=region).exists():
-        errors["region"] = [f"未知的行政区划代码「{region}」"]
+        errors["region"] = [_("未知的行政区划代码「%(region)s」") % {"region": region}]
     if kind and not DepartmentKind.objects.filter(code=kind).exists():
-        errors["kind"] = [f"未知的部门类别「{kind}」"]
+        errors["kind"] = [_("未知的部门类别「%(kind)s」") % {"kind": kind}]
     if errors:
         raise ValidationError(errors)
     qs = Department.objects.order_by("code")
@@ -114,20 +116,33 @@ def _ancestor_at(region: Region, level: str) -> Region | None:
 def _region_at_item_level(*, item: Item, jurisdiction: Region) -> Region:
     level = item.handling_level
     if LEVEL_RANK.get(jurisdiction.level, -1) < LEVEL_RANK[level]:
-        wanted = {"city": "市（州）", "county": "县（市、区）"}[level]
+        wanted = {"city": _("市（州）"), "county": _("县（市、区）")}[level]
         raise ValidationError(
             {
                 "jurisdiction": [
-                    f"事项「{item.name}」由{HandlingLevel(level).label}部门办理，"
-                    f"所选属地「{jurisdiction.name}」是{RegionLevel(jurisdiction.level).label}，"
-                    f"请选择具体的{wanted}"
+                    _(
+                        "事项「%(item)s」由%(level)s部门办理，所选属地「%(region)s」是%(region_level)s，"
+                        "请选择具体的%(wanted)s"
+                    )
+                    % {
+                        "item": item.name,
+                        "level": HandlingLevel(level).label,
+                        "region": jurisdiction.name,
+                        "region_level": RegionLevel(jurisdiction.level).label,
+                        "wanted": wanted,
+                    }
                 ]
             }
         )
     target = _ancestor_at(jurisdiction, level)
     if target is None:
         raise ValidationError(
-            {"jurisdiction": [f"无法确定「{jurisdiction.name}」所属的{HandlingLevel(level).label}行政区划"]}
+            {
+                "jurisdiction": [
+                    _("无法确定「%(region)s」所属的%(level)s行政区划")
+                    % {"region": jurisdiction.name, "level": HandlingLevel(level).label}
+                ]
+            }
         )
     return target
 
@@ -146,7 +161,12 @@ def competent_department(*, item: Item, jurisdiction: Region) -> Department:
         return _departments().get(kind_id=item.department_kind_id, region=target)
     except Department.DoesNotExist:
         raise ValidationError(
-            {"jurisdiction": [f"{target.name}尚未设置办理「{item.name}」的{item.department_kind.name}部门"]}
+            {
+                "jurisdiction": [
+                    _("%(region)s尚未设置办理「%(item)s」的%(kind)s部门")
+                    % {"region": target.name, "item": item.name, "kind": item.department_kind.name}
+                ]
+            }
         ) from None
 
 
@@ -163,6 +183,15 @@ def joint_departments(*, item: Item, jurisdiction: Region) -> list[Department]:
     missing = [k.name for k in co_kinds if k.code not in found]
     if missing:
         raise ValidationError(
-            {"jurisdiction": [f"{target.name}尚未设置办理「{item.name}」的联办部门：{'、'.join(missing)}"]}
+            {
+                "jurisdiction": [
+                    _("%(region)s尚未设置办理「%(item)s」的联办部门：%(missing)s")
+                    % {
+                        "region": target.name,
+                        "item": item.name,
+                        "missing": pgettext("list separator", "、").join(missing),
+                    }
+                ]
+            }
         )
     return [lead, *(found[k.code] for k in co_kinds)]

@@ -514,4 +514,4 @@ class HolidayOverride(models.Model):
         ordering = ["date"]
 
     def __str__(self) -> str:
-        return f"{self.date} {'上班' if self.is_workday else '放假'} {self.note}"
+        return f"{self.date} {_('上班') if self.is_workday else _('放假')} {self.note}"

@@ -153,7 +153,7 @@
         self.state.firstClustersAt = performance.now() - started;
         document.body.dataset.hallsLoaded = String(fc.features.length);
         var count = document.getElementById("tb-count");
-        if (count) { count.textContent = "共 " + fc.features.length + " 个服务场所"; }
+        if (count) { count.textContent = self.labels.count.replace("%(n)s", String(fc.features.length)); }
       }).catch(function (e) { self.status(e.message); });
     },
 
@@ -190,7 +190,7 @@
     setItem: function (code, label) {
       this.state.item = code || "";
       var el = document.getElementById("tb-filter-state");
-      if (el) { el.textContent = code ? "只显示可办理“" + (label || code) + "”的场所" : ""; }
+      if (el) { el.textContent = code ? this.labels.onlyItem.replace("%(item)s", label || code) : ""; }
       this.loadHalls();
     },
 

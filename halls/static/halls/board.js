@@ -6,6 +6,9 @@
   var root = document.querySelector("[data-ws-path]");
   if (!root) { return; }
   var conn = document.getElementById("conn");
+  // Texts come translated from the server (json_script), so the board speaks the page's language.
+  var labelsEl = document.getElementById("board-labels");
+  var labels = labelsEl ? JSON.parse(labelsEl.textContent) : {};
   var delay = 500;
   var listeners = [];
   window.TongbanBoard = { onUpdate: function (fn) { listeners.push(fn); }, last: null };
@@ -49,14 +52,14 @@
   function connect() {
     var proto = window.location.protocol === "https:" ? "wss://" : "ws://";
     var ws = new WebSocket(proto + window.location.host + root.dataset.wsPath);
-    ws.onopen = function () { delay = 500; setConn("open", "● 实时"); };
+    ws.onopen = function () { delay = 500; setConn("open", labels.live || "●"); };
     ws.onmessage = function (ev) {
       var msg;
       try { msg = JSON.parse(ev.data); } catch (e) { return; }
       if (msg && msg.type === "queue.updated") { render(msg); }
     };
     ws.onclose = function () {
-      setConn("closed", "○ 重新连接中…");
+      setConn("closed", labels.reconnecting || "○");
       setTimeout(connect, delay);
       delay = Math.min(delay * 2, 15000);
     };

@@ -6,6 +6,13 @@
     return m ? decodeURIComponent(m[1]) : "";
   }
   var errorBox = document.getElementById("console-error");
+  // Status names and messages come translated from the server (json_script in console.html).
+  var labelsEl = document.getElementById("console-labels");
+  var labels = labelsEl ? JSON.parse(labelsEl.textContent) : {};
+  var statusNames = labels.status || {};
+  function statusText(status) {
+    return (labels.statusFormat || "(%(status)s)").replace("%(status)s", statusNames[status] || status);
+  }
   function showError(text) {
     if (!errorBox) { return; }
     errorBox.textContent = text || "";
@@ -32,7 +39,7 @@
     function show(t) {
       current = t;
       ticketEl.textContent = t ? t.number : "—";
-      statusEl.textContent = t ? "（" + ({called: "已叫号", serving: "办理中", done: "已办结", no_show: "过号", transferred: "已转移"}[t.status] || t.status) + "）" : "";
+      statusEl.textContent = t ? statusText(t.status) : "";
       Array.prototype.forEach.call(card.querySelectorAll(".act"), function (b) {
         b.disabled = !t || (t.allowed_transitions || []).indexOf(b.dataset.transition) < 0;
       });
@@ -40,7 +47,7 @@
     card.querySelector(".call-next").addEventListener("click", function () {
       showError("");
       post("/api/v1/windows/" + card.dataset.window + "/call-next/").then(function (t) {
-        if (t === null) { showError("当前没有等候的号。"); }
+        if (t === null) { showError(labels.noneWaiting || ""); }
         show(t);
       }).catch(function (e) { showError(e.message); });
     });
