@@ -17,6 +17,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
+
 from services.models import HandlingLevel, ItemType, Mode, ResultType
 
 if TYPE_CHECKING:
@@ -144,7 +147,10 @@ class RowError(Exception):
 
     def prefixed(self, line: int) -> dict[str, list[str]]:
         """The same errors, each message prefixed with the spreadsheet line ("第 3 行：...")."""
-        return {col: [f"第 {line} 行：{m}" for m in ms] for col, ms in self.errors.items()}
+        return {
+            col: [_("第 %(line)s 行：%(message)s") % {"line": line, "message": m} for m in ms]
+            for col, ms in self.errors.items()
+        }
 
 
 @dataclass
@@ -212,8 +218,10 @@ def _choice(value: str, choices: type[Any], what: str) -> str:
         return v
     if v in by_label:
         return by_label[v]
-    allowed = "、".join(f"{code}（{label}）" for code, label in choices.choices)
-    raise ValueError(f"未知的{what}「{value}」，可选：{allowed}")
+    allowed = pgettext("list separator", "、").join(f"{code}（{label}）" for code, label in choices.choices)
+    raise ValueError(
+        _("未知的%(what)s「%(value)s」，可选：%(allowed)s") % {"what": what, "value": value, "allowed": allowed}
+    )
 
 
 _LEVEL_ALIASES = {
@@ -247,7 +255,7 @@ def _bool(value: str, truthy: set[str], falsy: set[str], what: str) -> bool:
         return True
     if v in falsy:
         return False
-    raise ValueError(f"{what}应填写「是」或「否」，而不是「{value}」")
+    raise ValueError(_("%(what)s应填写「是」或「否」，而不是「%(value)s」") % {"what": what, "value": value})
 
 
 def split_list(value: str) -> list[str]:
@@ -259,8 +267,8 @@ def parse_modes(value: str) -> set[str]:
     for part in split_list(value):
         mode = _MODE_ALIASES.get(part, part)
         if mode not in Mode.values:
-            allowed = "、".join(f"{code}（{label}）" for code, label in Mode.choices)
-            raise ValueError(f"未知的办理模式「{part}」，可选：{allowed}")
+            allowed = pgettext("list separator", "、").join(f"{code}（{label}）" for code, label in Mode.choices)
+            raise ValueError(_("未知的办理模式「%(mode)s」，可选：%(allowed)s") % {"mode": part, "allowed": allowed})
         modes.add(mode)
     return modes
 
@@ -285,29 +293,36 @@ def decode_materials(value: str) -> list[MaterialSpec]:
         parts = [p.strip() for p in line.split("|")]
         if len(parts) < 2 or len(parts) > 5:
             raise ValueError(
-                f"申请材料第 {n} 条「{line}」格式不对，应为：编码|名称|必要或可选|原件或复印件|电子证照类型"
+                _("申请材料第 %(n)s 条「%(line)s」格式不对，应为：编码|名称|必要或可选|原件或复印件|电子证照类型")
+                % {"n": n, "line": line}
             )
         parts += [""] * (5 - len(parts))
         code, name, required, original, e_license = parts
         if not code or not name:
-            raise ValueError(f"申请材料第 {n} 条缺少编码或名称")
+            raise ValueError(_("申请材料第 %(n)s 条缺少编码或名称") % {"n": n})
         if len(code) > 64 or len(name) > 200 or len(e_license) > 64:
-            raise ValueError(f"申请材料第 {n} 条的编码、名称或电子证照类型过长")
+            raise ValueError(_("申请材料第 %(n)s 条的编码、名称或电子证照类型过长") % {"n": n})
         if code in seen:
-            raise ValueError(f"申请材料编码「{code}」重复")
+            raise ValueError(_("申请材料编码「%(code)s」重复") % {"code": code})
         seen.add(code)
         if required.lower() in _REQUIRED_TRUE:
             req = True
         elif required.lower() in _REQUIRED_FALSE:
             req = False
         else:
-            raise ValueError(f"申请材料第 {n} 条的第 3 项应为「必要」或「可选」，而不是「{required}」")
+            raise ValueError(
+                _("申请材料第 %(n)s 条的第 3 项应为「必要」或「可选」，而不是「%(value)s」")
+                % {"n": n, "value": required}
+            )
         if original.lower() in _ORIGINAL_TRUE:
             orig = True
         elif original.lower() in _ORIGINAL_FALSE:
             orig = False
         else:
-            raise ValueError(f"申请材料第 {n} 条的第 4 项应为「原件」或「复印件」，而不是「{original}」")
+            raise ValueError(
+                _("申请材料第 %(n)s 条的第 4 项应为「原件」或「复印件」，而不是「%(value)s」")
+                % {"n": n, "value": original}
+            )
         specs.append(MaterialSpec(code=code, name=name, required=req, original_needed=orig, e_license_type=e_license))
     return specs
 
@@ -318,9 +333,9 @@ def _int(value: str, what: str, minimum: int) -> int:
         if Decimal(value) != n:
             raise InvalidOperation
     except (InvalidOperation, ValueError):
-        raise ValueError(f"{what}应为整数，而不是「{value}」") from None
+        raise ValueError(_("%(what)s应为整数，而不是「%(value)s」") % {"what": what, "value": value}) from None
     if n < minimum:
-        raise ValueError(f"{what}不能小于 {minimum}")
+        raise ValueError(_("%(what)s不能小于 %(n)s") % {"what": what, "n": minimum})
     return n
 
 
@@ -340,7 +355,7 @@ def parse_row(row: Mapping[str, Any], vocab: Vocabulary) -> ItemSpec:
 
     for key in REQUIRED_KEYS:
         if not get(key):
-            fail(key, f"{HEADERS[key]}不能为空")
+            fail(key, _("%(what)s不能为空") % {"what": HEADERS[key]})
 
     out: dict[str, Any] = {}
 
@@ -354,7 +369,7 @@ def parse_row(row: Mapping[str, Any], vocab: Vocabulary) -> ItemSpec:
 
     def parse_name(v: str) -> str:
         if len(v) > 200:
-            raise ValueError("事项名称不能超过 200 个字")
+            raise ValueError(_("事项名称不能超过 %(n)s 个字") % {"n": 200})
         return v
 
     attempt("name", parse_name)
@@ -375,9 +390,9 @@ def parse_row(row: Mapping[str, Any], vocab: Vocabulary) -> ItemSpec:
         try:
             fee = Decimal(v.removesuffix("元"))
         except InvalidOperation:
-            raise ValueError(f"收费应为金额（元），而不是「{v}」") from None
+            raise ValueError(_("收费应为金额（元），而不是「%(value)s」") % {"value": v}) from None
         if fee < 0 or fee >= Decimal("100000000") or fee != fee.quantize(Decimal("0.01")):
-            raise ValueError(f"收费金额「{v}」不合理")
+            raise ValueError(_("收费金额「%(value)s」不合理") % {"value": v})
         return fee
 
     attempt("fee", parse_fee)
@@ -386,7 +401,7 @@ def parse_row(row: Mapping[str, Any], vocab: Vocabulary) -> ItemSpec:
         codes = []
         for part in split_list(get(key)):
             if part not in table:
-                fail(key, f"未知的{what}「{part}」")
+                fail(key, _("未知的%(what)s「%(value)s」") % {"what": what, "value": part})
             elif table[part] not in codes:
                 codes.append(table[part])
         return codes
@@ -396,40 +411,49 @@ def parse_row(row: Mapping[str, Any], vocab: Vocabulary) -> ItemSpec:
         if kind in vocab.kinds:
             out["department_kind"] = vocab.kinds[kind]
         else:
-            fail("department_kind", f"未知的部门类别「{kind}」")
+            fail("department_kind", _("未知的部门类别「%(kind)s」") % {"kind": kind})
     out["zones"] = lookup("zones", vocab.zones, "行业专区")
     out["co_department_kinds"] = lookup("co_department_kinds", vocab.kinds, "联办部门类别")
 
     for key, limit in (("result_name", 128), ("keywords", 200)):
         if len(get(key)) > limit:
-            fail(key, f"{HEADERS[key]}不能超过 {limit} 个字")
+            fail(key, _("%(what)s不能超过 %(n)s 个字") % {"what": HEADERS[key], "n": limit})
 
     # Cross-field rules, only where the fields themselves parsed.
     if "legal_days" in out and "committed_days" in out and out["committed_days"] > out["legal_days"]:
         fail(
             "committed_days",
-            f"承诺时限（{out['committed_days']} 个工作日）不能超过法定时限（{out['legal_days']} 个工作日）",
+            _("承诺时限（%(committed)s 个工作日）不能超过法定时限（%(legal)s 个工作日）")
+            % {"committed": out["committed_days"], "legal": out["legal_days"]},
         )
     if "visits_required" in out and out["visits_required"] > MAX_VISITS:
-        fail("visits_required", f"到现场次数不能超过 {MAX_VISITS} 次")
+        fail("visits_required", _("到现场次数不能超过 %(n)s 次") % {"n": MAX_VISITS})
     code = get("code")
     if code:
         m = CODE_RE.match(code)
         if not m:
-            fail("code", f"事项编码「{code}」格式不对，应为“区划代码-类型代码-5位主项-3位子项”，如 520000-XK-01001-000")
+            fail(
+                "code",
+                _("事项编码「%(code)s」格式不对，应为“区划代码-类型代码-5位主项-3位子项”，如 520000-XK-01001-000")
+                % {"code": code},
+            )
         elif "item_type" in out and m["type"] != TYPE_CODES[out["item_type"]]:
             fail(
                 "code",
-                f"事项编码中的类型代码「{m['type']}」与事项类型「{ItemType(out['item_type']).label}」"
-                f"不符，应为「{TYPE_CODES[out['item_type']]}」",
+                _("事项编码中的类型代码「%(code)s」与事项类型「%(type)s」不符，应为「%(expected)s」")
+                % {
+                    "code": m["type"],
+                    "type": ItemType(out["item_type"]).label,
+                    "expected": TYPE_CODES[out["item_type"]],
+                },
             )
     modes = out.get("modes", set())
     if out["co_department_kinds"] and "modes" in out and Mode.JOINT not in modes:
-        fail("co_department_kinds", "填写了联办部门类别的事项，办理模式必须包含 joint（多地联办）")
+        fail("co_department_kinds", _("填写了联办部门类别的事项，办理模式必须包含 joint（多地联办）"))
     if out.get("department_kind") and out["department_kind"] in out["co_department_kinds"]:
-        fail("co_department_kinds", "联办部门类别不能包含牵头部门类别本身")
+        fail("co_department_kinds", _("联办部门类别不能包含牵头部门类别本身"))
     if Mode.ONLINE in modes and out.get("visits_required", 0) > 0:
-        fail("visits_required", "全程网办的事项到现场次数应为 0")
+        fail("visits_required", _("全程网办的事项到现场次数应为 0"))
 
     if errors:
         raise RowError(errors)
