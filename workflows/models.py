@@ -514,4 +514,5 @@ class HolidayOverride(models.Model):
         ordering = ["date"]
 
     def __str__(self) -> str:
-        return f"{self.date} {_('上班') if self.is_workday else _('放假')} {self.note}"
+        kind = _("上班") if self.is_workday else _("放假")
+        return f"{self.date} {kind} {self.note}"
