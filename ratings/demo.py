@@ -19,6 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -86,6 +87,22 @@ def _citizens() -> list[User]:
     return users
 
 
+
+_authorities: dict[tuple[int, str], Any] = {}
+
+
+def _authority(item: Any, region: Any) -> Any:
+    """The competent department, as real cases have it (memoised: the history reuses few pairs)."""
+    from services.selectors import competent_department
+
+    key = (item.pk, region.pk)
+    if key not in _authorities:
+        try:
+            _authorities[key] = competent_department(item=item, jurisdiction=region)
+        except ValidationError:
+            _authorities[key] = None
+    return _authorities[key]
+
 def load_ratings(*, seed: int = 52, scale: float = 1.0) -> dict[str, Any]:
     """Load the demo history (see the module docstring). Returns counts (or {"skipped": ...})."""
     if Case.objects.filter(number__contains=DEMO_MARK).exists():
@@ -151,6 +168,7 @@ def load_ratings(*, seed: int = 52, scale: float = 1.0) -> dict[str, Any]:
                         state=state,
                         item=item,
                         jurisdiction_id=hall.region_id,
+                        authority=_authority(item, hall.region),
                         receiving_hall=None if online else hall,
                         receiving_window=None if online else window,
                         delivery_method="electronic" if online else "pickup",
