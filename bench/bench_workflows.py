@@ -9,9 +9,13 @@ file is used. In one process:
 
 1. Lifecycles: N proxy cases, each receive → verify → transfer → accept → start_review → approve
    (→ issue → queue_print by the system) → print → hand_over through workflows.actions: 10 events,
-   4 outbox rows and 1 result per case, one transaction per human step, as the API would run them.
+   4 outbox rows, 10 ledger entries and 1 result per case, one transaction per human step, as the API would run them.
 2. The floor: the same row writes (same tables, same columns, same values shape, same transaction
-   boundaries) issued directly through the DB-API cursor (psycopg on PostgreSQL), no ORM, no reads.
+   boundaries) issued directly through the DB-API cursor (psycopg on PostgreSQL), no ORM, no reads:
+   one statement per row written, plus the ledger entry of every event (the workflow appends one
+   per CaseEvent in the same transaction): on PostgreSQL the same ``ledger_append()`` call the
+   ledger makes (head upsert + entry insert), elsewhere the head upsert, entry insert and head
+   update the SQLite path issues.
 3. The sweep: N open cases bulk-inserted with clock thresholds spread so that a realistic share
    crosses yellow/red/deemed-acceptance now; then workflows.sla.sweep() twice (the first does the
    work, the second is the steady state every 5 minutes).
@@ -31,7 +35,7 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -92,12 +96,13 @@ def _world() -> Any:
 
 
 def bench_lifecycles(world: Any, n: int) -> dict[str, Any]:
+    from ledger.models import Entry
     from notifications.models import OutboxMessage
     from workflows import actions
     from workflows.models import Case, CaseEvent
 
     u = world.users
-    events0, outbox0 = CaseEvent.objects.count(), OutboxMessage.objects.count()
+    events0, outbox0, ledger0 = CaseEvent.objects.count(), OutboxMessage.objects.count(), Entry.objects.count()
     started = time.perf_counter()
     last = None
     for _ in range(n):
@@ -113,6 +118,7 @@ def bench_lifecycles(world: Any, n: int) -> dict[str, Any]:
     seconds = time.perf_counter() - started
     events = CaseEvent.objects.count() - events0
     outbox = OutboxMessage.objects.count() - outbox0
+    ledger_entries = Entry.objects.count() - ledger0
     assert last is not None and Case.objects.get(pk=last.pk).state == "delivered"
     return {
         "lifecycles": n,
@@ -122,6 +128,7 @@ def bench_lifecycles(world: Any, n: int) -> dict[str, Any]:
         "transitions_per_s": round(events / seconds, 1),
         "events": events,
         "outbox_rows": outbox,
+        "ledger_entries": ledger_entries,
         "template_case": last.pk,
     }
 
@@ -142,6 +149,9 @@ def bench_floor(template_case: int, n: int) -> dict[str, Any]:
     """The same row writes as one lifecycle, straight through the driver, n times."""
     from django.db import connection
 
+    from ledger.hashing import GENESIS, entry_hash, timestamp_us
+    from ledger.models import Entry, Kind, SubjectHead
+    from ledger.records import case_subject
     from notifications.models import OutboxMessage
     from workflows.models import Case, CaseEvent, CaseSequence
     from workflows.results import Result
@@ -157,6 +167,13 @@ def bench_floor(template_case: int, n: int) -> dict[str, Any]:
     result_cols, result_vals = _row(Result, Result.objects.get(case_id=template_case).pk)
     seq = CaseSequence.objects.first()
     assert seq is not None
+    # The ledger entries of the template case's events (canonical payload text and its digest).
+    ledger_rows = list(
+        Entry.objects.filter(subject=case_subject(number), kind=Kind.CASE_EVENT)
+        .order_by("seq")
+        .values_list("payload", "payload_digest")
+    )
+    assert len(ledger_rows) == len(events), "every event has its ledger entry"
 
     q = connection.ops.quote_name
     pg = connection.vendor == "postgresql"
@@ -169,7 +186,21 @@ def bench_floor(template_case: int, n: int) -> dict[str, Any]:
 
     case_sql = insert_sql(Case._meta.db_table, case_ins_cols, returning=True)
     ev_cols = [c for c in events[0][0] if c != "id"]
-    ev_sql = insert_sql(CaseEvent._meta.db_table, ev_cols)
+    ev_sql = insert_sql(CaseEvent._meta.db_table, ev_cols, returning=True)
+    head_t = q(SubjectHead._meta.db_table)
+    if pg:
+        ledger_sql = "SELECT * FROM ledger_append(%s, %s, %s, %s, %s, %s, %s)"
+    else:
+        head_upsert = (
+            f"INSERT INTO {head_t} (subject, seq, prev_hash, head_hash, updated_at) VALUES (?, 1, ?, ?, ?) "
+            "ON CONFLICT (subject) DO UPDATE SET seq = seq + 1, prev_hash = head_hash, "
+            "updated_at = excluded.updated_at RETURNING seq, head_hash"
+        )
+        entry_ins = insert_sql(
+            Entry._meta.db_table,
+            ["subject", "seq", "kind", "ref", "payload", "payload_digest", "prev_hash", "entry_hash", "created_at"],
+        )
+        head_upd = f"UPDATE {head_t} SET head_hash = ? WHERE subject = ?"
     ob_sql = insert_sql(OutboxMessage._meta.db_table, outbox[0][0])
     res_sql = insert_sql(Result._meta.db_table, result_cols)
     seq_sql = f"UPDATE {q(CaseSequence._meta.db_table)} SET last = last + 1 WHERE region_code = {ph} AND day = {ph}"
@@ -195,6 +226,21 @@ def bench_floor(template_case: int, n: int) -> dict[str, Any]:
         vals = list(vals)
         vals[ev_index["case_id"]] = case_id
         return [v for c, v in zip(cols, vals, strict=True) if c != "id"]
+
+    def ledger_entry(e: int, subject: str, event_id: int) -> None:
+        """The event's ledger entry: what ledger.actions.append writes, minus the canonicalisation."""
+        text, digest = ledger_rows[e]
+        ref = f"case_event:{event_id}"
+        at = datetime.now(UTC)
+        if pg:
+            cur.execute(ledger_sql, [subject, Kind.CASE_EVENT, ref, text, digest, timestamp_us(at), at])
+            return
+        stamp = at.replace(tzinfo=None).isoformat(sep=" ")
+        cur.execute(head_upsert, [subject, GENESIS, GENESIS, stamp])
+        seq_no, prev = cur.fetchone()
+        digest_entry = entry_hash(subject, seq_no, Kind.CASE_EVENT, digest, prev, timestamp_us(at))
+        cur.execute(entry_ins, [subject, seq_no, Kind.CASE_EVENT, ref, text, digest, prev, digest_entry, stamp])
+        cur.execute(head_upd, [digest_entry, subject])
 
     def outbox_values(i: int) -> list[Any]:
         vals = list(outbox[i % len(outbox)][1])
@@ -239,6 +285,7 @@ def bench_floor(template_case: int, n: int) -> dict[str, Any]:
                         raise RuntimeError(f"floor UPDATE for {t} matched {cur.rowcount} rows")
             for e in evs:
                 cur.execute(ev_sql, event_values(e, case_id))
+                ledger_entry(e, f"case:F{k:010d}", cur.fetchone()[0])
             for i in range(n_outbox):
                 cur.execute(ob_sql, outbox_values(i))
             if with_result:
