@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -44,6 +45,17 @@ def _head_for_update(subject: str) -> SubjectHead:
         return SubjectHead.objects.select_for_update().get(subject=subject)
 
 
+def _checked(subject: str, kind: str, ref: str | None, payload: dict[str, Any]) -> None:
+    if not _NAME.match(subject or ""):
+        raise LedgerError(f"invalid ledger subject {subject!r}")
+    if kind not in Kind.values:
+        raise LedgerError(f"unknown ledger kind {kind!r}")
+    if ref is not None and not _NAME.match(ref):
+        raise LedgerError(f"invalid ledger ref {ref!r}")
+    if not isinstance(payload, dict):
+        raise LedgerError("ledger payload must be a JSON object")
+
+
 def append(*, subject: str, kind: str, payload: dict[str, Any], ref: str | None = None) -> Entry:
     """Append one fact to ``subject``'s hash chain.
 
@@ -56,14 +68,7 @@ def append(*, subject: str, kind: str, payload: dict[str, Any], ref: str | None 
     that transaction ends. Side effects: one Entry row, the subject's head moves; the entry is
     sealed into a signed batch later by ``seal_pending`` (Celery beat).
     """
-    if not _NAME.match(subject or ""):
-        raise LedgerError(f"invalid ledger subject {subject!r}")
-    if kind not in Kind.values:
-        raise LedgerError(f"unknown ledger kind {kind!r}")
-    if ref is not None and not _NAME.match(ref):
-        raise LedgerError(f"invalid ledger ref {ref!r}")
-    if not isinstance(payload, dict):
-        raise LedgerError("ledger payload must be a JSON object")
+    _checked(subject, kind, ref, payload)
     text = canonical_json(payload)
     digest = sha256_hex(text.encode())
     now = timezone.now()
@@ -85,6 +90,45 @@ def _append_postgresql(subject: str, kind: str, ref: str | None, text: str, dige
         )
         entry_id, seq, prev, digest_entry = cur.fetchone()
     return _built(entry_id, subject, seq, kind, ref, text, digest, prev, digest_entry, now)
+
+
+def insert_and_append(
+    *,
+    insert_sql: str,
+    params: Sequence[Any],
+    subject: str,
+    kind: str,
+    payload: dict[str, Any],
+    ref_prefix: str,
+) -> tuple[int, Entry]:
+    """Insert a fact row and append its ledger entry (ref ``<ref_prefix><new id>``) together.
+
+    ``insert_sql`` is one ``INSERT ... RETURNING id`` of exactly one row (placeholders ``%s``,
+    values in ``params``); the entry is what ``append`` would write for it. Returns the new id
+    and the entry. PostgreSQL: ONE statement (the INSERT in a CTE feeding ``ledger_append()``),
+    so a transition pays one round trip for its event and ledger entry; elsewhere the INSERT,
+    then ``append``. Call it inside the transaction that writes the fact, as ``append``; if either
+    write fails, neither happens.
+    """
+    _checked(subject, kind, f"{ref_prefix}1", payload)
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cur:
+            cur.execute(insert_sql, list(params))
+            fact_id = cur.fetchone()[0]
+        return fact_id, append(subject=subject, kind=kind, payload=payload, ref=f"{ref_prefix}{fact_id}")
+    text = canonical_json(payload)
+    digest = sha256_hex(text.encode())
+    now = timezone.now()
+    # The data-modifying CTE runs once; LATERAL makes ledger_append() wait for the new id.
+    sql = (
+        f"WITH fact AS ({insert_sql}) SELECT fact.id, l.* FROM fact CROSS JOIN LATERAL "  # noqa: S608
+        "ledger_append(%s, %s, %s || fact.id::text, %s, %s, %s, %s) AS l"
+    )
+    with connection.cursor() as cur:
+        cur.execute(sql, [*params, subject, kind, ref_prefix, text, digest, timestamp_us(now), now])
+        fact_id, entry_id, seq, prev, digest_entry = cur.fetchone()
+    entry = _built(entry_id, subject, seq, kind, f"{ref_prefix}{fact_id}", text, digest, prev, digest_entry, now)
+    return fact_id, entry
 
 
 def _built(

@@ -12,7 +12,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ledger.actions import append
+from django.db import connection
+
+from ledger.actions import append, insert_and_append
 from ledger.models import Entry, Kind
 
 
@@ -69,6 +71,50 @@ def record_case_event(event: Any, case_number: str | None = None) -> Entry:
         payload=case_event_payload_of(event, number),
         ref=f"case_event:{event.pk}",
     )
+
+
+def create_case_event(event: Any, case_number: str | None = None) -> Entry:
+    """Save the NEW (unsaved) CaseEvent ``event`` and append its ledger entry, in the caller's
+    transaction: ``event.save()`` + ``record_case_event(event)`` in one round trip on PostgreSQL.
+
+    Side effects: the CaseEvent row (``event.pk`` set) and its entry. No model signals are sent
+    for the event row (it is a plain INSERT; CaseEvent has no receivers).
+    """
+    number = case_number or event.case.number
+    sql, params = _insert_of(event)
+    event_id, entry = insert_and_append(
+        insert_sql=sql,
+        params=params,
+        subject=case_subject(number),
+        kind=Kind.CASE_EVENT,
+        payload=case_event_payload_of(event, number),
+        ref_prefix="case_event:",
+    )
+    event.pk = event_id
+    event._state.adding = False
+    event._state.db = connection.alias
+    return entry
+
+
+_INSERTS: dict[type, tuple[str, list[Any]]] = {}
+
+
+def _insert_of(obj: Any) -> tuple[str, list[Any]]:
+    """``INSERT ... RETURNING id`` of a model instance with an auto primary key named id, and its
+    values prepared as Model.save() prepares them."""
+    model = type(obj)
+    if model not in _INSERTS:
+        meta = model._meta
+        assert meta.pk.column == "id" and meta.pk.db_returning, "an auto primary key named id"
+        fields = [f for f in meta.concrete_fields if not f.primary_key]
+        qn = connection.ops.quote_name
+        sql = (
+            f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "  # noqa: S608
+            f"VALUES ({', '.join(['%s'] * len(fields))}) RETURNING {qn('id')}"
+        )
+        _INSERTS[model] = (sql, fields)
+    sql, fields = _INSERTS[model]
+    return sql, [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
 
 
 def material_payload(

@@ -133,7 +133,7 @@ def _next_number(region_code: str, when: datetime) -> str:
 def _append_event(
     case: Case, *, name: str, from_state: str, actor: User | None, at: datetime, payload: dict[str, Any] | None = None
 ) -> CaseEvent:
-    event = CaseEvent.objects.create(
+    event = CaseEvent(
         case=case,
         seq=case.last_event_seq,
         transition=name,
@@ -144,8 +144,9 @@ def _append_event(
         at=at,
         payload=payload or {},
     )
-    # Same transaction as the event: the ledger entry and the fact commit or roll back together.
-    ledger_records.record_case_event(event, case.number)
+    # Same transaction as the event: the ledger entry and the fact commit or roll back together
+    # (on PostgreSQL one statement writes both).
+    ledger_records.create_case_event(event, case.number)
     return event
 
 
