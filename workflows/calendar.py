@@ -16,6 +16,7 @@ say).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import threading
 import time
@@ -73,12 +74,19 @@ def year_has_data(year: int) -> bool:
     return package_covers(year) or bool(_overrides_for(year))
 
 
+@functools.lru_cache(maxsize=4096)
+def _package_workday(day: dt.date) -> bool:
+    # The package's bundled data never changes in a running process: every deadline walks the same
+    # few weeks of days, so look each one up once (overrides are consulted before this, uncached).
+    return bool(chinese_calendar.is_workday(day))
+
+
 def is_workday(day: dt.date) -> bool:
     override = _overrides_for(day.year).get(day)
     if override is not None:
         return override
     if package_covers(day.year):
-        return bool(chinese_calendar.is_workday(day))
+        return _package_workday(day)
     # No published schedule known: Monday-Friday (the system check warns about this year).
     return day.weekday() < 5
 
