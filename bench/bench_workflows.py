@@ -12,7 +12,8 @@ file is used. In one process:
    4 outbox rows, 10 ledger entries and 1 result per case, one transaction per human step, as the API would run them.
 2. The floor: the same row writes (same tables, same columns, same values shape, same transaction
    boundaries) issued directly through the DB-API cursor (psycopg on PostgreSQL), no ORM, no reads:
-   one statement per row written, plus the ledger entry of every event (the workflow appends one
+   one statement per row written (the system steps after approve share one case UPDATE, as in the
+   workflow), plus the ledger entry of every event (the workflow appends one
    per CaseEvent in the same transaction): on PostgreSQL the same ``ledger_append()`` call the
    ledger makes (head upsert + entry insert), elsewhere the head upsert, entry insert and head
    update the SQLite path issues.
@@ -272,17 +273,22 @@ def bench_floor(template_case: int, n: int) -> dict[str, Any]:
                 cur.execute(case_sql, vals)
                 case_id = cur.fetchone()[0]
             else:
-                for e in evs:
-                    vals = events[e][1]
-                    t, src, dst = (vals[ev_index[c]] for c in ("transition", "from_state", "to_state"))
-                    if t == "verify":
-                        cur.execute(upd[3], [dst, e + 1, now, "x" * 64, False, case_id, src])
-                    elif t in ("transfer", "accept"):
-                        cur.execute(upd[6], [dst, e + 1, now, now, now, now, case_id, src])
-                    else:
-                        cur.execute(upd[2], [dst, e + 1, now, case_id, src])
-                    if cur.rowcount != 1:
-                        raise RuntimeError(f"floor UPDATE for {t} matched {cur.rowcount} rows")
+                # The human step's own conditional UPDATE; the system steps that follow it in the
+                # same transaction (approve → issue → queue_print) share one more UPDATE, as in
+                # workflows.actions._transition.
+                vals = events[evs[0]][1]
+                t, src, dst = (vals[ev_index[c]] for c in ("transition", "from_state", "to_state"))
+                if t == "verify":
+                    cur.execute(upd[3], [dst, evs[0] + 1, now, "x" * 64, False, case_id, src])
+                elif t in ("transfer", "accept"):
+                    cur.execute(upd[6], [dst, evs[0] + 1, now, now, now, now, case_id, src])
+                else:
+                    cur.execute(upd[2], [dst, evs[0] + 1, now, case_id, src])
+                if len(evs) > 1:
+                    last = events[evs[-1]][1][ev_index["to_state"]]
+                    cur.execute(upd[2], [last, evs[-1] + 1, now, case_id, dst])
+                if cur.rowcount != 1:
+                    raise RuntimeError(f"floor UPDATE for {t} matched {cur.rowcount} rows")
             for e in evs:
                 cur.execute(ev_sql, event_values(e, case_id))
                 ledger_entry(e, f"case:F{k:010d}", cur.fetchone()[0])

@@ -224,6 +224,11 @@ def _reload(case: Case) -> None:
 
 # True while a transition's follow-up steps run (see _transition).
 _in_after: ContextVar[bool] = ContextVar("workflows_in_after", default=False)
+# While a transition's follow-up steps run: that case and the fields the follow-up transitions of
+# the SAME case changed (the system chain approve → issue → queue_print). The case's row is locked
+# by the transition's own conditional UPDATE, so the chain's state changes are written by ONE
+# more UPDATE when the follow-ups end instead of one per step (still in the same transaction).
+_deferred: ContextVar[tuple[Case, list[str]] | None] = ContextVar("workflows_deferred", default=None)
 
 
 def _refuse_state(case: Case, actor: Actor, name: str) -> TransitionConflict:
@@ -271,14 +276,26 @@ def _transition(
             step = prepare(case, now) if prepare is not None else Step(fields=[], payload={})
             case.last_event_seq += 1
             fields = ["state", "last_event_seq", "updated_at", *step.fields]
-            case.save(update_fields=list(dict.fromkeys(fields)))
+            deferred = _deferred.get() if nested else None
+            if deferred is not None and deferred[0] is case:
+                # A follow-up step of the transition that locked this row: written with the chain.
+                deferred[1].extend(fields)
+            else:
+                case.save(update_fields=list(dict.fromkeys(fields)))
             _append_event(case, name=name, from_state=from_state, actor=user, at=now, payload=step.payload)
             if after is not None:
+                pending: list[str] = []
                 token = _in_after.set(True)
+                chain = _deferred.set((case, pending))
                 try:
                     after(case, now)
                 finally:
+                    _deferred.reset(chain)
                     _in_after.reset(token)
+                if pending:
+                    # The row still holds the state this transition wrote (ConcurrentTransitionMixin
+                    # checks it): one UPDATE for every follow-up step of the same case.
+                    case.save(update_fields=list(dict.fromkeys(pending)))
     except ConcurrentTransition:
         # Someone else moved the case first (our UPDATE matched no row in the state we read):
         # nothing of ours was written; report what is possible now.
