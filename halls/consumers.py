@@ -17,6 +17,14 @@ from halls.models import Hall
 # Application close code for "no such hall" (4000-4999 are free for applications).
 CLOSE_UNKNOWN_HALL = 4404
 
+# Message types whose handlers never touch the database. Channels (4.2+) runs
+# `close_old_connections` through `sync_to_async` before EVERY handler: one hop through the single
+# thread-sensitive executor per message and per socket. For a broadcast to a thousand screens that is a
+# thousand serialised thread hops, sharing that one thread with the HTTP views — it was most of the
+# delivery time. Handlers that do use the database go through `database_sync_to_async`, which closes
+# stale connections itself.
+DB_FREE_MESSAGES = frozenset({"queue.updated", "websocket.receive"})
+
 
 def _hall_id(code: str) -> int | None:
     return Hall.objects.filter(code=code, is_active=True).values_list("pk", flat=True).first()
@@ -39,6 +47,13 @@ class HallQueueConsumer(AsyncJsonWebsocketConsumer):
         await self.accept()
         state = await database_sync_to_async(queue.queue_state)(hall_id)
         await self.send_json(dict(state))
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        if message.get("type") in DB_FREE_MESSAGES:
+            handler = getattr(self, message["type"].replace(".", "_"))
+            await handler(message)
+        else:
+            await super().dispatch(message)
 
     async def disconnect(self, code: int) -> None:
         if self.group:
