@@ -6,7 +6,7 @@ The catalog is public (every citizen may read it), so these selectors take no us
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Case, IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
@@ -64,6 +64,17 @@ def search_items(
         qs = qs.filter(is_active=True)
     if q:
         qs = qs.filter(Q(name__icontains=q) | Q(code__icontains=q) | Q(keywords__icontains=q))
+        # Items whose name says what was searched come first (户籍迁移 before 学籍转接, which only
+        # matches a keyword), then code order as before.
+        qs = qs.annotate(
+            search_rank=Case(
+                When(name__startswith=q, then=Value(0)),
+                When(name__icontains=q, then=Value(1)),
+                When(code__icontains=q, then=Value(2)),
+                default=Value(3),
+                output_field=IntegerField(),
+            )
+        ).order_by("search_rank", "code")
     if mode:
         qs = qs.filter(**{mode: True})
     if department_kind:

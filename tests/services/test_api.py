@@ -156,3 +156,10 @@ def test_schema_describes_the_catalog(db, api_client):
     assert {"/api/v1/items/", "/api/v1/items/{code}/", "/api/v1/departments/"} <= set(paths)
     params = {p["name"] for p in paths["/api/v1/items/"]["get"]["parameters"]}
     assert {"q", "mode", "department", "zone", "page"} <= params
+
+
+@pytest.mark.django_db
+def test_search_ranks_name_matches_first(api_client, catalog):
+    names = [r["name"] for r in api_client.get("/api/v1/items/", {"q": "户籍", "page_size": 50}).json()["results"]]
+    in_name = [n for n in names if "户籍" in n]
+    assert in_name and names[: len(in_name)] == in_name
