@@ -100,7 +100,8 @@ def insert_and_append(
     kind: str,
     payload: dict[str, Any],
     ref_prefix: str,
-) -> tuple[int, Entry]:
+    guard: tuple[str, Sequence[Any]] | None = None,
+) -> tuple[int, Entry] | None:
     """Insert a fact row and append its ledger entry (ref ``<ref_prefix><new id>``) together.
 
     ``insert_sql`` is one ``INSERT ... RETURNING id`` of exactly one row (placeholders ``%s``,
@@ -109,8 +110,16 @@ def insert_and_append(
     so a transition pays one round trip for its event and ledger entry; elsewhere the INSERT,
     then ``append``. Call it inside the transaction that writes the fact, as ``append``; if either
     write fails, neither happens.
+
+    ``guard`` (PostgreSQL only): ``(sql, params)`` of a data-modifying statement with RETURNING,
+    run first in the same statement as a CTE named ``guard``; ``insert_sql`` then selects
+    ``FROM guard`` (``INSERT ... SELECT ... FROM guard RETURNING id``). When the guard returns no
+    row, nothing is inserted or appended and None is returned (e.g. a conditional UPDATE that
+    lost a race: the caller raises).
     """
     _checked(subject, kind, f"{ref_prefix}1", payload)
+    if guard is not None and connection.vendor != "postgresql":
+        raise LedgerError("a guarded insert needs PostgreSQL")
     if connection.vendor != "postgresql":
         with connection.cursor() as cur:
             cur.execute(insert_sql, list(params))
@@ -120,13 +129,17 @@ def insert_and_append(
     digest = sha256_hex(text.encode())
     now = timezone.now()
     # The data-modifying CTE runs once; LATERAL makes ledger_append() wait for the new id.
+    head, head_params = (f"guard AS ({guard[0]}), ", list(guard[1])) if guard is not None else ("", [])
     sql = (
-        f"WITH fact AS ({insert_sql}) SELECT fact.id, l.* FROM fact CROSS JOIN LATERAL "  # noqa: S608
+        f"WITH {head}fact AS ({insert_sql}) SELECT fact.id, l.* FROM fact CROSS JOIN LATERAL "  # noqa: S608
         "ledger_append(%s, %s, %s || fact.id::text, %s, %s, %s, %s) AS l"
     )
     with connection.cursor() as cur:
-        cur.execute(sql, [*params, subject, kind, ref_prefix, text, digest, timestamp_us(now), now])
-        fact_id, entry_id, seq, prev, digest_entry = cur.fetchone()
+        cur.execute(sql, [*head_params, *params, subject, kind, ref_prefix, text, digest, timestamp_us(now), now])
+        row = cur.fetchone()
+    if row is None:
+        return None
+    fact_id, entry_id, seq, prev, digest_entry = row
     entry = _built(entry_id, subject, seq, kind, f"{ref_prefix}{fact_id}", text, digest, prev, digest_entry, now)
     return fact_id, entry
 

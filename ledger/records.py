@@ -9,6 +9,7 @@ Every ``record_*`` must run inside the transaction that created the row it recor
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -73,47 +74,63 @@ def record_case_event(event: Any, case_number: str | None = None) -> Entry:
     )
 
 
-def create_case_event(event: Any, case_number: str | None = None) -> Entry:
+def create_case_event(
+    event: Any, case_number: str | None = None, *, guard: tuple[str, Sequence[Any]] | None = None
+) -> Entry | None:
     """Save the NEW (unsaved) CaseEvent ``event`` and append its ledger entry, in the caller's
     transaction: ``event.save()`` + ``record_case_event(event)`` in one round trip on PostgreSQL.
 
+    ``guard`` (PostgreSQL): a data-modifying statement with RETURNING run first in the same
+    statement (see ``ledger.actions.insert_and_append``); when it returns no row, neither the event
+    nor the entry is written and None is returned.
     Side effects: the CaseEvent row (``event.pk`` set) and its entry. No model signals are sent
     for the event row (it is a plain INSERT; CaseEvent has no receivers).
     """
     number = case_number or event.case.number
-    sql, params = _insert_of(event)
-    event_id, entry = insert_and_append(
+    sql, params = _insert_of(event, from_guard=guard is not None)
+    written = insert_and_append(
         insert_sql=sql,
         params=params,
         subject=case_subject(number),
         kind=Kind.CASE_EVENT,
         payload=case_event_payload_of(event, number),
         ref_prefix="case_event:",
+        guard=guard,
     )
+    if written is None:
+        return None
+    event_id, entry = written
     event.pk = event_id
     event._state.adding = False
     event._state.db = connection.alias
     return entry
 
 
-_INSERTS: dict[type, tuple[str, list[Any]]] = {}
+_INSERTS: dict[tuple[type, bool], tuple[str, list[Any]]] = {}
 
 
-def _insert_of(obj: Any) -> tuple[str, list[Any]]:
+def _insert_of(obj: Any, *, from_guard: bool = False) -> tuple[str, list[Any]]:
     """``INSERT ... RETURNING id`` of a model instance with an auto primary key named id, and its
-    values prepared as Model.save() prepares them."""
+    values prepared as Model.save() prepares them (``from_guard``: ``INSERT ... SELECT ... FROM
+    guard``, one row per row the guard CTE returned)."""
     model = type(obj)
-    if model not in _INSERTS:
+    key = (model, from_guard)
+    if key not in _INSERTS:
         meta = model._meta
         assert meta.pk.column == "id" and meta.pk.db_returning, "an auto primary key named id"
         fields = [f for f in meta.concrete_fields if not f.primary_key]
         qn = connection.ops.quote_name
+        if from_guard:
+            # Typed placeholders: in INSERT ... SELECT an untyped NULL would be text.
+            typed = ", ".join(f"%s::{f.cast_db_type(connection)}" for f in fields)
+            source = f"SELECT {typed} FROM guard"  # noqa: S608
+        else:
+            source = f"VALUES ({', '.join(['%s'] * len(fields))})"
         sql = (
-            f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "  # noqa: S608
-            f"VALUES ({', '.join(['%s'] * len(fields))}) RETURNING {qn('id')}"
+            f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) {source} RETURNING {qn('id')}"
         )
-        _INSERTS[model] = (sql, fields)
-    sql, fields = _INSERTS[model]
+        _INSERTS[key] = (sql, fields)
+    sql, fields = _INSERTS[key]
     return sql, [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
 
 

@@ -5,7 +5,10 @@ Each transition action, in ONE transaction:
 2. runs the django-fsm transition (wrong state → ``TransitionConflict``, 409 with what is allowed);
 3. updates timestamps and clocks and saves with ``update_fields`` — ConcurrentTransitionMixin
    adds ``WHERE state = <state we read>`` so of two concurrent writers exactly one wins;
-4. appends the CaseEvent (seq n+1: a unique (case, seq) keeps one chain of events);
+4. appends the CaseEvent (seq n+1: a unique (case, seq) keeps one chain of events) and its
+   ledger entry; on PostgreSQL steps 3-4 are ONE statement (the same conditional UPDATE as a CTE
+   that the event INSERT selects from, feeding ``ledger_append()``: no row updated, nothing
+   written → 409); follow-up system steps of the same case share one more UPDATE;
 5. writes the applicant's SMS to the outbox (same transaction) and schedules anything that talks
    to the outside world with ``transaction.on_commit``.
 Invalid input raises django ``ValidationError`` (400) before anything is written.
@@ -30,6 +33,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import File
 from django.db import IntegrityError, connection, models, transaction
+from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, TransitionNotAllowed, can_proceed
@@ -131,8 +135,18 @@ def _next_number(region_code: str, when: datetime) -> str:
 
 
 def _append_event(
-    case: Case, *, name: str, from_state: str, actor: User | None, at: datetime, payload: dict[str, Any] | None = None
-) -> CaseEvent:
+    case: Case,
+    *,
+    name: str,
+    from_state: str,
+    actor: User | None,
+    at: datetime,
+    payload: dict[str, Any] | None = None,
+    guard: tuple[str, list[Any]] | None = None,
+) -> CaseEvent | None:
+    """Write the event and its ledger entry (same transaction; one statement on PostgreSQL).
+    With ``guard`` (the transition's conditional UPDATE, PostgreSQL) all three go in one
+    statement, and None means the UPDATE matched no row: nothing was written."""
     event = CaseEvent(
         case=case,
         seq=case.last_event_seq,
@@ -146,8 +160,24 @@ def _append_event(
     )
     # Same transaction as the event: the ledger entry and the fact commit or roll back together
     # (on PostgreSQL one statement writes both).
-    ledger_records.create_case_event(event, case.number)
+    if ledger_records.create_case_event(event, case.number, guard=guard) is None:
+        return None
     return event
+
+
+def _conditional_update(case: Case, fields: list[str], stored_state: str) -> tuple[str, list[Any]]:
+    """The UPDATE ``case.save(update_fields=fields)`` issues under ConcurrentTransitionMixin —
+    same SET list, values prepared by the same fields (auto_now included), ``WHERE id = <pk> AND
+    state = <the state we read>`` — with RETURNING, to run as the guard of the event's INSERT."""
+    values: list[Any] = []
+    for name in fields:
+        field = Case._meta.get_field(name)
+        values.append((field, None, field.pre_save(case, False)))  # type: ignore[union-attr]
+    query = UpdateQuery(Case)
+    query.add_q(models.Q(pk=case.pk, state=stored_state))
+    query.add_update_fields(values)
+    sql, params = query.get_compiler(connection.alias).as_sql()
+    return f"{sql} RETURNING {connection.ops.quote_name('id')}", list(params)
 
 
 def _status(now: datetime, warn: datetime | None, due: datetime | None) -> str:
@@ -277,12 +307,21 @@ def _transition(
             case.last_event_seq += 1
             fields = ["state", "last_event_seq", "updated_at", *step.fields]
             deferred = _deferred.get() if nested else None
+            event_args = {"name": name, "from_state": from_state, "actor": user, "at": now, "payload": step.payload}
             if deferred is not None and deferred[0] is case:
                 # A follow-up step of the transition that locked this row: written with the chain.
                 deferred[1].extend(fields)
+                _append_event(case, **event_args)
+            elif connection.vendor == "postgresql":
+                # One round trip: the conditional UPDATE (the state we read, as the mixin's save
+                # checks it), the event and its ledger entry. No row updated → nothing written.
+                guard = _conditional_update(case, list(dict.fromkeys(fields)), from_state)
+                if _append_event(case, **event_args, guard=guard) is None:
+                    raise ConcurrentTransition("the case left the state we read")
+                case._update_initial_state()
             else:
                 case.save(update_fields=list(dict.fromkeys(fields)))
-            _append_event(case, name=name, from_state=from_state, actor=user, at=now, payload=step.payload)
+                _append_event(case, **event_args)
             if after is not None:
                 pending: list[str] = []
                 token = _in_after.set(True)
