@@ -700,9 +700,14 @@ def verify(*, case: Case, actor: User, id_checked: bool, originals_sighted: Iter
     loaded: dict[str, Any] = {}
 
     def check(c: Case) -> None:
-        # One read of the requirements and one of the materials serve the checks and the records.
+        # One read of the requirements and one of the materials serve the checks and the records
+        # (the materials as plain rows: id, requirement, its code, digest; no order needed).
         requirements = list(c.item.materials.all())
-        materials = current_materials(c)
+        materials = list(
+            Material.objects.filter(case=c, superseded_at__isnull=True)
+            .order_by()
+            .values_list("pk", "requirement_id", "requirement__code", "sha256", named=True)
+        )
         loaded["materials"] = materials
         errors: dict[str, list[str]] = {}
         if id_checked is not True:
@@ -724,14 +729,14 @@ def verify(*, case: Case, actor: User, id_checked: bool, originals_sighted: Iter
             raise ValidationError(errors)
 
     def prepare(c: Case, now: datetime) -> Step:
-        materials: list[Material] = loaded["materials"]
-        to_mark = [m.pk for m in materials if m.requirement.code in sighted]
+        materials = loaded["materials"]
+        to_mark = [m.pk for m in materials if m.requirement__code in sighted]
         if to_mark:
             Material.objects.filter(pk__in=to_mark).update(
                 original_sighted_by=actor, original_sighted_at=now, original_sighted_hall=c.receiving_hall
             )
         digest = hashlib.sha256(
-            "\n".join(sorted(f"{m.requirement.code}:{m.sha256}" for m in materials)).encode()
+            "\n".join(sorted(f"{m.requirement__code}:{m.sha256}" for m in materials)).encode()
         ).hexdigest()
         c.materials_seal = digest
         c.applicant_id_needs_review = False
