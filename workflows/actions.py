@@ -703,7 +703,7 @@ def verify(*, case: Case, actor: User, id_checked: bool, originals_sighted: Iter
         # One read of the requirements and one of the materials serve the checks and the records
         # (the materials as plain rows: id, requirement, its code, digest; no order needed).
         requirements = list(c.item.materials.all())
-        materials = list(
+        materials: list[Any] = list(
             Material.objects.filter(case=c, superseded_at__isnull=True)
             .order_by()
             .values_list("pk", "requirement_id", "requirement__code", "sha256", named=True)
