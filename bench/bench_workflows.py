@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/bench_workflows.py                       # SQLite, 100,000 open cases
     .venv/bin/python bench/bench_workflows.py --database-url postgres://postgres@127.0.0.1:5432/tongban_wf_bench \
-        --open-cases 1000000 --lifecycles 500
+        --open-cases 1000000 --lifecycles 500 --repeat 3
 
 The database named in --database-url is DROPPED and re-created (PostgreSQL) or a throw-away SQLite
 file is used. In one process:
@@ -405,6 +405,7 @@ def main() -> None:
     parser.add_argument("--database-url", default="")
     parser.add_argument("--open-cases", type=int, default=100_000)
     parser.add_argument("--lifecycles", type=int, default=200)
+    parser.add_argument("--repeat", type=int, default=1, help="lifecycle+floor runs; the median is reported")
     parser.add_argument("--yellow", type=float, default=0.002, help="share of open cases crossing yellow now")
     parser.add_argument("--red", type=float, default=0.0005, help="share crossing red now")
     parser.add_argument("--deemed", type=float, default=0.0002, help="share due for deemed acceptance now")
@@ -425,12 +426,27 @@ def main() -> None:
             "load_average_1m": round(os.getloadavg()[0], 2),
         }
         if args.lifecycles:
-            life = bench_lifecycles(world, args.lifecycles)
-            floor = bench_floor(life.pop("template_case"), args.lifecycles)
-            out["lifecycles"] = life
-            out["floor_raw_sql"] = floor
-            out["ratio_to_floor"] = round(life["lifecycles_per_s"] / floor["lifecycles_per_s"], 3)
-            print(json.dumps({"lifecycles": life, "floor": floor, "ratio": out["ratio_to_floor"]}, ensure_ascii=False))
+            # --repeat N: N (workflow, floor) pairs back to back; the reported run is the one with
+            # the median workflow rate (the machine is shared), every run is kept under "runs".
+            runs = []
+            for _i in range(max(1, args.repeat)):
+                life = bench_lifecycles(world, args.lifecycles)
+                floor = bench_floor(life.pop("template_case"), args.lifecycles)
+                ratio = round(life["lifecycles_per_s"] / floor["lifecycles_per_s"], 3)
+                runs.append({"lifecycles": life, "floor_raw_sql": floor, "ratio_to_floor": ratio})
+                print(json.dumps({"lifecycles": life, "floor": floor, "ratio": ratio}, ensure_ascii=False))
+            median = sorted(runs, key=lambda r: r["lifecycles"]["transitions_per_s"])[len(runs) // 2]
+            out.update(median)
+            if len(runs) > 1:
+                out["runs"] = [
+                    {
+                        "transitions_per_s": r["lifecycles"]["transitions_per_s"],
+                        "floor_transitions_per_s": r["floor_raw_sql"]["transitions_per_s"],
+                        "ratio_to_floor": r["ratio_to_floor"],
+                    }
+                    for r in runs
+                ]
+                out["median_ratio_to_floor"] = sorted(r["ratio_to_floor"] for r in runs)[len(runs) // 2]
         if args.open_cases:
             out["sweep"] = bench_sweep(world, args.open_cases, yellow=args.yellow, red=args.red, deemed=args.deemed)
             print(json.dumps(out["sweep"], ensure_ascii=False))
