@@ -146,7 +146,7 @@ def _row(model: Any, pk: Any) -> tuple[list[str], list[Any]]:
     return cols, vals
 
 
-def bench_floor(template_case: int, n: int) -> dict[str, Any]:
+def bench_floor(template_case: int, n: int, run: int = 0) -> dict[str, Any]:
     """The same row writes as one lifecycle, straight through the driver, n times."""
     from django.db import connection
 
@@ -268,7 +268,7 @@ def bench_floor(template_case: int, n: int) -> dict[str, Any]:
             if name == "create":
                 cur.execute(seq_sql, [seq.region_code, seq.day if pg else seq.day.isoformat()])
                 vals = [v for c, v in zip(case_cols, case_vals, strict=True) if c != "id"]
-                vals[case_ins_cols.index("number")] = f"F{k:010d}"
+                vals[case_ins_cols.index("number")] = f"F{run}-{k:09d}"
                 vals[case_ins_cols.index("state")] = "received"
                 cur.execute(case_sql, vals)
                 case_id = cur.fetchone()[0]
@@ -291,14 +291,14 @@ def bench_floor(template_case: int, n: int) -> dict[str, Any]:
                     raise RuntimeError(f"floor UPDATE for {t} matched {cur.rowcount} rows")
             for e in evs:
                 cur.execute(ev_sql, event_values(e, case_id))
-                ledger_entry(e, f"case:F{k:010d}", cur.fetchone()[0])
+                ledger_entry(e, f"case:F{run}-{k:09d}", cur.fetchone()[0])
             for i in range(n_outbox):
                 cur.execute(ob_sql, outbox_values(i))
             if with_result:
                 vals = list(result_vals)
                 rid = uuid.uuid4()
                 vals[res_index["id"]] = rid if pg else rid.hex
-                vals[res_index["number"]] = f"RF{k:010d}"
+                vals[res_index["number"]] = f"RF{run}-{k:09d}"
                 vals[res_index["case_id"]] = case_id
                 cur.execute(res_sql, vals)
             cur.execute("COMMIT")
@@ -429,9 +429,9 @@ def main() -> None:
             # --repeat N: N (workflow, floor) pairs back to back; the reported run is the one with
             # the median workflow rate (the machine is shared), every run is kept under "runs".
             runs = []
-            for _i in range(max(1, args.repeat)):
+            for run in range(max(1, args.repeat)):
                 life = bench_lifecycles(world, args.lifecycles)
-                floor = bench_floor(life.pop("template_case"), args.lifecycles)
+                floor = bench_floor(life.pop("template_case"), args.lifecycles, run)
                 ratio = round(life["lifecycles_per_s"] / floor["lifecycles_per_s"], 3)
                 runs.append({"lifecycles": life, "floor_raw_sql": floor, "ratio_to_floor": ratio})
                 print(json.dumps({"lifecycles": life, "floor": floor, "ratio": ratio}, ensure_ascii=False))
