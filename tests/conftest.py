@@ -84,6 +84,11 @@ def _fresh_cache():
             client.delete(*keys)
     else:
         cache.clear()
+    # Process-local indexes trust themselves for a moment without asking the cache; a test must
+    # never see the previous test's regions.
+    from govmap import geo
+
+    geo.invalidate_county_index()
     yield
 
 

@@ -88,7 +88,7 @@ def celery_worker_process(redis_url, settings, tmp_path):
             sys.stdout.write(out.decode(errors="replace")[-4000:])
 
 
-def _wait(predicate, timeout=30.0):
+def _wait(predicate, timeout=120.0):  # the worker boots Django first; generous on a loaded box
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
