@@ -1,6 +1,7 @@
 """Queue-update delivery to 1,000 WebSocket clients through channels-redis on loopback.
 
-    .venv/bin/python bench/bench_ws.py [--clients 1000] [--calls 20] [--workers 2]
+    .venv/bin/python bench/bench_ws.py [--clients 1000] [--calls 20] [--workers 2] [--layer core|pubsub]
+        [--ws websockets-sansio|wsproto|websockets] [--no-ws-deflate] [--out bench/results/ws.json]
 
 Serves the demo database with uvicorn (N workers) and REDIS_URL=redis://127.0.0.1:6379/7, so
 the channel layer is channels-redis. Opens CLIENTS sockets on one hall's /ws/halls/<code>/queue/
@@ -18,9 +19,11 @@ import datetime as dt
 import json
 import os
 import platform
+import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +56,23 @@ print(json.dumps({{"hall": hall.code, "window": window.pk, "token": token.key}})
         [str(PY), "-c", code], cwd=ROOT, env=env_for(db), check=True, capture_output=True, text=True
     ).stdout
     return json.loads(out.strip().splitlines()[-1])
+
+
+def kill_marked_processes(marker: str) -> int:
+    """SIGKILL every process whose environment carries TONGBAN_BENCH_WS_RUN=marker; returns how many."""
+    wanted = f"TONGBAN_BENCH_WS_RUN={marker}".encode()
+    killed = 0
+    time.sleep(1)  # let uvicorn's own shutdown finish first
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit() or int(proc.name) == os.getpid():
+            continue
+        try:
+            if wanted in (proc / "environ").read_bytes().split(b"\0"):
+                os.kill(int(proc.name), signal.SIGKILL)
+                killed += 1
+        except (OSError, ProcessLookupError):
+            continue  # gone already, or not ours to read
+    return killed
 
 
 def warm_workers(base: str, info: dict[str, Any], rounds: int = 4, concurrency: int = 8) -> list[float]:
@@ -189,43 +209,63 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/tongban-bench"))
     parser.add_argument(
-        "--socket-timeout",
-        type=float,
-        default=30.0,
-        help="redis socket_timeout for the channel layer (0: the project's settings as they are). redis-py 8 "
-        "defaults to 5 s, the same as channels-redis' BZPOPMIN timeout, so idle consumers die with "
-        "'Timeout reading from 127.0.0.1:6379' unless it is raised",
-    )
-    parser.add_argument(
         "--layer",
         choices=["core", "pubsub"],
-        default="core",
-        help="core: channels_redis.core.RedisChannelLayer (the project's setting); pubsub: "
-        "channels_redis.pubsub.RedisPubSubChannelLayer (one publish per group, fanned out in each worker)",
+        default=None,
+        help="CHANNEL_LAYER_BACKEND for the server (default: the project's default). core: "
+        "channels_redis.core.RedisChannelLayer; pubsub: channels_redis.pubsub.RedisPubSubChannelLayer "
+        "(one publish per group, fanned out in each worker)",
+    )
+    parser.add_argument(
+        "--ws",
+        choices=["auto", "websockets", "websockets-sansio", "wsproto"],
+        default="auto",
+        help="uvicorn's WebSocket implementation (UVICORN_WS)",
+    )
+    parser.add_argument(
+        "--no-ws-deflate",
+        action="store_true",
+        help="serve without permessage-deflate (uvicorn --ws-per-message-deflate false); the clients still "
+        "offer it, as browsers do",
     )
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "ws.json")
     args = parser.parse_args()
 
     db = prepare_database(args.workdir, "default")
     info = setup_hall(db, args.calls)
-    extra: dict[str, str] = {"REDIS_URL": REDIS}
-    if args.socket_timeout or args.layer == "pubsub":
-        # A settings overlay outside the repository, generated per run.
-        overlay = args.workdir / "tongban_bench_ws_settings.py"
-        lines = [
-            "from config.settings.local import *  # noqa: F403",
-            "from config.settings.local import CHANNEL_LAYERS",
-        ]
-        if args.socket_timeout:
-            lines.append(f"CHANNEL_LAYERS['default']['CONFIG']['hosts'][0]['socket_timeout'] = {args.socket_timeout}")
-        if args.layer == "pubsub":
-            lines.append("CHANNEL_LAYERS['default']['BACKEND'] = 'channels_redis.pubsub.RedisPubSubChannelLayer'")
-            lines.append("CHANNEL_LAYERS['default']['CONFIG'].pop('capacity', None)")
-            lines.append("CHANNEL_LAYERS['default']['CONFIG'].pop('expiry', None)")
-        overlay.write_text("\n".join(lines) + "\n")
-        extra.update(DJANGO_SETTINGS_MODULE=overlay.stem, PYTHONPATH=f"{args.workdir}:{ROOT}")
-    with serve(db, workers=args.workers, **extra) as base:
-        measured = asyncio.run(run(base, info, args.clients, args.calls))
+    # Only environment variables: the server runs the project's own settings.
+    extra: dict[str, str] = {"REDIS_URL": REDIS, "UVICORN_WS": args.ws}
+    if args.layer:
+        extra["CHANNEL_LAYER_BACKEND"] = args.layer
+    if args.no_ws_deflate:
+        extra["UVICORN_WS_PER_MESSAGE_DEFLATE"] = "false"
+    layer_config = json.loads(
+        subprocess.run(
+            [
+                str(PY),
+                "-c",
+                "import json, django; django.setup(); from django.conf import settings; "
+                "print(json.dumps(settings.CHANNEL_LAYERS['default']))",
+            ],
+            cwd=ROOT,
+            env=env_for(db, **extra),
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
+    # uvicorn's workers sometimes outlive the master serve() stops (their graceful shutdown hangs after
+    # a thousand sockets went away), and idle leftovers would tax the next run's CPU: mark this run's
+    # processes and kill whatever survives.
+    marker = uuid.uuid4().hex
+    extra["TONGBAN_BENCH_WS_RUN"] = marker
+    try:
+        with serve(db, workers=args.workers, **extra) as base:
+            measured = asyncio.run(run(base, info, args.clients, args.calls))
+    finally:
+        leftovers = kill_marked_processes(marker)
     results = {
         "bench": "ws",
         "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -236,11 +276,15 @@ def main() -> None:
             # The machine is shared: other work running meanwhile shows here.
             "load_avg_1_5_15": [round(x, 2) for x in os.getloadavg()],
         },
-        "method": f"uvicorn × {args.workers} workers, channels-redis at {REDIS}, clients in one asyncio process "
-        "(websockets) on the same machine; call-next over REST with a token",
+        "method": f"uvicorn × {args.workers} workers, channels-redis at {REDIS}, {args.clients} clients in one "
+        "asyncio process (websockets) on the same 2-core machine; call-next over REST with a token; every "
+        "worker's HTTP path warmed first (warmup_http_ms); end_to_end = POST start to each client's receipt "
+        "(stamped before parsing); delivery = the board's server-side `at` stamp to receipt",
         "targets": {"delivery_p99_ms": 250},
-        "channel_layer": args.layer,
-        "channel_layer_socket_timeout_s": args.socket_timeout or "project default (redis-py: 5)",
+        "channel_layer": layer_config,
+        "uvicorn_ws": args.ws,
+        "ws_per_message_deflate": not args.no_ws_deflate,
+        "leftover_workers_killed": leftovers,
         **measured,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)

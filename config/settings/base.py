@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import environ
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -155,30 +157,56 @@ CACHES = {
     )
 }
 
-# Channels: in-memory by default; channels-redis when REDIS_URL is set. redis-py 8's asyncio pool
-# defaults to 100 connections, which fails with MaxConnectionsError under hundreds of sockets.
-CHANNEL_LAYERS = {
-    "default": (
-        {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {
-                "hosts": [
-                    {
-                        "address": REDIS_URL,
-                        "max_connections": env.int("CHANNELS_REDIS_MAX_CONNECTIONS", default=1000),
-                        # redis-py's 5 s socket timeout equals channels-redis's 5 s blocking read, so
-                        # an idle consumer (a quiet hall's call screen) would die; give it headroom.
-                        "socket_timeout": env.float("CHANNELS_REDIS_SOCKET_TIMEOUT", default=30.0),
-                    }
-                ],
-                "capacity": 1500,
-                "expiry": 30,
-            },
-        }
-        if REDIS_URL
-        else {"BACKEND": "channels.layers.InMemoryChannelLayer"}
-    )
+# Channels: in-memory by default; channels-redis when REDIS_URL is set, in one of two flavours
+# (CHANNEL_LAYER_BACKEND):
+# - "pubsub" (default): RedisPubSubChannelLayer. group_send is one PUBLISH; every ASGI worker gets it
+#   once and fans it out to its own sockets. Group membership lives in the worker, so it never
+#   expires. A message for a consumer that is not connected is dropped (no capacity, no expiry):
+#   fine for the live boards, which read the current state on (re)connect.
+# - "core": RedisChannelLayer. Messages wait in Redis (capacity 1500, expiry 30 s) for a consumer
+#   that is briefly away; groups expire after `group_expiry` (a day), so a screen connected for longer
+#   silently stops hearing its group. Each consumer's receive() also costs more per message.
+# bench/bench_ws.py compares them (1,000 sockets on one hall). redis-py 8's asyncio pool defaults to
+# 100 connections, which fails with MaxConnectionsError under hundreds of sockets: set max_connections.
+CHANNEL_LAYER_BACKENDS = {
+    "core": "channels_redis.core.RedisChannelLayer",
+    "pubsub": "channels_redis.pubsub.RedisPubSubChannelLayer",
 }
+
+
+def build_channel_layers(
+    redis_url: str, backend: str, *, max_connections: int = 1000, socket_timeout: float = 30.0
+) -> dict[str, dict[str, Any]]:
+    """CHANNEL_LAYERS for REDIS_URL and CHANNEL_LAYER_BACKEND (in-memory without a Redis URL)."""
+    if not redis_url:
+        return {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    if backend not in CHANNEL_LAYER_BACKENDS:
+        raise ImproperlyConfigured(
+            f"CHANNEL_LAYER_BACKEND must be one of {', '.join(sorted(CHANNEL_LAYER_BACKENDS))}, not {backend!r}"
+        )
+    config: dict[str, Any] = {
+        "hosts": [
+            {
+                "address": redis_url,
+                "max_connections": max_connections,
+                # redis-py's 5 s socket timeout equals the core layer's 5 s blocking read, so an idle
+                # consumer (a quiet hall's call screen) would die; give it headroom.
+                "socket_timeout": socket_timeout,
+            }
+        ]
+    }
+    if backend == "core":
+        config.update(capacity=1500, expiry=30)
+    return {"default": {"BACKEND": CHANNEL_LAYER_BACKENDS[backend], "CONFIG": config}}
+
+
+CHANNEL_LAYER_BACKEND = env("CHANNEL_LAYER_BACKEND", default="pubsub")
+CHANNEL_LAYERS = build_channel_layers(
+    REDIS_URL,
+    CHANNEL_LAYER_BACKEND,
+    max_connections=env.int("CHANNELS_REDIS_MAX_CONNECTIONS", default=1000),
+    socket_timeout=env.float("CHANNELS_REDIS_SOCKET_TIMEOUT", default=30.0),
+)
 
 # Celery: eager in the embedded default; a real broker when CELERY_BROKER_URL (or REDIS_URL) is set.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
