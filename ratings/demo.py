@@ -87,7 +87,6 @@ def _citizens() -> list[User]:
     return users
 
 
-
 _authorities: dict[tuple[int, str], Any] = {}
 
 
@@ -102,6 +101,7 @@ def _authority(item: Any, region: Any) -> Any:
         except ValidationError:
             _authorities[key] = None
     return _authorities[key]
+
 
 def load_ratings(*, seed: int = 52, scale: float = 1.0) -> dict[str, Any]:
     """Load the demo history (see the module docstring). Returns counts (or {"skipped": ...})."""
