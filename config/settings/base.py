@@ -306,3 +306,39 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Tunables the apps read with their own defaults (getattr(settings, NAME, default), documented in
+# each app's conf/README): any of them can be set from the environment too.
+_ENV_TUNABLES: dict[str, str] = {
+    **dict.fromkeys(
+        [
+            "APPOINTMENT_CAPACITY_PER_WINDOW", "APPOINTMENT_CHECKIN_EARLY_MINUTES",
+            "APPOINTMENT_CHECKIN_LATE_MINUTES", "APPOINTMENT_HORIZON_DAYS", "APPOINTMENT_NO_SHOW_LIMIT",
+            "CITIZEN_TRACK_POLL_SECONDS", "LEDGER_BATCH_SIZE", "LEDGER_VERIFY_CHUNK",
+            "QUEUE_DEFAULT_SERVICE_SECONDS", "RECTIFICATION_DAYS", "RECTIFICATION_PROVINCE_ESCALATION_DAYS",
+            "SMS_DISPATCH_BATCH", "SMS_MAX_ATTEMPTS", "SMS_RATE_BURST",
+        ],
+        "int",
+    ),
+    **dict.fromkeys(
+        [
+            "LEDGER_SEAL_SECONDS", "MAP_GEOJSON_TTL_SECONDS", "MAP_RATINGS_TTL_SECONDS", "MAP_REFRESH_SECONDS",
+            "SLA_SWEEP_SECONDS", "SMS_DISPATCH_GRACE", "SMS_RATE_MAX_RESERVE_SECONDS", "SMS_RETRY_BACKOFF_BASE",
+            "SMS_RETRY_BACKOFF_MAX", "SMS_SENDING_TIMEOUT", "SPATIAL_INDEX_RECHECK_SECONDS", "TWILIO_HTTP_TIMEOUT",
+        ],
+        "float",
+    ),
+    **dict.fromkeys(
+        [
+            "RESULT_DOCUMENTS_PREFIX", "RESULT_PROVINCE_NAME", "RESULT_SIGNING_ACTIVE_KID", "RESULT_SIGNING_KEY",
+            "RESULT_SIGNING_KEYS_DIR", "RESULT_VERIFY_BASE_URL", "RESULT_VERIFY_RATE",
+        ],
+        "str",
+    ),
+    "RESULT_SIGNING_AUTOGENERATE": "bool",
+    "RESULT_BLANK_STOCK_TYPES": "list",
+    "RESULT_PDF_FONTS": "list",
+}  # fmt: skip
+for _name, _kind in _ENV_TUNABLES.items():
+    if _name in env.ENVIRON:
+        globals()[_name] = getattr(env, _kind)(_name)
