@@ -20,8 +20,7 @@ from rest_framework.authtoken.models import Token
 from accounts.identity import validate_applicant_identifier
 from accounts.models import OtpCode, Role, User
 from accounts.protect import lookup_hash, protect
-
-PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
+from notifications.phone import normalize_phone
 
 
 class RateLimited(Exception):
@@ -33,14 +32,18 @@ class RateLimited(Exception):
 
 
 def normalise_phone(phone: str) -> str:
-    p = re.sub(r"[\s-]", "", phone or "")
-    if p.startswith("+86"):
-        p = p[3:]
-    elif p.startswith("0086"):
-        p = p[4:]
-    if not PHONE_RE.match(p):
+    """Return a mainland mobile number as its 11 local digits (how User/OtpCode store it).
+
+    Parsing is notifications.phone.normalize_phone's (one definition of a valid number system-wide);
+    citizens log in with mainland mobiles only, so any other E.164 number is refused here.
+    """
+    try:
+        e164 = normalize_phone(phone or "")
+    except ValueError:
+        e164 = ""
+    if not e164.startswith("+86"):
         raise ValidationError({"phone": [_("请输入有效的11位手机号码。")]})
-    return p
+    return e164[3:]
 
 
 def _code_hash(phone: str, code: str, salt: str) -> str:
