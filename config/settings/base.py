@@ -40,8 +40,9 @@ INSTALLED_APPS = [
     "govmap",
     "services",
     "halls",
-    "accounts",
+    # notifications imports no app of ours; accounts imports it (login codes go out by SMS).
     "notifications",
+    "accounts",
     "workflows",
     "ledger",
     "licences",
