@@ -23,18 +23,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+from _bootstrap import ROOT, setup_django
 
 
 def _child(size: str, db_path: Path) -> dict[str, Any]:
     """One measurement in this (fresh) process: prints and returns a JSON-able dict."""
-    sys.path.insert(0, str(ROOT))
-    os.environ["DATABASE_URL"] = f"sqlite:///{db_path}"
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.local"
-    os.environ["DJANGO_DEBUG"] = "false"  # DEBUG keeps every query in memory: not what we measure
-    import django
-
-    django.setup()
+    # Celery and SMS as the embedded default has them; migrate is timed below.
+    setup_django(f"sqlite:///{db_path}", eager=None, migrate=False, quiet=False)
     from django.core.management import call_command
 
     t0 = time.perf_counter()

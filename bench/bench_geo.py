@@ -15,24 +15,16 @@ import json
 import os
 import platform
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from _bootstrap import ROOT, setup_django
 
 
 def _setup_django(db_path: Path) -> None:
-    sys.path.insert(0, str(ROOT))
-    os.environ["DATABASE_URL"] = f"sqlite:///{db_path}"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", "govmap", verbosity=0)
+    settings = os.environ.get("DJANGO_SETTINGS_MODULE", "config.settings.test")
+    setup_django(f"sqlite:///{db_path}", settings=settings, eager=None, migrate="govmap", quiet=False)
 
 
 def _timed(fn, repeat: int) -> list[float]:  # type: ignore[no-untyped-def]

@@ -27,47 +27,17 @@ import json
 import os
 import platform
 import statistics
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def _prepare_database(url: str | None, tmp: str) -> str:
-    if not url:
-        return f"sqlite:///{tmp}/bench.sqlite3"
-    if url.startswith("postgres"):
-        import psycopg
-
-        base, name = url.rsplit("/", 1)
-        with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            conn.execute(f'CREATE DATABASE "{name}"')
-    return url
+from _bootstrap import ROOT, prepare_database, setup_django
 
 
 def _setup(url: str, tmp: str) -> None:
-    sys.path.insert(0, str(ROOT))
-    os.environ["DATABASE_URL"] = url
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.local"
-    os.environ["DJANGO_DEBUG"] = "false"
-    os.environ["CELERY_TASK_ALWAYS_EAGER"] = "false"
-    os.environ["CELERY_BROKER_URL"] = "memory://"
-    os.environ["SMS_BACKEND"] = "locmem"
-    os.environ.setdefault("RESULT_SIGNING_KEYS_DIR", f"{tmp}/keys")  # keep a given dir for --verify-only
-    import django
-
-    django.setup()
-    import logging
-
-    logging.disable(logging.WARNING)
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+    # A given RESULT_SIGNING_KEYS_DIR is kept (for --verify-only on an earlier run's database).
+    setup_django(url, RESULT_SIGNING_KEYS_DIR=os.environ.get("RESULT_SIGNING_KEYS_DIR", f"{tmp}/keys"))
 
 
 def _world() -> Any:
@@ -374,7 +344,7 @@ def main() -> None:
         _setup(args.database_url, tmp.name)
         print("verify", json.dumps(bench_verify()))
         return
-    url = _prepare_database(args.database_url or None, tmp.name)
+    url = prepare_database(args.database_url or None, tmp.name)
     _setup(url, tmp.name)
     from django.db import connection
 

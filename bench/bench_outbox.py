@@ -22,14 +22,12 @@ import argparse
 import json
 import os
 import platform
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+from _bootstrap import ROOT, setup_django
 
 
 def main() -> None:
@@ -39,18 +37,9 @@ def main() -> None:
     args = parser.parse_args()
 
     tmp = tempfile.TemporaryDirectory(prefix="bench-outbox-")
-    os.environ["DATABASE_URL"] = args.database_url or f"sqlite:///{tmp.name}/bench.sqlite3"
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.test"
-    os.environ["SMS_BACKEND"] = "locmem"
-    os.environ["CELERY_TASK_ALWAYS_EAGER"] = "1"
-    sys.path.insert(0, str(ROOT))
-
-    import django
-
-    django.setup()
-    import logging
-
-    logging.disable(logging.WARNING)
+    # A given database is not reset: only the outbox table is created below when missing.
+    url = args.database_url or f"sqlite:///{tmp.name}/bench.sqlite3"
+    setup_django(url, settings="config.settings.test", eager=True, migrate=False)
 
     from django.conf import settings
     from django.db import connection, transaction

@@ -24,46 +24,12 @@ import json
 import os
 import platform
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def _prepare_database(url: str | None, tmp: str) -> str:
-    if not url:
-        return f"sqlite:///{tmp}/bench.sqlite3"
-    if url.startswith("postgres"):
-        import psycopg
-
-        base, name = url.rsplit("/", 1)
-        with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            conn.execute(f'CREATE DATABASE "{name}"')
-    return url
-
-
-def _setup(url: str, media: str) -> None:
-    sys.path.insert(0, str(ROOT))
-    os.environ["DATABASE_URL"] = url
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.local"
-    os.environ["DJANGO_DEBUG"] = "false"
-    os.environ["CELERY_TASK_ALWAYS_EAGER"] = "true"
-    os.environ["CELERY_BROKER_URL"] = "memory://"
-    os.environ["SMS_BACKEND"] = "locmem"
-    os.environ["MEDIA_ROOT"] = media
-    import logging
-
-    import django
-
-    django.setup()
-    logging.disable(logging.WARNING)  # task and login chatter would drown the figures
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+from _bootstrap import ROOT, prepare_database, setup_django
 
 
 def _world(n_mine: int, n_total: int) -> tuple[Any, str]:
@@ -169,8 +135,8 @@ def main() -> None:
     parser.add_argument("--polls", type=int, default=1000)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        url = _prepare_database(args.database_url, tmp)
-        _setup(url, str(Path(tmp) / "media"))
+        url = prepare_database(args.database_url, tmp)
+        setup_django(url, eager=True, MEDIA_ROOT=str(Path(tmp) / "media"))
         from django.db import connection
 
         started = time.perf_counter()

@@ -32,38 +32,14 @@ import os
 import platform
 import random
 import statistics
-import sys
 import time
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def _prepare_database(url: str) -> None:
-    import psycopg
-
-    base, name = url.rsplit("/", 1)
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
+from _bootstrap import ROOT, prepare_database, setup_django
 
 
 def _setup(url: str, *, load: bool = True) -> None:
-    sys.path.insert(0, str(ROOT))
-    os.environ["DATABASE_URL"] = url
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.local"
-    os.environ["DJANGO_DEBUG"] = "false"
-    os.environ["DJANGO_ALLOWED_HOSTS"] = "testserver,127.0.0.1"
-    os.environ["CELERY_TASK_ALWAYS_EAGER"] = "false"
-    os.environ["CELERY_BROKER_URL"] = "memory://"
-    os.environ["SMS_BACKEND"] = "locmem"
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+    setup_django(url, quiet=False, DJANGO_ALLOWED_HOSTS="testserver,127.0.0.1")
     if not load:
         return
     from accounts.demo import load_staff
@@ -326,7 +302,7 @@ def main() -> None:
         if previous.exists():
             load["seconds"] = json.loads(previous.read_text()).get("load", {}).get("seconds")
     else:
-        _prepare_database(args.database_url)
+        prepare_database(args.database_url)
         _setup(args.database_url)
         load = _load(args.ratings, args.seed)
     print("loaded", json.dumps(load, ensure_ascii=False))

@@ -22,51 +22,21 @@ import json
 import os
 import platform
 import statistics
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def _prepare_database(url: str | None, tmp: str) -> str:
-    if not url:
-        return f"sqlite:///{tmp}/bench.sqlite3"
-    if url.startswith("postgres"):
-        import psycopg
-
-        base, name = url.rsplit("/", 1)
-        with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            conn.execute(f'CREATE DATABASE "{name}"')
-    return url
+from _bootstrap import ROOT, prepare_database, setup_django
 
 
 def _setup(url: str, tmp: str) -> None:
-    sys.path.insert(0, str(ROOT))
-    os.environ["DATABASE_URL"] = url
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.local"
-    os.environ["DJANGO_DEBUG"] = "false"
-    os.environ["CELERY_TASK_ALWAYS_EAGER"] = "false"  # we render explicitly below
-    os.environ["CELERY_BROKER_URL"] = "memory://"
-    os.environ["SMS_BACKEND"] = "locmem"
-    os.environ["RESULT_SIGNING_KEYS_DIR"] = f"{tmp}/keys"
-    os.environ["MEDIA_ROOT"] = f"{tmp}/media"
-    import django
-
-    django.setup()
-    import logging
-
-    logging.disable(logging.WARNING)
+    # Not eager: the phases render explicitly.
+    setup_django(url, RESULT_SIGNING_KEYS_DIR=f"{tmp}/keys", MEDIA_ROOT=f"{tmp}/media")
     from django.conf import settings
-    from django.core.management import call_command
 
     settings.ALLOWED_HOSTS = ["*"]
     settings.RESULT_VERIFY_RATE = "100000000/minute"  # measure the endpoint, not the throttle
-    call_command("migrate", verbosity=0)
 
 
 def _pct(samples: list[float], p: float) -> float:
@@ -194,7 +164,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=1000)
     args = parser.parse_args()
     tmp = tempfile.TemporaryDirectory(prefix="bench-results-")
-    url = _prepare_database(args.database_url or None, tmp.name)
+    url = prepare_database(args.database_url or None, tmp.name)
     _setup(url, tmp.name)
     from django.db import connection
 

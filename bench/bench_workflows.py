@@ -32,44 +32,13 @@ import json
 import os
 import platform
 import random
-import sys
 import tempfile
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def _prepare_database(url: str | None, tmp: str) -> str:
-    if not url:
-        return f"sqlite:///{tmp}/bench.sqlite3"
-    if url.startswith("postgres"):
-        import psycopg
-
-        base, name = url.rsplit("/", 1)
-        with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            conn.execute(f'CREATE DATABASE "{name}"')
-    return url
-
-
-def _setup(url: str) -> None:
-    sys.path.insert(0, str(ROOT))
-    os.environ["DATABASE_URL"] = url
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.local"
-    os.environ["DJANGO_DEBUG"] = "false"
-    os.environ["CELERY_TASK_ALWAYS_EAGER"] = "false"
-    os.environ["CELERY_BROKER_URL"] = "memory://"
-    os.environ["SMS_BACKEND"] = "locmem"
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+from _bootstrap import ROOT, prepare_database, setup_django
 
 
 def _world() -> Any:
@@ -412,8 +381,8 @@ def main() -> None:
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
-        url = _prepare_database(args.database_url or None, tmp)
-        _setup(url)
+        url = prepare_database(args.database_url or None, tmp)
+        setup_django(url, quiet=False)
         from django.db import connection
 
         world = _world()
