@@ -379,8 +379,9 @@ def use_e_licence(
             }
         )
     with transaction.atomic():
+        # Hand over the objects already loaded (and checked) here: no second lookup of either.
         material = wf_actions.add_material_e_license(
-            case=case, actor=actor, requirement=req.code, result_id=str(e_licence.result_id)
+            case=case, actor=actor, requirement=req, result_id=e_licence.result
         )
         _record_consent(
             case=case,
@@ -426,7 +427,7 @@ def use_shared_material(
     if not shared_source_valid(source):
         raise ValidationError({"shared_material": [_("该材料已失效（已被替换或已过期），请重新提交。")]})
     with transaction.atomic():
-        new = wf_actions.add_material_shared(case=case, actor=actor, requirement=req.code, material_id=source.pk)
+        new = wf_actions.add_material_shared(case=case, actor=actor, requirement=req, material_id=source)
         _record_consent(
             case=case,
             req=req,

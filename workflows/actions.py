@@ -1236,7 +1236,12 @@ def _material_actor(case: Case, user: User) -> str:
     raise TransitionForbidden(_("您不能为该办件提交材料。"))
 
 
-def _requirement(case: Case, code: str) -> MaterialRequirement:
+def _requirement(case: Case, code: str | MaterialRequirement) -> MaterialRequirement:
+    # licences.actions resolves the requirement before delegating here: reuse it, no second query.
+    if isinstance(code, MaterialRequirement):
+        if code.item_id == case.item_id:
+            return code
+        code = code.code
     req = case.item.materials.filter(code=(code or "").strip()).first()
     if req is None:
         raise ValidationError({"requirement": [_("该事项没有编码为“%(code)s”的材料。") % {"code": code}]})
@@ -1311,15 +1316,21 @@ def add_material_file(*, case: Case, actor: User, requirement: str, upload: Uplo
     return material
 
 
-def add_material_e_license(*, case: Case, actor: User, requirement: str, result_id: str) -> Material:
+def add_material_e_license(
+    *, case: Case, actor: User, requirement: str | MaterialRequirement, result_id: str | Result
+) -> Material:
     """免提交: use the applicant's e-licence (an issued, unrevoked result) for a requirement that names
-    that licence type; the applicant's consent is recorded. Side effects: the material row."""
+    that licence type; the applicant's consent is recorded. ``requirement`` / ``result_id`` may be
+    the already-loaded objects (licences.actions passes them). Side effects: the material row."""
     source_check = _material_actor(case, actor)
     _check_material_state(case, actor)
     req = _requirement(case, requirement)
     if not req.e_license_type:
         raise ValidationError({"e_license": [_("该材料不能以电子证照代替。")]})
-    result = Result.objects.filter(pk=result_id).first() if _is_uuid(result_id) else None
+    if isinstance(result_id, Result):
+        result: Result | None = result_id
+    else:
+        result = Result.objects.filter(pk=result_id).first() if _is_uuid(result_id) else None
     if result is None or result.holder_id_hash != case.applicant_id_hash or result.revoked_at is not None:
         raise ValidationError({"e_license": [_("未找到申请人名下有效的该电子证照。")]})
     if req.e_license_type not in (result.license_type, result.result_type, result.title):
@@ -1342,17 +1353,24 @@ def add_material_e_license(*, case: Case, actor: User, requirement: str, result_
         return material
 
 
-def add_material_shared(*, case: Case, actor: User, requirement: str, material_id: int | str) -> Material:
+def add_material_shared(
+    *, case: Case, actor: User, requirement: str | MaterialRequirement, material_id: int | str | Material
+) -> Material:
     """材料共享: reuse a material the same applicant supplied in an earlier case for the same
-    requirement code, while it is valid. Side effects: the material row (same file, same digest)."""
+    requirement code, while it is valid. ``requirement`` / ``material_id`` may be the already-loaded
+    objects (licences.actions passes them). Side effects: the material row (same file, same digest)."""
     _material_actor(case, actor)
     _check_material_state(case, actor)
     req = _requirement(case, requirement)
-    try:
-        pk = int(material_id)
-    except (TypeError, ValueError):
-        pk = -1
-    source = Material.objects.select_related("case", "requirement").filter(pk=pk).first()
+    source: Material | None
+    if isinstance(material_id, Material):
+        source = material_id
+    else:
+        try:
+            pk = int(material_id)
+        except (TypeError, ValueError):
+            pk = -1
+        source = Material.objects.select_related("case", "requirement").filter(pk=pk).first()
     today = timezone.localdate()
     if (
         source is None
