@@ -1322,7 +1322,7 @@ def add_material_e_license(
     """免提交: use the applicant's e-licence (an issued, unrevoked result) for a requirement that names
     that licence type; the applicant's consent is recorded. ``requirement`` / ``result_id`` may be
     the already-loaded objects (licences.actions passes them). Side effects: the material row."""
-    source_check = _material_actor(case, actor)
+    _material_actor(case, actor)
     _check_material_state(case, actor)
     req = _requirement(case, requirement)
     if not req.e_license_type:
@@ -1335,7 +1335,6 @@ def add_material_e_license(
         raise ValidationError({"e_license": [_("未找到申请人名下有效的该电子证照。")]})
     if req.e_license_type not in (result.license_type, result.result_type, result.title):
         raise ValidationError({"e_license": [_("该电子证照不是此材料要求的证照类型。")]})
-    del source_check
     with transaction.atomic():
         now = timezone.now()
         _supersede(case, req, now)
