@@ -386,8 +386,7 @@ def window_ranking(f: Filters, *, limit: int = 10) -> list[dict[str, Any]]:
     out = [
         {
             "key": str(r["window_id"]),
-            "name": _("%(hall)s %(w)s号窗口")
-            % {"hall": windows[r["window_id"]].hall.name, "w": windows[r["window_id"]].number},
+            "name": str(windows[r["window_id"]]),  # Window.__str__: "<hall> <n>号窗口"
             "kind": "window",
             **_figures(r),
         }
