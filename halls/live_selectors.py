@@ -65,16 +65,7 @@ def appointments_today_counts(hall_ids: list[int] | None = None, *, day: dt.date
     qs = Appointment.objects.filter(
         date=day or queue.service_day(), status__in=[AppointmentStatus.BOOKED, AppointmentStatus.CHECKED_IN]
     )
-    if hall_ids is not None:
-        if not hall_ids:
-            return {}
-        if len(hall_ids) <= 500:
-            qs = qs.filter(hall_id__in=hall_ids)
-    counts = {row["hall_id"]: row["n"] for row in qs.values("hall_id").annotate(n=Count("id")).order_by()}
-    if hall_ids is not None and len(hall_ids) > 500:
-        wanted = set(hall_ids)
-        counts = {k: v for k, v in counts.items() if k in wanted}
-    return counts
+    return queue.count_per_hall(qs, hall_ids)
 
 
 class SlotSuggestion(TypedDict):
@@ -101,10 +92,15 @@ def nearby_free_slots(
     index = hall_index()
     out: list[SlotSuggestion] = []
     mask = index.labels["takes_tickets"].astype(bool)
-    for near in index.nearest(hall.lat, hall.lon, k=13, mask=mask):
-        if near.id == hall.pk or near.distance_m > radius_m:
-            continue
-        other = Hall.objects.filter(pk=near.id, is_active=True).first()
+    candidates = [
+        near
+        for near in index.nearest(hall.lat, hall.lon, k=13, mask=mask)
+        if near.id != hall.pk and near.distance_m <= radius_m
+    ]
+    # One query for every candidate instead of one per neighbour.
+    others = Hall.objects.filter(is_active=True).in_bulk([near.id for near in candidates])
+    for near in candidates:
+        other = others.get(near.id)
         if other is None:
             continue
         slots = [s for s in slots_for(hall=other, day=day, category=category) if s.free > 0]

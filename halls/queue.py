@@ -15,7 +15,7 @@ import statistics
 from typing import Any, TypedDict
 
 from django.conf import settings
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -168,14 +168,22 @@ def estimate_wait_seconds(hall_id: int, category: str, ahead: int) -> int:
 def waiting_counts(hall_ids: list[int] | None = None, *, day: dt.date | None = None) -> dict[int, int]:
     """Waiting tickets today per hall (one GROUP BY, for the map and the hall API)."""
     qs = QueueTicket.objects.filter(service_date=day or service_day(), status=TicketStatus.WAITING)
+    return count_per_hall(qs, hall_ids)
+
+
+# Above this many ids, grouping every row of the day and filtering in Python beats a long IN list.
+_MAX_IN_LIST = 500
+
+
+def count_per_hall(qs: QuerySet[Any], hall_ids: list[int] | None) -> dict[int, int]:
+    """Rows of `qs` per hall_id in one GROUP BY, limited to `hall_ids` (None: every hall)."""
     if hall_ids is not None:
         if not hall_ids:
             return {}
-        # A long IN list (the whole map) is slower than grouping every waiting ticket of the day.
-        if len(hall_ids) <= 500:
+        if len(hall_ids) <= _MAX_IN_LIST:
             qs = qs.filter(hall_id__in=hall_ids)
     counts = {row["hall_id"]: row["n"] for row in qs.values("hall_id").annotate(n=Count("id")).order_by()}
-    if hall_ids is not None and len(hall_ids) > 500:
+    if hall_ids is not None and len(hall_ids) > _MAX_IN_LIST:
         wanted = set(hall_ids)
         counts = {k: v for k, v in counts.items() if k in wanted}
     return counts
