@@ -135,9 +135,11 @@ def _geojson_ttl() -> float:
     return float(getattr(settings, "MAP_GEOJSON_TTL_SECONDS", 2.0))
 
 
-def _base_rows() -> tuple[str, list[tuple[int, str, str, str, float, float]], dict[int, str]]:
-    """(version, rows, per-hall JSON prefix) of every active hall, rebuilt when halls change."""
-    version = live_selectors.hall_index_version()
+def _base_rows(version: str) -> tuple[str, list[tuple[int, str, str, str, float, float]], dict[int, str]]:
+    """(version, rows, per-hall JSON prefix) of every active hall, rebuilt when halls change.
+
+    `version` is the caller's hall_index_version(), read once per request (a cache round trip).
+    """
     if _base_cache["version"] != version:
         with _base_lock:
             if _base_cache["version"] != version:
@@ -202,9 +204,12 @@ def _bad_request(exc: ValidationError) -> JsonResponse:
 
 
 def _build_geojson(
-    bbox: tuple[float, float, float, float] | None, hall_type: str | None, allowed: frozenset[int] | None
+    version: str,
+    bbox: tuple[float, float, float, float] | None,
+    hall_type: str | None,
+    allowed: frozenset[int] | None,
 ) -> bytes:
-    _version, rows, prefix = _base_rows()
+    _version, rows, prefix = _base_rows(version)
     if bbox is not None:
         minlon, minlat, maxlon, maxlat = bbox
         rows = [r for r in rows if minlon <= r[5] <= maxlon and minlat <= r[4] <= maxlat]
@@ -242,7 +247,7 @@ def halls_geojson(request: HttpRequest) -> HttpResponse:
         with _answer_lock:
             cached = _answers.get(key)
             if cached is None or now - cached[0] > _geojson_ttl():
-                body = _build_geojson(bbox, hall_type, allowed)
+                body = _build_geojson(version, bbox, hall_type, allowed)
                 cached = (time.monotonic(), body, gzip.compress(body, compresslevel=5, mtime=0))
                 if len(_answers) > 64:
                     _answers.clear()
