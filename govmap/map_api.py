@@ -271,14 +271,15 @@ _county_cache: dict[str, Any] = {"key": None, "body": b"", "at": 0.0}
 def _rating_by_county() -> dict[str, tuple[float | None, int]]:
     """Weighted rating average and count per county, from the rating provider (if any)."""
     halls = list(Hall.objects.filter(is_active=True).values_list("id", "region_id"))
-    stats = stats_for_halls([h for h, _r in halls])
+    # Ratings only: stats_for_halls would also count queues and bookings this layer never shows.
+    ratings = rating_stats([h for h, _r in halls])
     totals: dict[str, list[float]] = {}
     for hid, region in halls:
-        s = stats[hid]
-        if s["rating_count"] and s["rating_avg"] is not None:
+        avg, count, _bad = ratings.get(hid, (None, 0, 0))
+        if count and avg is not None:
             t = totals.setdefault(region, [0.0, 0])
-            t[0] += s["rating_avg"] * s["rating_count"]
-            t[1] += s["rating_count"]
+            t[0] += avg * count
+            t[1] += count
     return {r: ((t[0] / t[1]) if t[1] else None, int(t[1])) for r, t in totals.items()}
 
 
