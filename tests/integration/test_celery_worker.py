@@ -7,7 +7,6 @@ import os
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import pytest
@@ -25,9 +24,16 @@ def celery_worker_process(redis_url, settings, tmp_path):
     """Start `celery -A config worker` against this test's database and a private queue."""
     if not using_postgres():
         skip_or_fail("the worker shares the test database, which needs PostgreSQL")
+    # A private broker (its own Redis database, emptied first) rather than a private queue name:
+    # Celery caches the default queue and router once a process has published anything, so a queue
+    # name set here would be ignored after earlier tests in the same worker process.
+    import redis
+
     from config.celery import app
 
-    queue = f"tongban-test-{uuid.uuid4().hex[:8]}"
+    broker = redis_url.rsplit("/", 1)[0] + "/13"
+    redis.Redis.from_url(broker).flushdb()
+    queue = app.amqp.default_queue.name
     db = connection.settings_dict
     db_url = f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
     sms_dir = tmp_path / "sms"
@@ -35,7 +41,7 @@ def celery_worker_process(redis_url, settings, tmp_path):
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
         "DATABASE_URL": db_url,
-        "CELERY_BROKER_URL": redis_url,
+        "CELERY_BROKER_URL": broker,
         "CELERY_TASK_ALWAYS_EAGER": "0",
         "SMS_BACKEND": "file",
         "SMS_FILE_DIR": str(sms_dir),
@@ -65,19 +71,19 @@ def celery_worker_process(redis_url, settings, tmp_path):
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
-    # Send this process's tasks to the real broker and the worker's private queue.
-    old = (app.conf.task_always_eager, app.conf.broker_url, app.conf.task_default_queue)
+    # Send this process's tasks to the worker's private broker.
+    old = (app.conf.task_always_eager, app.conf.broker_url)
     settings.CELERY_TASK_ALWAYS_EAGER = False
     app.conf.task_always_eager = False
-    if app.conf.broker_url != redis_url:
-        app.conf.broker_url = redis_url
-        app._pool = None  # the producer pools were built for the old broker
-        app.amqp._producer_pool = None
-    app.conf.task_default_queue = queue
+    app.conf.broker_url = broker
+    app._pool = None  # the producer pools were built for the old broker
+    app.amqp._producer_pool = None
     try:
         yield sms_dir
     finally:
-        app.conf.task_always_eager, app.conf.broker_url, app.conf.task_default_queue = old
+        app.conf.task_always_eager, app.conf.broker_url = old
+        app._pool = None
+        app.amqp._producer_pool = None
         proc.terminate()
         try:
             out, _ = proc.communicate(timeout=15)
