@@ -13,7 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ledger import selectors
+from ledger import access, selectors
 from ledger.models import Batch, Entry
 from ledger.verify import verify_ledger
 
@@ -71,10 +71,15 @@ class ProofView(APIView):
     )
     def get(self, request: Request, entry_id: int) -> Response:
         """RFC 6962 inclusion proof of one entry in its signed batch. Result entries are public
-        (they carry no personal data); other entries only for supervisors and admins."""
+        (they carry no personal data); other entries only for supervisors and admins, and only
+        for subjects within their jurisdiction (a case's entries: scoped like the case), 404
+        otherwise without revealing that the entry exists."""
         entry = Entry.objects.select_related("batch").filter(pk=entry_id).first()
-        auditor = is_auditor(request.user)
-        if entry is None or (entry.kind not in selectors.PUBLIC_KINDS and not auditor):
+        if entry is None:
+            raise Http404
+        if entry.kind not in selectors.PUBLIC_KINDS and not (
+            is_auditor(request.user) and access.may_read_subject(request.user, entry.subject)
+        ):
             raise Http404
         return Response(selectors.inclusion_proof(entry).as_dict(include_payload=True))
 

@@ -107,6 +107,9 @@ class UploadTooLarge(Exception):
 def _label(user: User | None) -> str:
     if user is None:
         return SYSTEM_LABEL
+    if user.role == Role.CITIZEN:
+        # A citizen's username is citizen-<phone>: it must not reach staff timelines or the ledger.
+        return user.real_name or _("申请人")
     return user.real_name or user.get_username()
 
 

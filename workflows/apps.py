@@ -40,6 +40,16 @@ class WorkflowsConfig(AppConfig):
 
         post_save.connect(_claim, sender=User, weak=False, dispatch_uid="workflows-claim-window-cases")
 
+        from ledger import access as ledger_access
+
+        def _may_read_case(user: User, number: str) -> bool:
+            from workflows.selectors import case_for
+
+            return case_for(user, number) is not None
+
+        # A case's ledger chain (events, material digests, consents) is read in the case's scope.
+        ledger_access.register("case", _may_read_case)
+
         # The SLA sweep runs every few minutes under Celery beat (settings may override the entry).
         schedule = getattr(settings, "CELERY_BEAT_SCHEDULE", None)
         if isinstance(schedule, dict):

@@ -13,13 +13,17 @@ S = CaseState
 
 def visible_q(user: User | None) -> Q:
     """The cases ``user`` may see: own (applicant), hall (clerks, hall supervisors), authority
-    (approvers), region (supervisors, region admins) or everything (province admins)."""
+    (approvers), region (supervisors, region admins) or everything (province admins).
+
+    A draft is the applicant's alone: until it is submitted it is a private working copy, so no
+    staff scope (not even a province admin's) reaches it."""
     scope = scope_for(user)
     if user is None or scope.user_id is None:
         return Q(pk__in=[])
+    own = Q(applicant_id=user.pk)
     if scope.everything:
-        return Q()
-    q = Q(applicant_id=user.pk)
+        return own | ~Q(state=S.DRAFT)
+    q = Q(pk__in=[])
     if scope.hall_ids:
         halls = list(scope.hall_ids)
         q |= Q(receiving_hall_id__in=halls) | Q(delivery_hall_id__in=halls)
@@ -33,7 +37,7 @@ def visible_q(user: User | None) -> Q:
             | scope.region_q("receiving_hall__region__adcode")
             | scope.region_q("authority__region__adcode")
         )
-    return q
+    return own | (q & ~Q(state=S.DRAFT))
 
 
 def visible_cases(user: User | None) -> QuerySet[Case]:

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from accounts.models import Role
 from workflows.models import Case, CaseEvent, DeliveryMethod, Material, Mode
 from workflows.rules import Actor, available_transitions
 
@@ -112,11 +113,20 @@ class EventOutSerializer(serializers.ModelSerializer):
         fields = ["seq", "transition", "from_", "to", "actor", "actor_name", "at", "payload"]
 
     def get_actor(self, e: CaseEvent) -> str:
-        return e.actor.get_username() if e.actor is not None else "system"
+        if e.actor is None:
+            return "system"
+        # A citizen's username embeds their phone number (citizen-<phone>): staff reading the
+        # timeline get the role, never the account name.
+        if e.actor.role == Role.CITIZEN:
+            return "applicant"
+        return e.actor.get_username()
 
     def to_representation(self, instance: CaseEvent) -> dict[str, Any]:
         data = super().to_representation(instance)
         data["from"] = data.pop("from_")
+        if instance.actor is not None and instance.actor.role == Role.CITIZEN:
+            # Older events stored the username as the label when the citizen had no real name.
+            data["actor_name"] = instance.actor.real_name or str(_("申请人"))
         return data
 
 

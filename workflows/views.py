@@ -195,6 +195,9 @@ def _labelled_events(case: Case) -> list[Any]:
         e.transition_label = TRANSITION_LABELS.get(e.transition, e.transition)  # type: ignore[attr-defined]
         e.from_label = states.get(e.from_state, e.from_state)  # type: ignore[attr-defined]
         e.to_label = states.get(e.to_state, e.to_state)  # type: ignore[attr-defined]
+        if e.actor is not None and e.actor.role == "citizen":
+            # Older events stored citizen-<phone> as the label: never shown to staff.
+            e.actor_label = e.actor.real_name or _("申请人")
     return events
 
 
