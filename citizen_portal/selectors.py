@@ -9,9 +9,11 @@ from typing import Any
 
 from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from citizen_portal.models import CitySite, SiteNotice
 from govmap.models import Region
 from halls.models import Hall, HallType
 from ratings.actions import RATEABLE_STATES
@@ -32,33 +34,44 @@ from workflows.results import Result
 from workflows.rules import Actor, available_transitions
 
 
-@dataclass(frozen=True)
-class CitySite:
-    """One of Guizhou's ten city sites: nine cities/prefectures plus 贵安新区 (a national new area
-    that is not an administrative region of its own; its site shows its service centre)."""
-
-    key: str
-    name: str
-    region: Region | None
-    hall: Hall | None
+def city_sites() -> QuerySet[CitySite]:
+    """The ten city sites (nine cities/prefectures + 贵安新区), in the administrators' order."""
+    return CitySite.objects.filter(is_active=True).select_related("region", "hall").order_by("position", "key")
 
 
-GUIAN_KEY = "guian"
+def city_site(key: str) -> CitySite | None:
+    return city_sites().filter(key=(key or "").strip()).first()
 
 
-def city_sites(province: str = "520000") -> list[CitySite]:
-    cities = list(Region.objects.filter(level="city", parent_id=province).order_by("adcode"))
-    halls = {
-        h.region.parent_id: h
-        for h in Hall.objects.filter(level="city", type=HallType.COMPREHENSIVE)
-        .select_related("region")
-        .order_by("code")
-    }
-    sites = [CitySite(key=c.adcode, name=c.name, region=c, hall=halls.get(c.adcode)) for c in cities]
-    guian = Hall.objects.filter(name__startswith="贵安新区", type=HallType.COMPREHENSIVE).first()
-    if guian is not None:
-        sites.append(CitySite(key=GUIAN_KEY, name="贵安新区", region=None, hall=guian))
-    return sites
+def site_for_host(host: str) -> CitySite | None:
+    """The site that owns a host name (its own domain), if any: the port is ignored."""
+    name = (host or "").split(":", 1)[0].strip().lower()
+    return city_sites().filter(host=name).first() if name else None
+
+
+def site_halls(site: CitySite) -> list[Hall]:
+    if site.region is not None:
+        return list(halls_of_city(site.region))
+    return [site.hall] if site.hall is not None else []
+
+
+def item_usage() -> dict[int, int]:
+    """How often each item is used (cases of all time), for ranking. One GROUP BY."""
+    return dict(Case.objects.values_list("item_id").annotate(n=Count("id")).values_list("item_id", "n"))
+
+
+def site_items(site: CitySite, limit: int = 20) -> list[Item]:
+    """Items decided by the city's (or its counties') own departments, the most used first."""
+    usage = item_usage()
+    items = list(
+        Item.objects.filter(is_active=True, handling_level__in=["city", "county"]).select_related("department_kind")
+    )
+    items.sort(key=lambda i: (-usage.get(i.pk, 0), i.code))
+    return items[:limit]
+
+
+def site_notices(site: CitySite) -> QuerySet[SiteNotice]:
+    return site.notices.filter(is_active=True, published_at__lte=timezone.now())
 
 
 def zones_with_counts() -> QuerySet[IndustryZone]:

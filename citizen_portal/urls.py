@@ -9,6 +9,9 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("items/<str:code>/", views.item_detail, name="item"),
     path("sites/<str:key>/", views.city_site, name="city"),
     path("zones/<str:code>/", views.zone, name="zone"),
+    path("prefs/", views.set_prefs, name="prefs"),
+    path("help/", views.help_page, name="help"),
+    path("help/privacy/", views.privacy, name="privacy"),
     # Applying online (citizens)
     path("apply/halls.json", views.delivery_halls_json, name="apply-halls"),
     path("apply/<str:code>/", views.apply, name="apply"),

@@ -14,12 +14,14 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Role, User
-from citizen_portal import selectors
+from citizen_portal import prefs, selectors
+from citizen_portal.models import CitySite, Skin
 from govmap.models import Region
 from halls.models import Hall
 from licences.actions import use_e_licence, use_shared_material
@@ -34,6 +36,10 @@ from workflows.models import Case, CaseState, DeliveryMethod
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
+    # A city site on its own host name answers at that host's root.
+    site = selectors.site_for_host(request.get_host())
+    if site is not None:
+        return _render_site(request, site)
     return render(
         request,
         "citizen_portal/home.html",
@@ -43,6 +49,29 @@ def home(request: HttpRequest) -> HttpResponse:
             "popular": selectors.popular_items(),
         },
     )
+
+
+@require_POST
+def set_prefs(request: HttpRequest) -> HttpResponse:
+    """The visitor's skin and elderly mode (cookies); back to the page they came from."""
+    nxt = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        nxt = "/"
+    response = redirect(nxt)
+    skin = request.POST.get("skin")
+    if skin is not None:
+        if skin == "":
+            response.delete_cookie(prefs.SKIN_COOKIE)
+        elif skin in Skin.values:
+            response.set_cookie(prefs.SKIN_COOKIE, skin, max_age=prefs.COOKIE_MAX_AGE, samesite="Lax")
+        else:
+            return HttpResponse(_("未知的皮肤。"), status=400, content_type="text/plain; charset=utf-8")
+    elderly = request.POST.get("elderly")
+    if elderly in ("0", "1"):
+        response.set_cookie(prefs.ELDERLY_COOKIE, elderly, max_age=prefs.COOKIE_MAX_AGE, samesite="Lax")
+    elif elderly is not None:
+        return HttpResponse(_("长辈版开关无效。"), status=400, content_type="text/plain; charset=utf-8")
+    return response
 
 
 @require_GET
@@ -74,15 +103,30 @@ def item_detail(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "citizen_portal/item.html", {"item": item})
 
 
+def _render_site(request: HttpRequest, site: CitySite) -> HttpResponse:
+    counties = (
+        Region.objects.filter(parent=site.region).only("adcode", "name").order_by("adcode") if site.region else []
+    )
+    return render(
+        request,
+        "citizen_portal/city.html",
+        {
+            "site": site,
+            "halls": selectors.site_halls(site),
+            "counties": counties,
+            "notices": selectors.site_notices(site),
+            "featured": site.featured_items.filter(is_active=True).order_by("code"),
+            "site_items": selectors.site_items(site),
+        },
+    )
+
+
 @require_GET
 def city_site(request: HttpRequest, key: str) -> HttpResponse:
-    sites = {s.key: s for s in selectors.city_sites()}
-    site = sites.get(key)
+    site = selectors.city_site(key)
     if site is None:
         raise Http404
-    halls = selectors.halls_of_city(site.region) if site.region else []
-    counties = Region.objects.filter(parent=site.region).order_by("adcode") if site.region else []
-    return render(request, "citizen_portal/city.html", {"site": site, "halls": halls, "counties": counties})
+    return _render_site(request, site)
 
 
 @require_GET
@@ -90,6 +134,16 @@ def zone(request: HttpRequest, code: str) -> HttpResponse:
     zone_obj = get_object_or_404(IndustryZone, code=code)
     items_qs = zone_obj.items.filter(is_active=True).select_related("department_kind").order_by("code")
     return render(request, "citizen_portal/zone.html", {"zone": zone_obj, "items": items_qs})
+
+
+@require_GET
+def help_page(request: HttpRequest) -> HttpResponse:
+    return render(request, "citizen_portal/help.html", {})
+
+
+@require_GET
+def privacy(request: HttpRequest) -> HttpResponse:
+    return render(request, "citizen_portal/privacy.html", {})
 
 
 # --- applying online and tracking one's own cases ---------------------------------------------

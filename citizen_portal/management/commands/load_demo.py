@@ -41,6 +41,7 @@ class Command(BaseCommand):
         for module, func_name, label in (
             ("workflows.demo", "load_cases", "办件"),
             ("ratings.demo", "load_ratings", "好差评"),
+            ("citizen_portal.demo", "load_portal", "市州站点与政策文件"),
         ):
             try:
                 mod = __import__(module, fromlist=[func_name])
