@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-fast lint typecheck migrate demo clean messages
+.PHONY: install run test test-dates test-fast lint typecheck migrate demo clean messages
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,18 @@ run: install
 test: install
 	$(PY) -m pytest -n 2 --dist loadfile -m "not browser"
 	$(PY) -m pytest -m browser
+
+## test-dates: the suite (browser tests aside) under pinned "todays" (TONGBAN_TEST_NOW, tests/conftest.py):
+## a Thursday (the day after the next working day is a Saturday), the Friday before 清明, a make-up
+## working Saturday, New Year's Eve, 30 s after Beijing midnight (the UTC date is still yesterday's)
+## and a day of 2027, which chinese-calendar 1.11 has no data for (Monday-Friday fallback).
+TEST_DATES ?= 2026-12-03T10:00+08:00 2026-04-03T16:30+08:00 2026-10-10T09:30+08:00 \
+	2026-12-31T10:00+08:00 2027-01-01T00:00:30+08:00 2027-03-15T10:00+08:00
+test-dates: install
+	@set -e; for now in $(TEST_DATES); do \
+		echo "=== tests as of $$now"; \
+		TONGBAN_TEST_NOW=$$now $(PY) -m pytest -n 2 --dist loadfile -m "not browser" -q; \
+	done
 
 lint:
 	$(VENV)/bin/ruff check .

@@ -6,6 +6,7 @@ run instead of skipping it, so a green CI never hides a missing service.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import socket
 from urllib.parse import urlparse
@@ -24,6 +25,46 @@ pytest_plugins = [
 ]
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+# `TONGBAN_TEST_NOW=2026-10-10T09:30+08:00 make test` runs the whole suite as if the machine's
+# clock said so (time-machine, ticking from there). CI runs the suite under several such "todays"
+# (a Thursday, a Friday before a holiday, a make-up Saturday, New Year's Eve, just after Beijing
+# midnight, a day in 2027 that chinese-calendar has no data for), so a test that silently assumes
+# "tomorrow is a working day" or "the UTC date is the local date" fails every run, not one day in five.
+TEST_NOW_ENV = "TONGBAN_TEST_NOW"
+_TRAVELLER = pytest.StashKey["object"]()
+
+
+def _pinned_now() -> dt.datetime | None:
+    raw = os.environ.get(TEST_NOW_ENV, "").strip()
+    if not raw:
+        return None
+    moment = dt.datetime.fromisoformat(raw)
+    if moment.tzinfo is None:
+        raise pytest.UsageError(f"{TEST_NOW_ENV} needs an explicit offset, e.g. 2026-12-03T10:00+08:00")
+    return moment
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # In pytest_configure, so every xdist worker (its own process) travels before Django starts.
+    moment = _pinned_now()
+    if moment is not None:
+        import time_machine
+
+        traveller = time_machine.travel(moment, tick=True)
+        traveller.start()
+        config.stash[_TRAVELLER] = traveller
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    traveller = config.stash.get(_TRAVELLER, None)
+    if traveller is not None:
+        traveller.stop()
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    moment = _pinned_now()
+    return f"clock pinned by {TEST_NOW_ENV}: {moment.isoformat()} (ticking)" if moment else None
 
 
 def skip_or_fail(reason: str) -> None:
