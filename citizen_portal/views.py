@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Role, User
 from citizen_portal import prefs, selectors
+from citizen_portal import search as portal_search
 from citizen_portal.models import CitySite, Skin
 from govmap.models import Region
 from halls.models import Hall
@@ -28,7 +29,7 @@ from licences.actions import use_e_licence, use_shared_material
 from licences.models import ELicenceStatus
 from licences.selectors import e_licences_for_case, pdf_url, shared_materials_for_case
 from services.models import IndustryZone, Item, Mode
-from services.selectors import search_items
+from services.selectors import MAX_QUERY_LENGTH, search_items
 from workflows import actions
 from workflows.actions import TransitionConflict, UploadTooLarge, max_upload_bytes
 from workflows.models import Case, CaseState, DeliveryMethod
@@ -80,12 +81,18 @@ def items(request: HttpRequest) -> HttpResponse:
     zone = request.GET.get("zone") or None
     mode = request.GET.get("mode") or None
     error = ""
+    results: Any
     try:
-        qs = search_items(q, mode=mode, zone=zone)
+        # The filters (and their validation) are the catalog's; the words are understood here:
+        # pinyin, initials, everyday names, typos, ranked by use.
+        qs = search_items("", mode=mode, zone=zone)
+        if len(q.strip()) > MAX_QUERY_LENGTH:
+            raise ValidationError({"q": [_("检索词不能超过 %(n)s 个字") % {"n": MAX_QUERY_LENGTH}]})
+        results = portal_search.search(q, qs) if q.strip() else qs
     except ValidationError as exc:
-        qs = Item.objects.none()
+        results = Item.objects.none()
         error = "；".join(exc.messages)
-    page = Paginator(qs, 20).get_page(request.GET.get("page"))
+    page = Paginator(results, 20).get_page(request.GET.get("page"))
     zone_obj = IndustryZone.objects.filter(code=zone).first() if zone else None
     return render(
         request,
