@@ -30,7 +30,7 @@ from django_fsm import ConcurrentTransition, TransitionNotAllowed, can_proceed
 
 from accounts.models import STAFF_ROLES, Role, User
 from accounts.scope import scope_for
-from halls.models import QueueTicket, StaffPost, TicketStatus
+from halls.models import Hall, QueueTicket, StaffPost, TicketStatus
 from notifications.actions import enqueue_sms
 from ratings import tally
 from ratings.models import (
@@ -51,6 +51,7 @@ from ratings.models import (
     RectState,
     indicators_for,
 )
+from services.models import Department, Mode
 from workflows import calendar
 from workflows.models import Case, CaseEvent, CaseState
 
@@ -407,6 +408,71 @@ def hall_supervisor_for(hall_id: int | None) -> int | None:
     )
 
 
+def department_approver_for(department_id: int | None) -> int | None:
+    """The approver who holds the department's post (the first active one, a stable choice)."""
+    if department_id is None:
+        return None
+    return (
+        User.objects.filter(department_id=department_id, role=Role.APPROVER, is_active=True)
+        .order_by("id")
+        .values_list("id", flat=True)
+        .first()
+    )
+
+
+def competent_department(case: Case) -> Department | None:
+    """The case's competent authority; for a joint parent (no authority of its own) the lead one,
+    i.e. the authority of its first sub-case."""
+    if case.authority_id is not None:
+        return case.authority
+    child = case.children.filter(authority__isnull=False).select_related("authority").order_by("pk").first()
+    return child.authority if child is not None else None
+
+
+@dataclass(frozen=True)
+class RectificationOwner:
+    hall_id: int | None
+    department_id: int | None
+    assignee_id: int | None
+    post: str
+
+
+def hall_post_name(hall: Hall) -> str:
+    return _("%(unit)s 大厅监督岗") % {"unit": hall.name}
+
+
+def department_post_name(department: Department) -> str:
+    return _("%(unit)s 审批岗") % {"unit": department.name}
+
+
+def rectification_owner(rating: Rating) -> RectificationOwner:
+    """Who answers for a bad rating.
+
+    A visit, or a case a hall received: that hall (its hall supervisor). An online case: nobody at
+    a hall served the applicant (at most one printed the result), so the competent department that
+    decided it owns the rating, through its approver's post. ValidationError when neither exists,
+    so that no bad rating is ever left without an owner.
+    """
+    case = rating.case if rating.case_id is not None else None
+    if case is not None and (case.mode == Mode.ONLINE or rating.hall_id is None):
+        department = competent_department(case)
+        if department is not None:
+            return RectificationOwner(
+                hall_id=rating.hall_id,
+                department_id=department.pk,
+                assignee_id=department_approver_for(department.pk),
+                post=department_post_name(department),
+            )
+    if rating.hall_id is not None and rating.hall is not None:
+        return RectificationOwner(
+            hall_id=rating.hall_id,
+            department_id=None,
+            assignee_id=hall_supervisor_for(rating.hall_id),
+            post=hall_post_name(rating.hall),
+        )
+    raise ValidationError({"rating": [_("无法确定该评价的责任场所或责任部门。")]})
+
+
 def rectification_deadline(opened_at: dt.datetime) -> dt.datetime:
     """End of the RECTIFICATION_DAYS-th working day after the opening day (case-clock calendar)."""
     return calendar.deadline(opened_at, rectification_days())
@@ -415,15 +481,20 @@ def rectification_deadline(opened_at: dt.datetime) -> dt.datetime:
 def open_rectification(*, rating: Rating, at: dt.datetime | None = None) -> Rectification:
     """Open the rectification (整改) of a bad rating; called inside the rating's transaction.
 
-    Assigned to the hall supervisor posted at the rated hall; deadline RECTIFICATION_DAYS working
-    days (default 15). Side effects: the rectification and its first record.
+    Owned by the rated hall (assigned to its hall supervisor) or, for an online case, by the
+    competent department (assigned to its approver), see ``rectification_owner``; the post is
+    named even when nobody holds it. Deadline RECTIFICATION_DAYS working days (default 15).
+    Side effects: the rectification and its first record.
     """
     now = _now(at)
     deadline = rectification_deadline(now)
+    owner = rectification_owner(rating)
     rect = Rectification.objects.create(
         rating=rating,
-        assignee_id=hall_supervisor_for(rating.hall_id),
-        hall_id=rating.hall_id,
+        assignee_id=owner.assignee_id,
+        hall_id=owner.hall_id,
+        department_id=owner.department_id,
+        responsible_post=owner.post,
         province_code=rating.province_code,
         city_code=rating.city_code,
         county_code=rating.county_code,
@@ -443,16 +514,22 @@ def open_rectification(*, rating: Rating, at: dt.datetime | None = None) -> Rect
 
 
 def may_handle_rectification(user: User | None, rect: Rectification) -> bool:
-    """Hall supervisors posted at the rated hall; supervisors and admins whose region covers it."""
+    """Hall supervisors posted at the rated hall; approvers of the owning department; supervisors
+    and admins whose region covers it."""
     scope = scope_for(user)
     if scope.user_id is None:
         return False
     if scope.everything:
         return True
     if scope.role == Role.HALL_SUPERVISOR:
-        return rect.hall_id is not None and rect.hall_id in scope.hall_ids
+        # A hall that only printed an online case's result sees its rectification, but the
+        # department owns it.
+        return rect.department_id is None and rect.hall_id is not None and rect.hall_id in scope.hall_ids
     if scope.role in (Role.SUPERVISOR, Role.ADMIN):
         return scope.covers_region(rect.county_code)
+    if scope.role == Role.APPROVER:
+        # The owning department's approvers answer for bad ratings of its online cases.
+        return rect.department_id is not None and rect.department_id in scope.department_ids
     return False
 
 

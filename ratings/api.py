@@ -61,6 +61,11 @@ def _supervisor(request: Request) -> None:
         raise exceptions.PermissionDenied(_("仅监督人员可以查看评价统计。"))
 
 
+def _rectifier(request: Request) -> None:
+    if not selectors.may_see_rectifications(request.user):  # type: ignore[arg-type]
+        raise exceptions.PermissionDenied(_("仅监督人员和责任部门可以查看差评整改。"))
+
+
 def _input(data: dict[str, Any]) -> RatingInput:
     return RatingInput(level=data["level"], indicators=data.get("indicators"), comment=data.get("comment", ""))
 
@@ -160,7 +165,7 @@ class RectificationListView(generics.ListAPIView):
     serializer_class = RectificationSerializer
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
-        _supervisor(self.request)
+        _rectifier(self.request)
         p = self.request.query_params
         return selectors.rectification_list(
             self.request.user,  # type: ignore[arg-type]

@@ -158,7 +158,10 @@ def load_ratings(*, seed: int = 52, scale: float = 1.0) -> dict[str, Any]:
                     continue
                 item = rng.choice(items)
                 citizen = rng.choice(citizens)
-                online = rng.random() < 0.3
+                authority = _authority(item, hall.region)
+                # An online case is always decided by its competent department, which then owns its
+                # bad ratings: without one (a gap in the demo catalog) it was received at the hall.
+                online = rng.random() < 0.3 and authority is not None
                 state = rng.choices([CaseState.DELIVERED, CaseState.DENIED, CaseState.REJECTED], weights=[90, 7, 3])[0]
                 decided = at - dt.timedelta(days=rng.randint(1, 3))
                 cases.append(
@@ -168,7 +171,7 @@ def load_ratings(*, seed: int = 52, scale: float = 1.0) -> dict[str, Any]:
                         state=state,
                         item=item,
                         jurisdiction_id=hall.region_id,
-                        authority=_authority(item, hall.region),
+                        authority=authority,
                         receiving_hall=None if online else hall,
                         receiving_window=None if online else window,
                         delivery_method="electronic" if online else "pickup",
@@ -235,7 +238,8 @@ def load_ratings(*, seed: int = 52, scale: float = 1.0) -> dict[str, Any]:
                 )
             )  # fmt: skip
         Rating.objects.bulk_create(ratings, batch_size=2000)
-        rects = _rectifications(rng, [r for r in ratings if r.level <= 2], now)
+        owners = {c.pk: c.authority for c in cases if c.mode == "online" and c.authority is not None}
+        rects = _rectifications(rng, [r for r in ratings if r.level <= 2], now, owners)
         tally.rebuild()
         escalated = actions.escalate_overdue(now=now)
     return {
@@ -248,19 +252,29 @@ def load_ratings(*, seed: int = 52, scale: float = 1.0) -> dict[str, Any]:
     }
 
 
-def _rectifications(rng: random.Random, bad: list[Rating], now: dt.datetime) -> int:
-    """Rectifications of the bad ratings, in states that fit their age."""
+def _rectifications(rng: random.Random, bad: list[Rating], now: dt.datetime, online_owners: dict[int, Any]) -> int:
+    """Rectifications of the bad ratings, in states that fit their age, owned as
+    ``actions.rectification_owner`` owns them (online cases: the competent department)."""
     deadlines: dict[dt.date, dt.datetime] = {}
     escalations: dict[dt.date, dt.datetime] = {}
-    supervisors: dict[int | None, int | None] = {}
+    owners: dict[tuple[str, int], tuple[int | None, str]] = {}
     rows: list[Rectification] = []
     for rating in bad:
         day = rating.rated_on
         if day not in deadlines:
             deadlines[day] = actions.rectification_deadline(rating.rated_at)
             escalations[day] = calendar.deadline(deadlines[day], actions.province_escalation_days())
-        if rating.hall_id not in supervisors:
-            supervisors[rating.hall_id] = actions.hall_supervisor_for(rating.hall_id)
+        department = online_owners.get(rating.case_id) if rating.case_id is not None else None
+        if department is not None:
+            key = ("department", department.pk)
+            if key not in owners:
+                owners[key] = (actions.department_approver_for(department.pk), actions.department_post_name(department))
+        else:
+            assert rating.hall is not None
+            key = ("hall", rating.hall.pk)
+            if key not in owners:
+                owners[key] = (actions.hall_supervisor_for(rating.hall.pk), actions.hall_post_name(rating.hall))
+        assignee_id, post = owners[key]
         deadline = deadlines[day]
         age = (now - rating.rated_at).days
         late = rng.random() < 0.12
@@ -295,7 +309,8 @@ def _rectifications(rng: random.Random, bad: list[Rating], now: dt.datetime) -> 
         # Still open otherwise; old open ones get escalated by the sweep at the end of load_ratings.
         rows.append(
             Rectification(
-                rating=rating, assignee_id=supervisors[rating.hall_id], hall_id=rating.hall_id,
+                rating=rating, assignee_id=assignee_id, hall_id=rating.hall_id,
+                department_id=department.pk if department is not None else None, responsible_post=post,
                 province_code=rating.province_code, city_code=rating.city_code, county_code=rating.county_code,
                 rated_on=day, opened_at=rating.rated_at, deadline=deadline,
                 province_escalate_at=escalations[day], escalation_level=EscalationLevel.HALL, **fields,

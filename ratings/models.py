@@ -309,6 +309,19 @@ class Rectification(ConcurrentTransitionMixin, models.Model):
     hall = models.ForeignKey(
         "halls.Hall", verbose_name=_("服务场所"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # The owner when no hall served the applicant (an online case): the competent department. A
+    # bad rating always has an owner (hall or department, see the constraint) and a named post.
+    department = models.ForeignKey(
+        "services.Department",
+        verbose_name=_("责任部门"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    # The post answerable for the rectification, named when it opens ("<hall> 大厅监督岗",
+    # "<department> 审批岗"), so the owner stays named even while nobody holds the post.
+    responsible_post = models.CharField(_("责任岗位"), max_length=200, blank=True)
     province_code = models.CharField(_("省代码"), max_length=2)
     city_code = models.CharField(_("市代码"), max_length=4)
     county_code = models.CharField(_("区县代码"), max_length=6)
@@ -346,10 +359,24 @@ class Rectification(ConcurrentTransitionMixin, models.Model):
             # The escalation sweep: unanswered ones past a threshold.
             models.Index(fields=["escalation_level", "deadline"], name="rect_escalate_city"),
             models.Index(fields=["escalation_level", "province_escalate_at"], name="rect_escalate_prov"),
+            models.Index(fields=["department", "state"], name="rect_department_state"),
+        ]
+        constraints = [
+            # Every bad rating is owned: by the hall that served, or by the competent department.
+            models.CheckConstraint(
+                condition=Q(hall__isnull=False) | Q(department__isnull=False), name="rectification_has_owner"
+            ),
         ]
 
     def __str__(self) -> str:
         return str(_("整改 #%(pk)s（%(state)s）") % {"pk": self.pk, "state": self.get_state_display()})
+
+    @property
+    def owner_name(self) -> str:
+        """The answerable unit: the competent department for online cases, else the hall."""
+        if self.department_id is not None and self.department is not None:
+            return self.department.name
+        return self.hall.name if self.hall_id is not None and self.hall is not None else ""
 
     @property
     def is_overdue(self) -> bool:
@@ -425,6 +452,18 @@ class RectificationEvent(models.Model):
     @property
     def label(self) -> str:
         return str(EVENT_LABELS.get(self.kind, self.kind))
+
+    @staticmethod
+    def _state_label(code: str) -> str:
+        return str(RectState(code).label) if code in RectState.values else code
+
+    @property
+    def from_label(self) -> str:
+        return self._state_label(self.from_state)
+
+    @property
+    def to_label(self) -> str:
+        return self._state_label(self.to_state)
 
 
 # --- appeals ---------------------------------------------------------------------------------------

@@ -432,13 +432,28 @@ def rating_for(user: User | None, rating_id: int) -> Rating:
     return rating
 
 
+def _owned_department_ids(user: User | None) -> frozenset[int]:
+    scope = scope_for(user)
+    return scope.department_ids if scope.role == Role.APPROVER else frozenset()
+
+
+def may_see_rectifications(user: User | None) -> bool:
+    """Supervisors, and approvers: their department owns the bad ratings of its online cases."""
+    return may_supervise(user) or bool(_owned_department_ids(user))
+
+
 def rectifications_visible(user: User | None) -> QuerySet[Rectification]:
-    """Rectifications the caller may see: hall supervisors their halls', supervisors their region's."""
+    """Rectifications the caller may see: hall supervisors their halls', approvers their
+    department's, supervisors their region's."""
     scope = rating_scope(user)
-    if scope.empty:
+    departments = _owned_department_ids(user)
+    if scope.empty and not departments:
         return Rectification.objects.none()
-    return Rectification.objects.filter(scope.hall_q()).select_related(
-        "rating", "rating__case", "rating__ticket", "rating__item", "hall", "assignee"
+    q = scope.hall_q() if not scope.empty else Q(pk__in=[])
+    if departments:
+        q |= Q(department_id__in=list(departments))
+    return Rectification.objects.filter(q).select_related(
+        "rating", "rating__case", "rating__ticket", "rating__item", "hall", "department", "assignee"
     )
 
 

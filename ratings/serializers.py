@@ -68,6 +68,8 @@ class RectificationSerializer(serializers.ModelSerializer):
     state_label = serializers.CharField(source="get_state_display")
     rating = serializers.SerializerMethodField()
     hall = serializers.SerializerMethodField()
+    department = serializers.SerializerMethodField()
+    owner = serializers.CharField(source="owner_name", read_only=True)
     assignee = serializers.SerializerMethodField()
     overdue = serializers.SerializerMethodField()
     available_transitions = serializers.SerializerMethodField()
@@ -80,6 +82,9 @@ class RectificationSerializer(serializers.ModelSerializer):
             "state_label",
             "rating",
             "hall",
+            "department",
+            "owner",
+            "responsible_post",
             "county_code",
             "assignee",
             "opened_at",
@@ -112,6 +117,9 @@ class RectificationSerializer(serializers.ModelSerializer):
 
     def get_hall(self, obj: Rectification) -> str | None:
         return obj.hall.code if obj.hall_id and obj.hall else None
+
+    def get_department(self, obj: Rectification) -> str | None:
+        return obj.department.code if obj.department_id and obj.department else None
 
     def get_assignee(self, obj: Rectification) -> str | None:
         if obj.assignee is None:

@@ -204,6 +204,14 @@ def _supervisor(request: HttpRequest) -> User:
     return user
 
 
+def _rectifier(request: HttpRequest) -> User:
+    """Supervisors, and the approvers of departments that own bad ratings of online cases."""
+    user = _user(request)
+    if not selectors.may_see_rectifications(user):
+        raise PermissionDenied
+    return user
+
+
 def _date(request: HttpRequest, name: str) -> dt.date | None:
     value = request.GET.get(name, "").strip()
     if not value:
@@ -356,7 +364,7 @@ def decide_appeal(request: HttpRequest, pk: int, decision: str) -> HttpResponse:
 
 @login_required
 def rectifications(request: HttpRequest) -> HttpResponse:
-    user = _supervisor(request)
+    user = _rectifier(request)
     state = request.GET.get("state", "")
     qs = selectors.rectification_list(
         user,
@@ -381,7 +389,7 @@ def rectifications(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def rectification_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _supervisor(request)
+    user = _rectifier(request)
     rect = selectors.rectification_for(user, pk)
     allowed = actions.allowed_transitions(user, rect)
     return render(
@@ -401,7 +409,7 @@ def rectification_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def rectification_transition(request: HttpRequest, pk: int, transition: str) -> HttpResponse:
-    user = _supervisor(request)
+    user = _rectifier(request)
     rect = selectors.rectification_for(user, pk)
     body = {k: request.POST.get(k, "") for k in ("measures", "reply", "result", "note", "reason")}
     try:

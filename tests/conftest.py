@@ -22,6 +22,7 @@ pytest_plugins = [
     "tests.fixtures.workflows",
     "tests.fixtures.live",
     "tests.fixtures.browser",
+    "tests.fixtures.screenshots",
 ]
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")

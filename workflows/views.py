@@ -46,6 +46,9 @@ def home(request: HttpRequest) -> HttpResponse:
         return redirect("workflows:clerk")
     if role == Role.APPROVER:
         return redirect("workflows:approver")
+    if role in (Role.SUPERVISOR, Role.HALL_SUPERVISOR):
+        # A supervisor's day is ratings, rectifications and deadlines, not the case search.
+        return redirect("ratings:dashboard")
     return redirect("workflows:cases")
 
 
