@@ -6,10 +6,11 @@ import hashlib
 import hmac
 import re
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -56,11 +57,45 @@ def _matches(stored: str, phone: str, code: str) -> bool:
     return hmac.compare_digest(stored, _code_hash(phone, code, salt))
 
 
-def request_otp(*, phone: str, ip: str | None) -> OtpCode:
+def _window_hit(key: str, *, seconds: int = 3600) -> int:
+    """Count one event in the current fixed window of `key` and return the count (atomic: cache
+    add + incr are single operations on Redis and locmem, so parallel requests cannot both see 4)."""
+    bucket = int(timezone.now().timestamp()) // seconds
+    full = f"otp-limit:{key}:{bucket}"
+    cache.add(full, 0, timeout=seconds * 2)
+    try:
+        return int(cache.incr(full))
+    except ValueError:  # evicted between add and incr
+        cache.add(full, 1, timeout=seconds * 2)
+        return 1
+
+
+def _window_count(key: str, *, seconds: int = 3600) -> int:
+    bucket = int(timezone.now().timestamp()) // seconds
+    return int(cache.get(f"otp-limit:{key}:{bucket}", 0))
+
+
+def remember_device(device: str | None) -> None:
+    """A device (signed cookie) that completed a login keeps getting codes when the breaker is open."""
+    if device:
+        cache.set(f"otp-known-device:{device}", 1, timeout=settings.OTP_KNOWN_DEVICE_DAYS * 86400)
+
+
+def _known_device(device: str | None) -> bool:
+    return bool(device) and bool(cache.get(f"otp-known-device:{device}"))
+
+
+def request_otp(*, phone: str, ip: str | None, device: str | None = None) -> OtpCode:
     """Create a one-time login code for `phone` and queue its SMS.
 
     Side effects: an OtpCode row (hash only) and an outbox SMS in the same transaction; the SMS is
-    sent after commit. Raises RateLimited when the phone or the address asked too often.
+    sent after commit. Raises RateLimited when the phone, the device or the address asked too often,
+    or when the province-wide circuit breaker is open.
+
+    The limits are layered so that carrier-grade NAT (hundreds of citizens behind one address) keeps
+    working: the per-address limit is only a high backstop; the tight ones are per phone (an SMS
+    bomb on one number) and per device cookie; SMS bombing across many numbers is bounded by the
+    global breaker (OTP_GLOBAL_PER_HOUR), which lets devices that logged in before through.
     """
     from notifications.actions import enqueue_sms
 
@@ -71,10 +106,16 @@ def request_otp(*, phone: str, ip: str | None) -> OtpCode:
         recent_phone = OtpCode.objects.filter(phone=phone, created_at__gte=hour_ago).count()
         if recent_phone >= settings.OTP_PER_PHONE_PER_HOUR:
             raise RateLimited(_("该手机号获取验证码过于频繁，请稍后再试。"), retry_after=3600)
+        if device and _window_count(f"dev:{device}") >= settings.OTP_PER_DEVICE_PER_HOUR:
+            raise RateLimited(_("请求过于频繁，请稍后再试。"), retry_after=3600)
         if ip:
             recent_ip = OtpCode.objects.filter(requested_ip=ip, created_at__gte=hour_ago).count()
             if recent_ip >= settings.OTP_PER_IP_PER_HOUR:
                 raise RateLimited(_("请求过于频繁，请稍后再试。"), retry_after=3600)
+        if not _known_device(device) and _window_hit("global") > settings.OTP_GLOBAL_PER_HOUR:
+            raise RateLimited(_("短信验证码发送量已达上限，请稍后再试或到窗口办理。"), retry_after=600)
+        if device:
+            _window_hit(f"dev:{device}")
         code = f"{secrets.randbelow(10**6):06d}"
         otp = OtpCode.objects.create(
             phone=phone,
@@ -91,7 +132,14 @@ def request_otp(*, phone: str, ip: str | None) -> OtpCode:
     return otp
 
 
-def verify_otp(*, phone: str, code: str, name: str | None = None, id_number: str | None = None) -> tuple[User, str]:
+def _current_code(phone: str, now: datetime) -> OtpCode | None:
+    # A snapshot: its `attempts` may be stale by the time we act, so it is never trusted for the cap.
+    return OtpCode.objects.filter(phone=phone, used_at__isnull=True, expires_at__gt=now).order_by("-created_at").first()
+
+
+def verify_otp(
+    *, phone: str, code: str, name: str | None = None, id_number: str | None = None, device: str | None = None
+) -> tuple[User, str]:
     """Check a login code; on the first login bind the real name and ID number. Returns (user, token).
 
     Side effects: marks the code used (single use, guarded by a conditional UPDATE so two
@@ -104,11 +152,21 @@ def verify_otp(*, phone: str, code: str, name: str | None = None, id_number: str
     if not re.fullmatch(r"\d{6}", code):
         raise invalid
     now = timezone.now()
-    otp = OtpCode.objects.filter(phone=phone, used_at__isnull=True, expires_at__gt=now).order_by("-created_at").first()
-    if otp is None or otp.attempts >= settings.OTP_MAX_ATTEMPTS:
+    if device and _window_count(f"verify-dev:{device}") >= settings.OTP_VERIFY_PER_DEVICE_PER_HOUR:
+        raise RateLimited(_("尝试次数过多，请稍后再试。"), retry_after=3600)
+    otp = _current_code(phone, now)
+    if otp is None:
         raise invalid
-    if not _matches(otp.code_hash, phone, code):
-        OtpCode.objects.filter(pk=otp.pk).update(attempts=F("attempts") + 1)
+    # Take an attempt before evaluating anything, with a conditional UPDATE: of 40 parallel guesses
+    # only OTP_MAX_ATTEMPTS get past this line (a read-then-increment let 7 through). Every call
+    # spends one — a right code followed by a refused binding too — so one valid code cannot answer
+    # unlimited "is this ID number registered?" probes.
+    reserved = OtpCode.objects.filter(pk=otp.pk, used_at__isnull=True, attempts__lt=settings.OTP_MAX_ATTEMPTS).update(
+        attempts=F("attempts") + 1
+    )
+    if device:
+        _window_hit(f"verify-dev:{device}")
+    if not reserved or not _matches(otp.code_hash, phone, code):
         raise invalid
 
     with transaction.atomic():
@@ -150,6 +208,7 @@ def verify_otp(*, phone: str, code: str, name: str | None = None, id_number: str
         user.last_login = now
         user.save()
         token, _created = Token.objects.get_or_create(user=user)
+    remember_device(device)
     return user, token.key
 
 

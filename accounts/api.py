@@ -15,6 +15,7 @@ from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from accounts import actions
+from accounts.devices import device_id, ensure_device, set_device_cookie
 from accounts.models import User
 from accounts.serializers import (
     MeSerializer,
@@ -24,17 +25,12 @@ from accounts.serializers import (
     TokenRequestSerializer,
     TokenResponseSerializer,
 )
-
-
-def client_ip(request: Request) -> str | None:
-    # Behind the production proxy the real address is the first X-Forwarded-For hop.
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    if forwarded and getattr(settings, "USE_X_FORWARDED_HOST", False):
-        return forwarded.split(",")[0].strip()
-    return request.META.get("REMOTE_ADDR")
+from config.client_ip import client_ip
 
 
 class OtpVerifyThrottle(AnonRateThrottle):
+    # Per address, so only a backstop sized for carrier-grade NAT; the tight limits are per code,
+    # per phone and per device (accounts.actions.verify_otp).
     scope = "otp_verify"
 
 
@@ -77,13 +73,16 @@ class OtpRequestView(APIView):
     def post(self, request: Request) -> Response:
         data = OtpRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        device = ensure_device(request._request)
         try:
-            actions.request_otp(phone=data.validated_data["phone"], ip=client_ip(request))
+            actions.request_otp(phone=data.validated_data["phone"], ip=client_ip(request), device=device)
         except actions.RateLimited as exc:
             raise exceptions.Throttled(wait=exc.retry_after, detail=str(exc)) from None
-        return Response(
+        response = Response(
             {"detail": _("验证码已发送。"), "expires_in": settings.OTP_TTL_SECONDS}, status=status.HTTP_202_ACCEPTED
         )
+        set_device_cookie(request._request, response)
+        return response
 
 
 class OtpVerifyView(APIView):
@@ -95,7 +94,10 @@ class OtpVerifyView(APIView):
     def post(self, request: Request) -> Response:
         data = OtpVerifySerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        _user, token = actions.verify_otp(**data.validated_data)
+        try:
+            _user, token = actions.verify_otp(**data.validated_data, device=device_id(request._request))
+        except actions.RateLimited as exc:
+            raise exceptions.Throttled(wait=exc.retry_after, detail=str(exc)) from None
         return Response({"token": token})
 
 

@@ -13,7 +13,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from accounts import actions
+from accounts.devices import device_id, ensure_device, set_device_cookie
 from accounts.models import Role
+from config.client_ip import client_ip
 
 
 class StaffLoginView(LoginView):
@@ -35,7 +37,9 @@ def sms_login(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         try:
             if request.POST.get("action") == "send":
-                actions.request_otp(phone=request.POST.get("phone", ""), ip=request.META.get("REMOTE_ADDR"))
+                actions.request_otp(
+                    phone=request.POST.get("phone", ""), ip=client_ip(request), device=ensure_device(request)
+                )
                 ctx["sent"] = True
             else:
                 user, _token = actions.verify_otp(
@@ -43,6 +47,7 @@ def sms_login(request: HttpRequest) -> HttpResponse:
                     code=request.POST.get("code", ""),
                     name=request.POST.get("name"),
                     id_number=request.POST.get("id_number"),
+                    device=device_id(request),
                 )
                 login(request, user, backend="django.contrib.auth.backends.ModelBackend")
                 messages.success(request, _("登录成功。"))
@@ -52,8 +57,8 @@ def sms_login(request: HttpRequest) -> HttpResponse:
                 return redirect(nxt)
         except actions.RateLimited as exc:
             ctx["error"] = str(exc)
-            return render(request, "accounts/sms_login.html", ctx, status=429)
+            return set_device_cookie(request, render(request, "accounts/sms_login.html", ctx, status=429))
         except ValidationError as exc:
             ctx["error"] = "；".join(exc.messages)
-            return render(request, "accounts/sms_login.html", ctx, status=400)
-    return render(request, "accounts/sms_login.html", ctx)
+            return set_device_cookie(request, render(request, "accounts/sms_login.html", ctx, status=400))
+    return set_device_cookie(request, render(request, "accounts/sms_login.html", ctx))

@@ -23,6 +23,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
+from config.spreadsheet import neutralise_row
 from govmap.models import Region
 from ratings import actions, charts, selectors
 from ratings.actions import RatingConflict, RatingInput
@@ -499,7 +500,8 @@ def export(request: HttpRequest, fmt: str) -> HttpResponse | StreamingHttpRespon
         def stream() -> Iterator[str]:
             yield "\ufeff" + writer.writerow(_export_header())
             for row in _export_rows(f):
-                yield writer.writerow(row)
+                # Comments are the citizens' free text: never a live formula in Excel/WPS.
+                yield writer.writerow(neutralise_row(row))
 
         streaming = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
         streaming["Content-Disposition"] = f'attachment; filename="ratings-{stamp}.csv"'
@@ -510,7 +512,8 @@ def export(request: HttpRequest, fmt: str) -> HttpResponse | StreamingHttpRespon
     ws = wb.create_sheet(_("好差评"))
     ws.append(_export_header())
     for row in _export_rows(f):
-        ws.append(row)
+        # openpyxl writes a string starting with "=" as a formula cell: escape first.
+        ws.append(neutralise_row(row))
     buffer = io.BytesIO()
     wb.save(buffer)
     response = HttpResponse(

@@ -11,10 +11,12 @@ from import_export.formats import base_formats
 from import_export.forms import SelectableFieldsExportForm
 from import_export.resources import ModelResource
 
+from config.spreadsheet import SafeCSV, SafeXLSX
 from services.models import Department, DepartmentKind, IndustryZone, Item, MaterialRequirement, Mode
 from services.resources import DepartmentKindResource, IndustryZoneResource, ItemResource
 
-CATALOG_FORMATS = [base_formats.CSV, base_formats.XLSX]
+# Escaping formats (config.spreadsheet): no exported cell is a live formula.
+CATALOG_FORMATS: list[type[base_formats.Format]] = [SafeCSV, SafeXLSX]
 
 
 class ChineseExportForm(SelectableFieldsExportForm):

@@ -20,6 +20,7 @@ from django.utils.translation import pgettext
 from import_export import fields, resources
 from import_export.formats import base_formats
 
+from config.spreadsheet import SafeCSV, SafeXLSX
 from services.actions import upsert_items
 from services.catalog_format import (
     CODE_RE,
@@ -38,7 +39,8 @@ from services.models import DepartmentKind, IndustryZone, Item
 from services.selectors import items_with_details
 
 INTEGER_KEYS = {"legal_days", "committed_days", "visits_required"}
-FORMATS: dict[str, type[base_formats.Format]] = {"csv": base_formats.CSV, "xlsx": base_formats.XLSX}
+# Formula-escaping formats: a catalog cell like "=HYPERLINK(...)" is text in the exported file.
+FORMATS: dict[str, type[base_formats.Format]] = {"csv": SafeCSV, "xlsx": SafeXLSX}
 
 
 def export_sort_key(item: Item) -> tuple[str, str]:

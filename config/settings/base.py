@@ -51,6 +51,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every later reader of REMOTE_ADDR (throttles, axes, stored addresses) sees the real client.
+    "config.client_ip.ClientAddressMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -239,7 +241,11 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.api_errors.exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"otp_phone": "5/hour", "otp_ip": "20/hour", "otp_verify": "10/hour"},
+    # Per address: carrier-grade NAT puts hundreds of mobile users behind one, so this is a backstop
+    # only; the tight OTP limits are per code, phone and device (accounts.actions).
+    "DEFAULT_THROTTLE_RATES": {"otp_verify": env("OTP_VERIFY_PER_IP_RATE", default="600/hour")},
+    # REMOTE_ADDR is already the client (config.client_ip); 0 keeps DRF from reading X-Forwarded-For.
+    "NUM_PROXIES": 0,
 }
 
 SPECTACULAR_SETTINGS = {
@@ -266,7 +272,15 @@ SPECTACULAR_SETTINGS = {
 # django-axes: lock staff accounts after repeated failed logins.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=1.0)
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# The pair, not either one: five bad passwords lock that account *from that address* only, so a
+# mistyping colleague behind the hall's NAT does not lock the whole hall, and nobody can lock a
+# named account from elsewhere.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "config.client_ip.client_ip"
+
+# Client address behind our reverse proxies (config.client_ip): CIDRs of the proxies we run, e.g.
+# "10.0.0.0/8,127.0.0.1/32". Empty: X-Forwarded-For is ignored and the peer address is the client.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
 
@@ -291,7 +305,14 @@ PII_ENCRYPTION_KEY = env("PII_ENCRYPTION_KEY", default="")
 OTP_TTL_SECONDS = env.int("OTP_TTL_SECONDS", default=300)
 OTP_MAX_ATTEMPTS = env.int("OTP_MAX_ATTEMPTS", default=5)
 OTP_PER_PHONE_PER_HOUR = env.int("OTP_PER_PHONE_PER_HOUR", default=5)
-OTP_PER_IP_PER_HOUR = env.int("OTP_PER_IP_PER_HOUR", default=20)
+# Per address only as a backstop (carrier-grade NAT); per device cookie (accounts.devices) tighter.
+OTP_PER_IP_PER_HOUR = env.int("OTP_PER_IP_PER_HOUR", default=300)
+OTP_PER_DEVICE_PER_HOUR = env.int("OTP_PER_DEVICE_PER_HOUR", default=10)
+OTP_VERIFY_PER_DEVICE_PER_HOUR = env.int("OTP_VERIFY_PER_DEVICE_PER_HOUR", default=30)
+# Circuit breaker: codes sent province-wide per hour before only known devices get one (bounds the
+# cost of SMS bombing across many numbers). Devices that logged in are known for this many days.
+OTP_GLOBAL_PER_HOUR = env.int("OTP_GLOBAL_PER_HOUR", default=5000)
+OTP_KNOWN_DEVICE_DAYS = env.int("OTP_KNOWN_DEVICE_DAYS", default=90)
 
 # Map: no external tiles by default (government extranets are often offline).
 MAP_TILE_URL = env("MAP_TILE_URL", default="")
