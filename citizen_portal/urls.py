@@ -1,6 +1,6 @@
 from django.urls import URLPattern, URLResolver, path
 
-from citizen_portal import views
+from citizen_portal import views, zone_views
 
 app_name = "citizen_portal"
 urlpatterns: list[URLPattern | URLResolver] = [
@@ -8,7 +8,13 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("items/", views.items, name="items"),
     path("items/<str:code>/", views.item_detail, name="item"),
     path("sites/<str:key>/", views.city_site, name="city"),
-    path("zones/<str:code>/", views.zone, name="zone"),
+    path("zones/<str:code>/", zone_views.zone, name="zone"),
+    path("policies/<int:pk>/", zone_views.policy, name="policy"),
+    # 查询服务 (linked from every zone)
+    path("query/case/", zone_views.query_case, name="query-case"),
+    path("query/case/<str:number>/status.json", zone_views.query_case_status, name="query-case-status"),
+    path("query/verify/", zone_views.query_verify, name="query-verify"),
+    path("query/queue/", zone_views.query_queue, name="query-queue"),
     path("prefs/", views.set_prefs, name="prefs"),
     path("help/", views.help_page, name="help"),
     path("help/privacy/", views.privacy, name="privacy"),

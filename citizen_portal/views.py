@@ -137,13 +137,6 @@ def city_site(request: HttpRequest, key: str) -> HttpResponse:
 
 
 @require_GET
-def zone(request: HttpRequest, code: str) -> HttpResponse:
-    zone_obj = get_object_or_404(IndustryZone, code=code)
-    items_qs = zone_obj.items.filter(is_active=True).select_related("department_kind").order_by("code")
-    return render(request, "citizen_portal/zone.html", {"zone": zone_obj, "items": items_qs})
-
-
-@require_GET
 def help_page(request: HttpRequest) -> HttpResponse:
     return render(request, "citizen_portal/help.html", {})
 

@@ -1,0 +1,119 @@
+"""Industry zones: twenty of them, each with items, query services and policy services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+
+from citizen_portal import actions
+from citizen_portal.models import PolicyDocument, PolicyStatus
+from services.models import IndustryZone
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def portal(demo_halls: Any) -> Any:
+    from citizen_portal.demo import load_portal
+
+    load_portal()
+    return demo_halls
+
+
+def test_twenty_zones_each_with_items_queries_and_policies(client: Any, portal: Any) -> None:
+    zones = list(IndustryZone.objects.order_by("code"))
+    assert len(zones) == 20
+    names = {z.name for z in zones}
+    for real in ("开办企业", "工程建设", "交通运输", "医疗卫生", "教育", "文化旅游", "农业农村"):
+        assert real in names
+    for z in zones:
+        html = client.get(f"/zones/{z.code}/").content.decode()
+        assert z.items.filter(is_active=True).first().name in html, z.code
+        assert "办件进度查询" in html and "办理结果核验" in html and "大厅排队情况" in html and "政策服务" in html
+
+
+def test_policy_search_publish_retire(client: Any, portal: Any) -> None:
+    html = client.get("/zones/business/").content.decode()
+    assert "优化营商环境条例" in html and "国务院令第722号" in html
+    assert "优化营商环境条例" in client.get("/zones/business/", {"pq": "营商"}).content.decode()
+    assert "优化营商环境条例" not in client.get("/zones/business/", {"pq": "公积金"}).content.decode()
+    doc = PolicyDocument.objects.get(title="优化营商环境条例")
+    page = client.get(f"/policies/{doc.pk}/").content.decode()
+    assert "国务院" in page and "2019年10月22日" in page and "政务服务" in page
+    assert doc.items.first().name in page
+    assert actions.retire_policies(ids=[doc.pk]) == 1
+    assert client.get(f"/policies/{doc.pk}/").status_code == 404
+    assert "优化营商环境条例" not in client.get("/zones/business/").content.decode()
+    assert actions.publish_policies(ids=[doc.pk]) == 1
+    assert client.get(f"/policies/{doc.pk}/").status_code == 200
+
+
+def test_publishing_an_empty_policy_is_refused_and_nothing_changes(portal: Any) -> None:
+    import datetime as dt
+
+    from django.core.exceptions import ValidationError
+
+    ok = PolicyDocument.objects.create(title="甲", issuing_body="省政府", published_on=dt.date(2024, 1, 2), body="正文")
+    empty = PolicyDocument.objects.create(title="乙", issuing_body="省政府", published_on=dt.date(2024, 1, 2), body=" ")
+    with pytest.raises(ValidationError, match="乙"):
+        actions.publish_policies(ids=[ok.pk, empty.pk])
+    assert set(PolicyDocument.objects.filter(pk__in=[ok.pk, empty.pk]).values_list("status", flat=True)) == {
+        PolicyStatus.DRAFT
+    }
+
+
+def test_admin_publishes_and_retires(admin_client: Any, portal: Any) -> None:
+    import datetime as dt
+
+    doc = PolicyDocument.objects.create(
+        title="测试政策", issuing_body="贵州省人民政府", published_on=dt.date(2024, 5, 6), body="正文"
+    )
+    admin_client.post("/admin/citizen_portal/policydocument/", {"action": "publish", "_selected_action": [doc.pk]})
+    doc.refresh_from_db()
+    assert doc.status == PolicyStatus.PUBLISHED
+    admin_client.post("/admin/citizen_portal/policydocument/", {"action": "retire", "_selected_action": [doc.pk]})
+    doc.refresh_from_db()
+    assert doc.status == PolicyStatus.RETIRED and doc.retired_at is not None
+
+
+def test_case_query_by_number_and_id_shows_live_state(client: Any, wf: Any, drive: Any) -> None:
+    cache.clear()
+    case = wf.receive()
+    resp = client.post("/query/case/", {"number": case.number, "id_number": wf.applicant_id})
+    assert resp.status_code == 200
+    html = resp.content.decode()
+    assert case.number in html and case.item.name in html and "已收件" in html
+    assert wf.applicant_id not in html  # the ID is only compared
+    status = client.get(f"/query/case/{case.number}/status.json").json()
+    assert status["state"] == case.state
+    case = drive(case, "accepted")
+    assert client.get(f"/query/case/{case.number}/status.json").json()["state"] == "accepted"
+
+
+def test_case_query_refuses_wrong_id_drafts_and_guessing(client: Any, wf: Any) -> None:
+    cache.clear()
+    case = wf.receive()
+    wrong = client.post("/query/case/", {"number": case.number, "id_number": "110101199003076578"})
+    assert wrong.status_code == 404 and case.item.name not in wrong.content.decode()
+    # Without a successful lookup in this session, the poll endpoint does not answer.
+    assert client.get(f"/query/case/{case.number}/status.json").status_code == 404
+    draft = wf.online(item="proxy")
+    assert client.post("/query/case/", {"number": draft.number, "id_number": wf.applicant_id}).status_code == 404
+    assert client.post("/query/case/", {"number": "", "id_number": ""}).status_code == 400
+    for _ in range(10):
+        client.post("/query/case/", {"number": "NOPE", "id_number": "X"})
+    blocked = client.post("/query/case/", {"number": case.number, "id_number": wf.applicant_id})
+    assert blocked.status_code == 429
+    cache.clear()
+
+
+def test_verify_and_queue_queries(client: Any, portal: Any) -> None:
+    resp = client.get("/query/verify/", {"result": "R-2024-0001"})
+    assert resp.status_code == 302 and resp["Location"] == "/verify/R-2024-0001/"
+    assert client.get("/query/verify/", {"result": "<script>"}).status_code == 400
+    assert client.get("/query/verify/").status_code == 200
+    html = client.get("/query/queue/", {"region": "520300"}).content.decode()
+    assert "正在等候" in html and "遵义" in html
+    assert client.get("/query/queue/", {"region": "999999"}).status_code == 400
