@@ -469,7 +469,12 @@ def my_case_action(request: HttpRequest, number: str, action: str) -> HttpRespon
     if transition is None:
         raise Http404
     case = _my_case_or_404(request, number)
-    kwargs: dict[str, Any] = {"reason": request.POST.get("reason", "")} if transition == "withdraw" else {}
+    kwargs: dict[str, Any] = {}
+    if transition == "withdraw":
+        kwargs = {"reason": request.POST.get("reason", "")}
+    elif transition == "resubmit":
+        # What the applicant says about an item no upload answers (e.g. “请补充签字”: signed and re-uploaded).
+        kwargs = {"notes": {k.removeprefix("note_"): v for k, v in request.POST.items() if k.startswith("note_")}}
     try:
         actions.TRANSITION_ACTIONS[transition](case=case, actor=_user(request), **kwargs)
     except _REFUSALS as exc:

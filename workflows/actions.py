@@ -23,7 +23,7 @@ import functools
 import hashlib
 import logging
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
@@ -825,20 +825,112 @@ def request_correction(*, case: Case, actor: User, items: Iterable[CorrectionIte
     return _transition(case, actor, "request_correction", prepare, after=after, check=check)
 
 
-def resubmit(*, case: Case, actor: User) -> Case:
+def _clean_notes(notes: Mapping[Any, Any] | Iterable[Any] | None) -> dict[int, str]:
+    """Notes per notice item, keyed by the item's number (1-based, as printed on the notice)."""
+    if notes is None:
+        return {}
+    pairs = notes.items() if isinstance(notes, Mapping) else enumerate(notes, start=1)
+    out: dict[int, str] = {}
+    for key, value in pairs:
+        try:
+            number = int(key)
+        except (TypeError, ValueError):
+            raise ValidationError({"notes": [_("补正说明的序号无效：%(key)s。") % {"key": key}]}) from None
+        text = str(value or "").strip()
+        if len(text) > 500:
+            raise ValidationError({"notes": [_("第%(i)s项的说明不能超过 500 字。") % {"i": number}]})
+        if text:
+            out[number] = text
+    return out
+
+
+def correction_answers(
+    case: Case, notice: CorrectionNotice, notes: Mapping[int, str] | None = None
+) -> list[dict[str, Any]]:
+    """How each item of ``notice`` is answered so far: by a material for its requirement handed in
+    after the notice was issued, or by a note (the clerk's or the applicant's explanation). One row
+    per item, in the notice's order: ``{"item", "name", "reason", "material", "note", "answered"}``."""
+    notes = notes or {}
+    source = case.parent if case.parent_id else case  # a sub-case's materials live on its parent
+    fresh = {
+        code: sha
+        for code, sha in Material.objects.filter(
+            case=source, superseded_at__isnull=True, uploaded_at__gte=notice.issued_at
+        ).values_list("requirement__code", "sha256")
+    }
+    rows = []
+    for number, entry in enumerate(notice.items or [], start=1):
+        code = entry.get("requirement") or ""
+        material = fresh.get(code, "") if code else ""
+        note = notes.get(number, "")
+        rows.append(
+            {
+                "item": number,
+                "requirement": code,
+                "name": entry.get("name") or "",
+                "reason": entry.get("reason") or "",
+                "material": material,
+                "note": note,
+                "answered": bool(material or note),
+            }
+        )
+    return rows
+
+
+def open_notice(case: Case) -> CorrectionNotice | None:
+    return case.corrections.filter(resolved_at__isnull=True).order_by("-issued_at").first()
+
+
+def resubmit(*, case: Case, actor: User, notes: Mapping[Any, Any] | Iterable[Any] | None = None) -> Case:
     """The applicant (online) or a window (hall) hands in the corrections: needs_correction → the
     state the notice came from (submitted / received / transferred). The acceptance clock restarts.
-    Side effects: resolves the open notice; event."""
+
+    Refused (400, naming what is still open) until EVERY item of the open correction notice is
+    answered: a new material for the item's requirement handed in after the notice, or a note for
+    that item (``notes``: item number → text) — otherwise 一次性告知 means nothing, a case could go
+    back to the authority with nothing fixed.
+    Side effects: resolves the open notice (recording each item's answer); event."""
+    cleaned = _clean_notes(notes)
+    answers: list[dict[str, Any]] = []
 
     def check(c: Case) -> None:
+        notice = open_notice(c)
+        if notice is not None:
+            answers.extend(correction_answers(c, notice, cleaned))
+            unknown = sorted(set(cleaned) - {a["item"] for a in answers})
+            if unknown:
+                raise ValidationError(
+                    {"notes": [_("补正告知中没有第%(i)s项。") % {"i": "、".join(str(i) for i in unknown)}]}
+                )
+            still_open = [a for a in answers if not a["answered"]]
+            if still_open:
+                listed = "；".join(
+                    f"{a['item']}. {a['name'] + '：' if a['name'] else ''}{a['reason']}" for a in still_open
+                )
+                raise ValidationError(
+                    {
+                        "corrections": [
+                            _("以下补正事项尚未处理，请上传新材料或逐项填写说明：%(items)s") % {"items": listed}
+                        ]
+                    }
+                )
         if c.correction_from != S.RECEIVED:
             _check_materials_complete(c)
 
     def prepare(c: Case, now: datetime) -> Step:
+        notice = open_notice(c)
+        if notice is not None:
+            items = [dict(entry) for entry in notice.items or []]
+            for entry, answer in zip(items, answers, strict=False):
+                entry["answer"] = {"material": answer["material"], "note": answer["note"]}
+            notice.items = items
+            notice.resolved_at = now
+            notice.save(update_fields=["items", "resolved_at"])
         CorrectionNotice.objects.filter(case=c, resolved_at__isnull=True).update(resolved_at=now)
         if c.state in ACCEPTANCE_STATES:
             _start_acceptance_clock(c, now)
-        return Step(["submitted_at", *CLOCK_FIELDS], {})
+        payload = {"answers": [{"item": a["item"], "material": a["material"], "note": a["note"]} for a in answers]}
+        return Step(["submitted_at", *CLOCK_FIELDS], payload if answers else {})
 
     return _transition(case, actor, "resubmit", prepare, check=check)
 

@@ -205,6 +205,8 @@ def _transition_kwargs(name: str, data: dict[str, Any]) -> dict[str, Any]:
         }
     if name == "withdraw":
         return {"reason": data.get("reason", "")}
+    if name == "resubmit":
+        return {"notes": data.get("notes") or {}}
     return {}
 
 

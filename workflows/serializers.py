@@ -51,6 +51,8 @@ class TransitionBodySerializer(serializers.Serializer):
     legal_basis = serializers.CharField(required=False, allow_blank=True, max_length=2000)
     tracking_number = serializers.CharField(required=False, allow_blank=True, max_length=64)
     collector_id_number = serializers.CharField(required=False, allow_blank=True, max_length=32)
+    # resubmit: a note per item of the open correction notice, keyed by the item's number ("1", "2", ...)
+    notes = serializers.DictField(child=serializers.CharField(allow_blank=True, max_length=500), required=False)
 
 
 class MaterialInSerializer(serializers.Serializer):

@@ -221,6 +221,8 @@ def _kwargs(name: str, p: Any) -> dict[str, Any]:
         return {"tracking_number": p.get("tracking_number", "")}
     if name == "hand_over":
         return {"id_checked": p.get("id_checked") == "on", "collector_id_number": p.get("collector_id_number", "")}
+    if name == "resubmit":
+        return {"notes": {k.removeprefix("note_"): v for k, v in p.items() if k.startswith("note_")}}
     return {}
 
 

@@ -292,7 +292,7 @@ def test_correction_notice_then_resubmit(citizen_client: Any, wf: Any, drive: An
     assert "需补正：" in page and "upload-id_card" in page and "action-resubmit" in page
 
     assert _upload(citizen_client, case, "id_card", PNG, "清晰身份证.png").status_code == 302
-    resp = citizen_client.post(f"/my/cases/{case.number}/resubmit/")
+    resp = citizen_client.post(f"/my/cases/{case.number}/resubmit/", {"note_2": "已签字并重新上传申请书"})
     assert resp.status_code == 302
     case.refresh_from_db()
     assert case.state == "submitted" and case.corrections.get().resolved_at is not None

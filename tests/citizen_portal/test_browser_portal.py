@@ -164,6 +164,7 @@ def test_correction_notice_appears_live(
     # the materials section came back editable: replace the photo and resubmit
     page.set_input_files("form.upload-id_card input[type=file]", str(_write(tmp_path / "new.png", PNG)))
     page.click("form.upload-id_card button")
+    page.fill("form.action-resubmit input[name=note_2]", "已签名并重新上传申请书")
     page.click("form.action-resubmit button")
     expect(page.locator("#case-state")).to_have_text("已提交")
     assert blocked == []

@@ -7,6 +7,7 @@ from itertools import pairwise
 import pytest
 from django.core.exceptions import ValidationError
 
+from tests.fixtures.workflows import PDF
 from workflows import actions
 from workflows.actions import CorrectionItem, TransitionConflict, TransitionForbidden
 from workflows.models import Case, CaseEvent
@@ -123,7 +124,9 @@ def test_correction_at_window_returns_to_received(wf):
     assert case.state == "needs_correction" and case.correction_count == 1
     notice = case.corrections.get()
     assert [i["reason"] for i in notice.items] == ["复印件不清晰", "申请书未签字", "缺少委托书"]
-    case = actions.resubmit(case=case, actor=wf.users["zy_clerk"])
+    case = actions.resubmit(
+        case=case, actor=wf.users["zy_clerk"], notes={1: "已重新复印", 2: "已当面签字", 3: "已收委托书原件"}
+    )
     assert case.state == "received"
     assert case.corrections.get().resolved_at is not None
     from notifications.models import OutboxMessage
@@ -138,13 +141,14 @@ def test_correction_by_authority_after_transfer_and_online(wf, drive):
         case=case, actor=wf.users["yy_approver"], items=[CorrectionItem("form", "缺少签章")]
     )
     assert case.state == "needs_correction" and case.sla_status == "" and case.clock_due_at is None
-    case = actions.resubmit(case=case, actor=wf.users["zy_clerk"])
+    case = actions.resubmit(case=case, actor=wf.users["zy_clerk"], notes={1: "已补盖章"})
     assert case.state == "transferred" and case.sla_status == "green" and case.accept_by is not None
 
     online = drive(wf.online(), "submitted")
     online = actions.request_correction(
         case=online, actor=wf.users["yy_approver"], items=[CorrectionItem("form", "缺页")]
     )
+    wf.upload(online, "form", user="citizen", content=PDF)
     online = actions.resubmit(case=online, actor=wf.users["citizen"])
     assert online.state == "submitted"
 
@@ -380,3 +384,55 @@ def test_state_field_is_protected(wf):
     case = wf.receive()
     with pytest.raises(AttributeError):
         case.state = "approved"
+
+
+def test_resubmit_refused_until_every_notice_item_is_answered(wf, drive):
+    """一次性告知 means something: a case goes back only when each listed problem has an answer — a
+    new material for that requirement, or a note — and the refusal names what is still open."""
+    case = drive(wf.receive(), "transferred")
+    case = actions.request_correction(
+        case=case,
+        actor=wf.users["yy_approver"],
+        items=[CorrectionItem("form", "申请书未签字"), CorrectionItem(None, "缺少委托书")],
+    )
+    with pytest.raises(ValidationError) as exc:
+        actions.resubmit(case=case, actor=wf.users["zy_clerk"])
+    message = exc.value.message_dict["corrections"][0]
+    assert "1. 申请书：申请书未签字" in message and "2. 缺少委托书" in message
+    assert Case.objects.get(pk=case.pk).state == "needs_correction"
+    assert case.corrections.get().resolved_at is None
+
+    # A new scan answers item 1; item 2 is still open and the message names only it.
+    wf.upload(case, "form", content=PDF)
+    with pytest.raises(ValidationError) as exc:
+        actions.resubmit(case=case, actor=wf.users["zy_clerk"], notes={"1": "", "2": "  "})
+    message = exc.value.message_dict["corrections"][0]
+    assert "缺少委托书" in message and "申请书未签字" not in message
+    assert "。；" not in message and "。。" not in message
+    with pytest.raises(ValidationError) as exc:
+        actions.resubmit(case=case, actor=wf.users["zy_clerk"], notes={"7": "不存在的项"})
+    assert "notes" in exc.value.message_dict
+    assert Case.objects.get(pk=case.pk).state == "needs_correction"
+
+    case = actions.resubmit(case=case, actor=wf.users["zy_clerk"], notes={"2": "已收委托书原件并扫描"})
+    assert case.state == "transferred"
+    notice = case.corrections.get()
+    assert notice.resolved_at is not None
+    assert notice.items[0]["answer"]["material"] and notice.items[1]["answer"]["note"] == "已收委托书原件并扫描"
+    event = case.events.order_by("-seq").first()
+    assert event.transition == "resubmit" and [a["item"] for a in event.payload["answers"]] == [1, 2]
+
+
+def test_resubmit_through_the_api_takes_notes_and_reports_what_is_open(wf, drive):
+    from rest_framework.test import APIClient
+
+    case = drive(wf.receive(), "transferred")
+    actions.request_correction(case=case, actor=wf.users["yy_approver"], items=[CorrectionItem(None, "缺少委托书")])
+    api = APIClient()
+    api.force_authenticate(wf.users["zy_clerk"])
+    url = f"/api/v1/cases/{case.number}/transitions/resubmit/"
+    r = api.post(url, {}, format="json")
+    assert r.status_code == 400 and "缺少委托书" in str(r.json())
+    assert Case.objects.get(pk=case.pk).state == "needs_correction"
+    r = api.post(url, {"notes": {"1": "已收委托书"}}, format="json")
+    assert r.status_code == 200 and r.json()["state"] == "transferred"

@@ -119,7 +119,7 @@ def test_correction_stops_the_clock_and_resubmission_restarts_it(wf, drive):
         case=case, actor=wf.users["yy_approver"], items=[actions.CorrectionItem("form", "缺页")]
     )
     assert case.clock_due_at is None and case.sla_status == ""
-    case = actions.resubmit(case=case, actor=wf.users["zy_clerk"])
+    case = actions.resubmit(case=case, actor=wf.users["zy_clerk"], notes={1: "已补页"})
     assert case.clock_due_at is not None and case.sla_status == "green"
 
 

@@ -91,7 +91,7 @@ def test_child_correction_goes_back_to_its_authority(wf, drive):
     market = actions.request_correction(
         case=market, actor=wf.users["yy_approver"], items=[actions.CorrectionItem("form", "缺签字")]
     )
-    market = actions.resubmit(case=market, actor=wf.users["zy_clerk"])
+    market = actions.resubmit(case=market, actor=wf.users["zy_clerk"], notes={1: "已补签字"})
     assert market.state == "transferred"
     assert Case.objects.get(pk=parent.pk).state == "transferred"
 

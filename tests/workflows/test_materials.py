@@ -122,7 +122,7 @@ def test_repeated_corrections_visible_to_supervisors(wf, drive):
         case = actions.request_correction(
             case=case, actor=wf.users["yy_approver"], items=[actions.CorrectionItem("form", reason)]
         )
-        case = actions.resubmit(case=case, actor=wf.users["zy_clerk"])
+        case = actions.resubmit(case=case, actor=wf.users["zy_clerk"], notes={1: "已补页"})
     once = drive(wf.receive(), "transferred")
     actions.request_correction(case=once, actor=wf.users["yy_approver"], items=[actions.CorrectionItem("form", "x")])
     assert list(repeated_corrections(wf.users["sup_province"])) == [case]

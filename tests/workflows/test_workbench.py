@@ -141,7 +141,7 @@ def test_supervisor_sees_cases_with_repeated_corrections(wf, drive):
         case = actions.request_correction(
             case=case, actor=wf.users["yy_approver"], items=[actions.CorrectionItem("form", reason)]
         )
-        case = actions.resubmit(case=case, actor=wf.users["zy_clerk"])
+        case = actions.resubmit(case=case, actor=wf.users["zy_clerk"], notes={1: "已补页"})
     html = login(wf.users["sup_province"]).get("/workbench/cases/?repeated=1").content.decode()
     assert case.number in html and "多次补正的办件" in html
     html = login(wf.users["sup_province"]).get("/workbench/cases/?sla=red").content.decode()
