@@ -14,12 +14,13 @@ class LicencesConfig(AppConfig):
         from django_fsm.signals import post_transition
 
         from licences import keys, receivers
-        from licences.checks import check_signing_key
+        from licences.checks import check_signing_key, check_verify_base_url
         from licences.ledger_sources import register_sources
         from workflows.models import Case
         from workflows.results import Result, result_issued
 
         checks.register(check_signing_key, "licences")
+        checks.register(check_verify_base_url, "licences")
         # Rendering and signing happen after the issuing transaction commits (workflows sends it then).
         result_issued.connect(receivers.on_result_issued, sender=Result, dispatch_uid="licences-render")
         # django-fsm announces every transition; a delivered case files its results into the library.

@@ -33,3 +33,20 @@ def check_signing_key(app_configs: Any = None, **kwargs: Any) -> list[checks.Che
             )
         ]
     return []
+
+
+def check_verify_base_url(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """Printed QR codes outlive any configuration change: in production they must point at the
+    public https origin (a phone refuses or warns on plain http, and 127.0.0.1 opens nothing)."""
+    if settings.DEBUG:
+        return []
+    base = conf.verify_base_url()
+    if base.startswith("https://") and "127.0.0.1" not in base and "localhost" not in base:
+        return []
+    return [
+        checks.Warning(
+            f"Result QR codes will point at {base or '(nothing)'}: not a public https address.",
+            hint="Set PUBLIC_BASE_URL (or RESULT_VERIFY_BASE_URL) to the site's public https origin.",
+            id="licences.W002",
+        )
+    ]

@@ -39,10 +39,13 @@ def documents_prefix() -> str:
 
 
 def verify_base_url() -> str:
-    """Public origin printed into the QR code (https://zwfw.example.gov.cn); empty = the bare token."""
-    return str(getattr(settings, "RESULT_VERIFY_BASE_URL", "") or os.environ.get("RESULT_VERIFY_BASE_URL", "")).rstrip(
-        "/"
-    )
+    """Public origin printed into the QR code: ``RESULT_VERIFY_BASE_URL`` when set, else the site's
+    ``PUBLIC_BASE_URL`` — a phone camera or WeChat opens a URL, while a bare token shows gibberish.
+    The token rides in the URL's ``?p=``, so the code still verifies offline from the payload alone."""
+    value = getattr(settings, "RESULT_VERIFY_BASE_URL", "") or os.environ.get("RESULT_VERIFY_BASE_URL", "")
+    if not value:
+        value = getattr(settings, "PUBLIC_BASE_URL", "")
+    return str(value or "").rstrip("/")
 
 
 def issuing_authority_title() -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
@@ -26,8 +27,13 @@ def verify_page(request: HttpRequest, result_id: str) -> HttpResponse:
     if outcome is None:
         raise Http404
     data = outcome.as_dict()
+    result = outcome.result if data.get("id") else None
     context = {
         "v": data,
+        # The page speaks the province's time (Asia/Shanghai), as the PDF does: a result issued at
+        # 00:30 Beijing time is dated that day, not the previous UTC day.
+        "issued_at": timezone.localtime(result.issued_at) if result is not None else None,
+        "revoked_at": timezone.localtime(result.revoked_at) if result is not None and result.revoked_at else None,
         "status_label": STATUS_LABELS.get(outcome.status, outcome.status),
         "checked_token": bool(token),
     }

@@ -133,3 +133,39 @@ def test_rendering_is_reproducible_and_idempotent(wf, drive, on_commit):
     default_storage.delete(doc.storage_name)
     assert hashlib.sha256(document_bytes(doc)).hexdigest() == doc.sha256
     assert default_storage.exists(doc.storage_name)
+
+
+def test_a_phone_camera_opens_the_verify_page_from_the_printed_qr(wf, drive, on_commit, settings, time_machine):
+    """The printed QR holds an https URL of the public verify page (PUBLIC_BASE_URL) carrying the
+    signed payload: GETting it verifies the payload, and the page dates the result in Beijing time.
+    The same text still verifies offline with nothing but the public key."""
+    from urllib.parse import urlsplit
+
+    from django.test import Client
+
+    settings.PUBLIC_BASE_URL = "https://zwfw.guizhou.example.gov.cn/"
+    settings.ALLOWED_HOSTS = ["zwfw.guizhou.example.gov.cn", "testserver"]
+    # 00:30 in Guiyang on 3 December is still 2 December in UTC: the page must say the 3rd.
+    time_machine.move_to("2026-12-02T16:30:00+00:00", tick=False)
+    case = drive_to_issue(wf, drive, on_commit)
+    result = Result.objects.get(case=case)
+    pdf_bytes = client_for(wf.users["zy_printer"]).get(f"/api/v1/cases/{case.number}/result.pdf").content
+    scanned = scan_printed_qr(pdf_bytes)
+
+    url = urlsplit(scanned)
+    assert url.scheme == "https" and url.netloc == "zwfw.guizhou.example.gov.cn"
+    assert url.path == f"/verify/{result.pk}/" and url.query.startswith("p=TB1.")
+    assert qr.verify_token(scanned, public_keys_from_api()).valid  # offline, from the URL alone
+
+    page = Client().get(f"{url.path}?{url.query}", secure=True, HTTP_HOST=url.netloc)
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "真实有效" in html and "已用本省公钥核验二维码签名" in html
+    assert "2026-12-03 00:30" in html and "2026-12-02" not in html
+    assert result.number in html and wf.applicant_id not in html
+
+    # A tampered payload in the same URL is reported as such, with nothing from the database.
+    token = url.query.removeprefix("p=")
+    forged = token[:-6] + ("AAAAAA" if not token.endswith("AAAAAA") else "BBBBBB")
+    html = Client().get(url.path, {"p": forged}, secure=True, HTTP_HOST=url.netloc).content.decode()
+    assert "真实有效" not in html and result.number not in html
