@@ -39,6 +39,7 @@ from licences.models import (
 from licences.records import consent_payload, mask_name, result_payload, revocation_payload
 from services.models import MaterialRequirement
 from workflows import actions as wf_actions
+from workflows import facts
 from workflows.models import Case, CaseState, Material
 from workflows.results import Result
 
@@ -106,6 +107,7 @@ def _document_data(result: Result, token: str, kid: str) -> pdf.DocumentData:
         legal_basis=(case.item.legal_basis or "").strip()[:120],
         qr_text=qr_text_for(result, token),
         kid=kid,
+        facts=tuple(facts.printed(case.item, case.form_data)),
     )
 
 

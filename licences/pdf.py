@@ -62,6 +62,9 @@ class DocumentData:
     legal_basis: str
     qr_text: str
     kid: str
+    # What this result certifies (label, value), from the case's form data, already masked where
+    # the law requires (workflows.facts.printed).
+    facts: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -247,6 +250,12 @@ def _signature_block(c: Canvas, font: str, d: DocumentData, width: float, y: flo
     draw_seal(c, right - min(name_w, 150) / 2, y - 8, 58, d.authority, font)
 
 
+def _sentence(value: str) -> str:
+    """A fact as one sentence: the full stop added once (a value typed with its own 。 keeps it)."""
+    value = value.strip()
+    return value if value.endswith(("。", "！", "？", ".", "；")) else f"{value}。"
+
+
 def _validity(d: DocumentData) -> str:
     return f"{chinese_date(d.issued_on)}至{chinese_date(d.valid_until)}" if d.valid_until else "长期有效"
 
@@ -265,6 +274,7 @@ def _licence(c: Canvas, font: str, d: DocumentData, width: float, height: float)
         ("持 证 人", d.holder_name),
         ("证件号码", d.holder_id_masked),
         ("许可事项", d.item_name),
+        *d.facts,
         ("事项编码", d.item_code),
         ("属    地", d.jurisdiction),
         ("有 效 期", _validity(d)),
@@ -282,15 +292,25 @@ def _certificate(c: Canvas, font: str, d: DocumentData, width: float, height: fl
     c.drawCentredString(width / 2, height - 130, d.title)
     c.setFont(font, 11)
     c.drawRightString(width - 64, height - 160, f"编号：{d.number}")
-    body = (
-        f"兹证明{d.holder_name}（证件号码：{d.holder_id_masked}）已办结“{d.item_name}”事项"
-        f"（事项编码 {d.item_code}），经{d.authority}审查核实，特此证明。\n有效期：{_validity(d)}。"
-    )
+    if d.facts:
+        # The facts themselves are what a third party relies on: state them, one per line.
+        stated = "\n".join(f"{label}：{_sentence(value)}" for label, value in d.facts)
+        body = (
+            f"兹证明{d.holder_name}（证件号码：{d.holder_id_masked}）：\n{stated}\n"
+            f"以上情况经{d.authority}审查核实（“{d.item_name}”，事项编码 {d.item_code}），特此证明。\n"
+            f"有效期：{_validity(d)}。"
+        )
+    else:
+        body = (
+            f"兹证明{d.holder_name}（证件号码：{d.holder_id_masked}）已办结“{d.item_name}”事项"
+            f"（事项编码 {d.item_code}），经{d.authority}审查核实，特此证明。\n有效期：{_validity(d)}。"
+        )
     c.setFont(font, 14)
     y = height - 220
-    for line in _wrap("　　" + body, font, 14, width - 168):
-        c.drawString(84, y, line)
-        y -= 26
+    for paragraph in body.split("\n"):
+        for line in _wrap("　　" + paragraph, font, 14, width - 168):
+            c.drawString(84, y, line)
+            y -= 26
     _signature_block(c, font, d, width, min(y - 60, 300))
     _footer(c, font, d, width)
 
@@ -312,9 +332,11 @@ def _approval_notice(c: Canvas, font: str, d: DocumentData, width: float, height
     c.drawString(72, y, f"{d.holder_name}：")
     y -= 30
     basis = f"依据{d.legal_basis}，" if d.legal_basis else ""
+    approved = "".join(f"\n{label}：{_sentence(value)}" for label, value in d.facts)
     body = (
         f"你（单位）申请的“{d.item_name}”（办件编号 {d.case_number}），经本机关审查，符合法定条件、标准。"
-        f"{basis}本机关决定予以批准。\n有效期：{_validity(d)}。\n如对本决定不服，可以依法申请行政复议或者提起行政诉讼。"
+        f"{basis}本机关决定予以批准。{approved}\n有效期：{_validity(d)}。"
+        "\n如对本决定不服，可以依法申请行政复议或者提起行政诉讼。"
     )
     for line in _wrap("　　" + body, font, 14, width - 144):
         c.drawString(72, y, line)

@@ -45,7 +45,7 @@ from govmap.models import Region
 from halls.models import Hall, Window
 from ledger import records as ledger_records
 from services.models import Department, Item, MaterialRequirement, Mode
-from workflows import calendar, hooks, notify
+from workflows import calendar, facts, hooks, notify
 from workflows.models import (
     ACCEPTANCE_STATES,
     DECISION_STATES,
@@ -485,8 +485,12 @@ def receive(
     delivery_hall: Hall | None = None,
     delivery_address: str = "",
     mode: str = Mode.PROXY,
+    form: Mapping[str, Any] | None = None,
 ) -> Case:
     """A window clerk receives a case at a hall (any hall of the province, 收受分离): (new) → received.
+
+    ``form``: the facts the result will certify (``workflows.facts``); when given, every required
+    fact of the item must be there.
 
     Validates the mode against the item, routes the case (competent authority, cross-region flag),
     validates the applicant's ID number / USCC (stored encrypted, with a lookup hash) and the
@@ -512,6 +516,7 @@ def receive(
     authority = _route(item, mode, jurisdiction)
     kind, number, review = _validate_applicant(applicant)
     method, dhall, address = _delivery(delivery_method, delivery_hall, delivery_address, receiving_hall)
+    form_data = facts.clean(item, form) if form is not None else {}
     citizen = User.objects.filter(role=Role.CITIZEN, id_number_hash=lookup_hash(number), is_active=True).first()
     with transaction.atomic():
         now = timezone.now()
@@ -536,6 +541,7 @@ def receive(
             applicant_id_needs_review=review,
             applicant_phone=re.sub(r"[\s-]", "", applicant.phone),
             created_by=actor,
+            form_data=form_data,
         )
         case.receive()
         case.last_event_seq = 1
@@ -561,6 +567,7 @@ def create_online(
     delivery_hall: Hall | None = None,
     delivery_address: str = "",
     mode: str = Mode.ONLINE,
+    form: Mapping[str, Any] | None = None,
 ) -> Case:
     """A citizen starts an online (or online joint) application: a draft.
 
@@ -576,6 +583,7 @@ def create_online(
         raise ValidationError({"applicant": [_("请先完成实名认证（姓名和证件号码）。")]})
     authority = _route(item, mode, jurisdiction)
     method, dhall, address = _delivery(delivery_method, delivery_hall, delivery_address, None)
+    form_data = facts.clean(item, form) if form is not None else {}
     with transaction.atomic():
         now = timezone.now()
         case = _new_case(
@@ -596,6 +604,7 @@ def create_online(
             applicant_id_needs_review=actor.id_needs_review,
             applicant_phone=actor.phone,
             created_by=actor,
+            form_data=form_data,
         )
         case.last_event_seq = 1
         case.save()
@@ -657,6 +666,7 @@ def _spawn_children(parent: Case, now: datetime) -> None:
             legal_days=parent.legal_days,
             auto_accept=parent.auto_accept,
             materials_seal=parent.materials_seal,
+            form_data=parent.form_data,
             last_event_seq=1,
         )
         _start_acceptance_clock(child, now)

@@ -117,6 +117,7 @@ class CaseListCreateView(generics.ListAPIView):
             "delivery_hall": dhall,
             "delivery_address": delivery.get("address", ""),
             "mode": data["mode"],
+            "form": data.get("form"),
         }
         if data.get("receiving_hall") or request.user.role == "window_clerk":  # type: ignore[union-attr]
             hall = _get(Hall, "code", data.get("receiving_hall"), "receiving_hall", _("请填写收件场所。"))

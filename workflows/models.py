@@ -237,6 +237,9 @@ class Case(ConcurrentTransitionMixin, models.Model):
     materials_seal = models.CharField(_("材料封存摘要"), max_length=64, blank=True)
     decision_reason = models.TextField(_("决定理由"), blank=True)
     legal_basis = models.TextField(_("法律依据"), blank=True)
+    # The facts the result certifies, as entered at intake (workflows.facts: keys per result type
+    # and item); the result document prints them.
+    form_data = models.JSONField(_("申请事项信息"), default=dict, blank=True)
     last_event_seq = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:

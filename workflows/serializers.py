@@ -34,6 +34,8 @@ class CaseCreateSerializer(serializers.Serializer):
     delivery = DeliveryInSerializer()
     receiving_hall = serializers.CharField(required=False, max_length=32)
     applicant = ApplicantInSerializer(required=False)
+    # The facts the result certifies (workflows.facts: GET /workbench/items/<code>/facts/ lists them).
+    form = serializers.DictField(child=serializers.CharField(allow_blank=True, max_length=500), required=False)
 
 
 class CorrectionItemSerializer(serializers.Serializer):
