@@ -475,11 +475,15 @@ def load_blank_stock(*, hall: Hall, result_type: str, serials: Iterable[str], ac
     return len(wanted)
 
 
-def allocate_blank_stock(*, result: Result, actor: User, window: Window | None = None) -> BlankStock | None:
-    """Take the next blank sheet (lowest serial) of the delivery hall for printing ``result``; the
-    call to make inside ``print``. None when the result type is printed on plain paper. Printing the
-    same result again returns its sheet (a spoiled sheet is voided first, then a new one taken).
-    Concurrent clerks never get the same sheet (row lock, SKIP LOCKED on PostgreSQL).
+def allocate_blank_stock(
+    *, result: Result, actor: User, window: Window | None = None, serial: str | None = None
+) -> BlankStock | None:
+    """Take a blank sheet of the delivery hall for printing ``result``: the one with ``serial`` (the
+    sheet the clerk actually fed into the printer; it must be an available sheet of this hall and
+    result type), else the next one (lowest serial). The call to make inside ``print``. None when
+    the result type is printed on plain paper. Printing the same result again returns its sheet (a
+    spoiled sheet is voided first, then a new one taken). Concurrent clerks never get the same
+    sheet (row lock, SKIP LOCKED on PostgreSQL).
     Side effects: the sheet is marked used by ``actor`` at ``window``."""
     if not uses_blank_stock(result.result_type):
         return None
@@ -489,13 +493,26 @@ def allocate_blank_stock(*, result: Result, actor: User, window: Window | None =
     with transaction.atomic():
         current = BlankStock.objects.filter(result=result, status=StockStatus.USED).first()
         if current is not None:
+            if serial and current.serial != serial:
+                raise ValidationError(
+                    {"blank_serials": [_("该结果已使用空白证书 %(s)s，如已损坏请先作废。") % {"s": current.serial}]}
+                )
             return current
-        sheet = (
-            BlankStock.objects.select_for_update(skip_locked=True)
-            .filter(hall_id=hall_id, result_type=result.result_type, status=StockStatus.AVAILABLE)
-            .order_by("serial")
-            .first()
+        available = BlankStock.objects.select_for_update(skip_locked=True).filter(
+            hall_id=hall_id, result_type=result.result_type, status=StockStatus.AVAILABLE
         )
+        if serial:
+            sheet = available.filter(serial=serial).first()
+            if sheet is None:
+                raise ValidationError(
+                    {
+                        "blank_serials": [
+                            _("流水号 %(s)s 不是本场所可用的该类空白证书（未登记、已使用或已作废）。") % {"s": serial}
+                        ]
+                    }
+                )
+        else:
+            sheet = available.order_by("serial").first()
         if sheet is None:
             raise ValidationError({"blank_stock": [_("本场所的该类空白证书已用完，请先登记入库。")]})
         sheet.status = StockStatus.USED

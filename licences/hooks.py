@@ -40,11 +40,13 @@ class LicencesPrintStock:
     """Blank stock at printing. A hall that keeps pre-printed stock of the result's type must use a
     sheet (and is refused when it has run out); a hall that keeps none prints on plain paper."""
 
-    def allocate(self, *, result: Result, actor: User, window: Window | None) -> str | None:
+    def allocate(self, *, result: Result, actor: User, window: Window | None, serial: str | None = None) -> str | None:
         if not actions.uses_blank_stock(result.result_type):
             return None
         hall_id = result.case.delivery_hall_id
         if hall_id is None or not BlankStock.objects.filter(hall_id=hall_id, result_type=result.result_type).exists():
+            if serial:
+                raise ValidationError({"blank_serials": [_("本场所没有登记该类空白证书，无需填写流水号。")]})
             return None
-        sheet = actions.allocate_blank_stock(result=result, actor=actor, window=window)
+        sheet = actions.allocate_blank_stock(result=result, actor=actor, window=window, serial=serial)
         return sheet.serial if sheet is not None else None

@@ -40,7 +40,7 @@ from django_fsm import ConcurrentTransition, TransitionNotAllowed, can_proceed
 
 from accounts.identity import validate_applicant_identifier
 from accounts.models import Role, User
-from accounts.protect import lookup_hash, protect
+from accounts.protect import lookup_hash, mask_id_number, protect
 from govmap.models import Region
 from halls.models import Hall, Window
 from ledger import records as ledger_records
@@ -1149,10 +1149,19 @@ def _issue_and_route(c: Case) -> None:
         deliver_online(case=c, actor=None)
 
 
-def print_result(*, case: Case, actor: User) -> Case:
+def print_result(*, case: Case, actor: User, blank_serials: Mapping[str, str] | None = None) -> Case:
     """A clerk at an issuing window of the delivery hall prints the result (就近打证):
-    print_queued → ready_for_pickup. Side effects: event; case_ready_for_pickup SMS naming hall and window."""
+    print_queued → ready_for_pickup. ``blank_serials`` (result number → serial) names the
+    pre-printed blank sheet the clerk actually fed in; without it the hall's next sheet is booked.
+    Side effects: event (with the serials); case_ready_for_pickup SMS naming hall and window."""
     window: list[Window] = []
+    wanted = {str(k).strip(): str(v or "").strip() for k, v in (blank_serials or {}).items() if str(v or "").strip()}
+
+    def check(c: Case) -> None:
+        numbers = set(c.results.filter(revoked_at__isnull=True).values_list("number", flat=True))
+        unknown = sorted(set(wanted) - numbers)
+        if unknown:
+            raise ValidationError({"blank_serials": [_("该办件没有结果 %(n)s。") % {"n": "、".join(unknown)}]})
 
     def prepare(c: Case, now: datetime) -> Step:
         w = Actor(actor).window_at(c.delivery_hall_id, "issuing")
@@ -1165,7 +1174,7 @@ def print_result(*, case: Case, actor: User) -> Case:
             serials = {
                 str(r.pk): serial
                 for r in c.results.filter(revoked_at__isnull=True)
-                if (serial := stock.allocate(result=r, actor=actor, window=w))
+                if (serial := stock.allocate(result=r, actor=actor, window=w, serial=wanted.get(r.number) or None))
             }
             if serials:
                 payload["blank_stock"] = serials
@@ -1174,24 +1183,72 @@ def print_result(*, case: Case, actor: User) -> Case:
     def after(c: Case, now: datetime) -> None:
         notify.case_ready_for_pickup(c, window[0])
 
-    return _transition(case, actor, "print", prepare, after=after)
+    return _transition(case, actor, "print", prepare, after=after, check=check)
 
 
-def hand_over(*, case: Case, actor: User, id_checked: bool = True, collector_id_number: str = "") -> Case:
+def hand_over(
+    *,
+    case: Case,
+    actor: User,
+    id_checked: bool = True,
+    collector_id_number: str = "",
+    by_proxy: bool = False,
+    collector_name: str = "",
+    authorisation: str = "",
+    authorisation_checked: bool = False,
+) -> Case:
     """The delivery-hall clerk hands the printed result over after checking the collector's ID:
-    ready_for_pickup → delivered. A collector ID number, when given, must be the applicant's.
-    Side effects: event."""
+    ready_for_pickup → delivered. A collector ID number, when given, must be the applicant's —
+    unless ``by_proxy`` (代领): then someone else collects, and their name, valid ID number and the
+    applicant's written authorisation (委托书, its description; the clerk confirms having checked
+    the original) are all required and recorded (the ID masked, with its lookup hash, so the ledger
+    never holds it in clear). Side effects: event."""
     collector = (collector_id_number or "").replace(" ", "").upper()
+    proxy: dict[str, Any] = {}
 
     def check(c: Case) -> None:
         if id_checked is not True:
             raise ValidationError({"id_checked": [_("请先核验领取人身份证件。")]})
-        if collector and lookup_hash(collector) != c.applicant_id_hash:
-            raise ValidationError({"collector_id_number": [_("领取人证件号码与申请人不一致。")]})
+        if not by_proxy:
+            if collector and lookup_hash(collector) != c.applicant_id_hash:
+                raise ValidationError(
+                    {"collector_id_number": [_("领取人证件号码与申请人不一致；他人代领请选择“代领”并登记授权。")]}
+                )
+            return
+        errors: dict[str, list[str]] = {}
+        name = (collector_name or "").strip()
+        if not name or len(name) > 64:
+            errors["collector_name"] = [_("请填写代领人姓名。")]
+        number = ""
+        try:
+            _kind, number, _review = validate_applicant_identifier(collector)
+        except ValidationError as exc:
+            errors["collector_id_number"] = list(exc.messages) or [_("请填写代领人证件号码。")]
+        if number and lookup_hash(number) == c.applicant_id_hash:
+            errors["collector_id_number"] = [_("代领人即申请人本人，无需登记代领。")]
+        text = (authorisation or "").strip()
+        if not text or len(text) > 200:
+            errors["authorisation"] = [_("请登记申请人的授权委托书（编号或说明）。")]
+        if authorisation_checked is not True:
+            errors["authorisation_checked"] = [_("请先核验授权委托书原件。")]
+        if errors:
+            raise ValidationError(errors)
+        proxy.update(
+            {
+                "collector": "proxy",
+                "collector_name": name,
+                "collector_id_masked": mask_id_number(number),
+                "collector_id_hash": lookup_hash(number),
+                "authorisation": text,
+                "authorisation_checked": True,
+            }
+        )
 
     def prepare(c: Case, now: datetime) -> Step:
         c.delivered_at = now
-        return Step(["delivered_at"], {"id_checked": True, "collector_matched": bool(collector)})
+        payload: dict[str, Any] = {"id_checked": True, "collector_matched": bool(collector) and not proxy}
+        payload.update(proxy)
+        return Step(["delivered_at"], payload)
 
     return _transition(case, actor, "hand_over", prepare, check=check)
 

@@ -203,7 +203,13 @@ def _transition_kwargs(name: str, data: dict[str, Any]) -> dict[str, Any]:
         return {
             "id_checked": data.get("id_checked", True),
             "collector_id_number": data.get("collector_id_number", ""),
+            "by_proxy": data.get("by_proxy") is True,
+            "collector_name": data.get("collector_name", ""),
+            "authorisation": data.get("authorisation", ""),
+            "authorisation_checked": data.get("authorisation_checked") is True,
         }
+    if name == "print":
+        return {"blank_serials": data.get("blank_serials") or {}}
     if name == "withdraw":
         return {"reason": data.get("reason", "")}
     if name == "resubmit":

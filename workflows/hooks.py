@@ -24,8 +24,9 @@ class MaterialReuse(Protocol):
 
 
 class PrintStock(Protocol):
-    def allocate(self, *, result: Result, actor: User, window: Window | None) -> str | None:
-        """The pre-printed blank-stock serial used for `result`, or None for plain paper."""
+    def allocate(self, *, result: Result, actor: User, window: Window | None, serial: str | None = None) -> str | None:
+        """The pre-printed blank-stock serial used for `result` (``serial``: the sheet the clerk
+        fed in, else the hall's next one), or None for plain paper."""
         ...
 
 

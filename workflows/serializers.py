@@ -53,6 +53,13 @@ class TransitionBodySerializer(serializers.Serializer):
     legal_basis = serializers.CharField(required=False, allow_blank=True, max_length=2000)
     tracking_number = serializers.CharField(required=False, allow_blank=True, max_length=64)
     collector_id_number = serializers.CharField(required=False, allow_blank=True, max_length=32)
+    # hand_over by someone else than the applicant (代领): who, and the authorisation checked
+    by_proxy = serializers.BooleanField(required=False)
+    collector_name = serializers.CharField(required=False, allow_blank=True, max_length=64)
+    authorisation = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    authorisation_checked = serializers.BooleanField(required=False)
+    # print: the pre-printed blank sheet used per result number
+    blank_serials = serializers.DictField(child=serializers.CharField(allow_blank=True, max_length=64), required=False)
     # resubmit: a note per item of the open correction notice, keyed by the item's number ("1", "2", ...)
     notes = serializers.DictField(child=serializers.CharField(allow_blank=True, max_length=500), required=False)
 

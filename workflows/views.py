@@ -220,7 +220,16 @@ def _kwargs(name: str, p: Any) -> dict[str, Any]:
     if name == "mail":
         return {"tracking_number": p.get("tracking_number", "")}
     if name == "hand_over":
-        return {"id_checked": p.get("id_checked") == "on", "collector_id_number": p.get("collector_id_number", "")}
+        return {
+            "id_checked": p.get("id_checked") == "on",
+            "collector_id_number": p.get("collector_id_number", ""),
+            "by_proxy": p.get("by_proxy") == "on",
+            "collector_name": p.get("collector_name", ""),
+            "authorisation": p.get("authorisation", ""),
+            "authorisation_checked": p.get("authorisation_checked") == "on",
+        }
+    if name == "print":
+        return {"blank_serials": {k.removeprefix("serial_"): v for k, v in p.items() if k.startswith("serial_")}}
     if name == "resubmit":
         return {"notes": {k.removeprefix("note_"): v for k, v in p.items() if k.startswith("note_")}}
     return {}
