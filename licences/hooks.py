@@ -50,3 +50,11 @@ class LicencesPrintStock:
             return None
         sheet = actions.allocate_blank_stock(result=result, actor=actor, window=window, serial=serial)
         return sheet.serial if sheet is not None else None
+
+    def needs_serial(self, *, result: Result) -> bool:
+        hall_id = result.case.delivery_hall_id
+        return (
+            actions.uses_blank_stock(result.result_type)
+            and hall_id is not None
+            and BlankStock.objects.filter(hall_id=hall_id, result_type=result.result_type).exists()
+        )

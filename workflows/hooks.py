@@ -29,6 +29,10 @@ class PrintStock(Protocol):
         fed in, else the hall's next one), or None for plain paper."""
         ...
 
+    def needs_serial(self, *, result: Result) -> bool:
+        """Whether printing ``result`` at its delivery hall takes a numbered blank sheet."""
+        ...
+
 
 _reuse: MaterialReuse | None = None
 _stock: PrintStock | None = None

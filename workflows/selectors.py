@@ -2,11 +2,28 @@
 
 from __future__ import annotations
 
+import math
+import re
+from typing import Any
+
 from django.db.models import Q, QuerySet
 
 from accounts.models import Role, User
+from accounts.protect import lookup_hash
 from accounts.scope import scope_for
-from workflows.models import ACCEPTANCE_STATES, DECISION_STATES, Case, CaseState, CorrectionNotice, SlaStatus
+from govmap.models import Region
+from halls.models import Hall
+from services.models import Item
+from workflows.models import (
+    ACCEPTANCE_STATES,
+    DECISION_STATES,
+    TERMINAL_STATES,
+    Case,
+    CaseEvent,
+    CaseState,
+    CorrectionNotice,
+    SlaStatus,
+)
 
 S = CaseState
 
@@ -110,3 +127,90 @@ def repeated_corrections(user: User | None, *, minimum: int = 2) -> QuerySet[Cas
 
 def notices(case: Case) -> QuerySet[CorrectionNotice]:
     return case.corrections.order_by("issued_at")
+
+
+# --- the workbenches' search, personal lists and pickers ---------------------------------------
+
+_CASE_NUMBER = re.compile(r"^[0-9-]{4,32}$")
+
+
+def search(qs: QuerySet[Case], q: str) -> QuerySet[Case]:
+    """Narrow ``qs`` by what a clerk types: a case number (or its start), an applicant's name, or
+    an ID number / USCC (matched by its lookup hash: the numbers are stored encrypted)."""
+    q = (q or "").strip()
+    if not q:
+        return qs
+    compact = q.replace(" ", "").upper()
+    if len(compact) in (15, 18) and compact[:6].isdigit():
+        # An ID number or a USCC: an exact match only (never a partial search over identities).
+        return qs.filter(applicant_id_hash=lookup_hash(compact))
+    if _CASE_NUMBER.match(q):
+        return qs.filter(number__startswith=q)
+    return qs.filter(Q(applicant_name__icontains=q) | Q(number__icontains=q))
+
+
+def filtered(qs: QuerySet[Case], *, q: str = "", state: str = "", sla: str = "") -> QuerySet[Case]:
+    qs = search(qs, q)
+    states = [s for s in (state or "").split(",") if s in CaseState.values]
+    if states:
+        qs = qs.filter(state__in=states)
+    if sla in SlaStatus.values:
+        qs = qs.filter(sla_status=sla)
+    return qs
+
+
+def my_cases(user: User, *, done: bool) -> QuerySet[Case]:
+    """The cases this person took a step in: still open (在办: somewhere in the flow, maybe at
+    another office now — e.g. transferred to the authority) or finished (已办)."""
+    touched = CaseEvent.objects.filter(actor_id=user.pk).values("case_id")
+    qs = visible_cases(user).filter(pk__in=touched)
+    qs = qs.filter(state__in=TERMINAL_STATES) if done else qs.exclude(state__in=TERMINAL_STATES)
+    return qs.select_related("item", "authority", "receiving_hall", "delivery_hall", "jurisdiction").order_by(
+        "-updated_at", "-pk"
+    )
+
+
+def pick_items(q: str, *, limit: int = 20) -> list[dict[str, Any]]:
+    """Items a window can receive (proxy or joint), matching the typed words (name, code,
+    keywords), for the typeahead."""
+    qs = Item.objects.filter(is_active=True).filter(Q(proxy=True) | Q(joint=True))
+    for word in (q or "").split()[:4]:
+        qs = qs.filter(Q(name__icontains=word) | Q(code__icontains=word) | Q(keywords__icontains=word))
+    return [
+        {"value": i.code, "label": i.name, "detail": i.code, "proxy": i.proxy, "joint": i.joint}
+        for i in qs.order_by("name")[:limit]
+    ]
+
+
+def pick_regions(q: str, *, limit: int = 20) -> list[dict[str, Any]]:
+    qs = Region.objects.filter(level__in=["city", "county"])
+    q = (q or "").strip()
+    if q:
+        qs = qs.filter(Q(name__icontains=q) | Q(adcode__startswith=q))
+    return [{"value": r.adcode, "label": r.name, "detail": r.adcode} for r in qs.order_by("adcode")[:limit]]
+
+
+def pick_issuing_halls(q: str, *, near: Hall | None = None, limit: int = 20) -> list[dict[str, Any]]:
+    """Halls with an issuing (打证) window, nearest to ``near`` first (the receiving hall: the
+    applicant usually collects close to where they applied)."""
+    qs = Hall.objects.filter(is_active=True, windows__issuing=True).distinct()
+    for word in (q or "").split()[:4]:
+        qs = qs.filter(Q(name__icontains=word) | Q(code__icontains=word) | Q(address__icontains=word))
+    rows = list(qs.values("code", "name", "lat", "lon")[:2000])
+    if near is not None:
+        rows.sort(key=lambda h: (haversine_km(near.lat, near.lon, h["lat"], h["lon"]), h["code"]))
+    else:
+        rows.sort(key=lambda h: h["code"])
+    out = []
+    for h in rows[:limit]:
+        km = haversine_km(near.lat, near.lon, h["lat"], h["lon"]) if near is not None else None
+        out.append({"value": h["code"], "label": h["name"], "detail": f"{km:.1f} km" if km is not None else h["code"]})
+    return out
+
+
+def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    r = 6371.0088
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * r * math.asin(math.sqrt(a))

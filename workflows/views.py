@@ -6,25 +6,26 @@ Thin: each POST calls one action; every button shown is a transition the caller 
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Role
 from govmap.models import Region
 from halls.models import Hall
 from services.models import Item
-from workflows import actions, selectors
+from workflows import actions, facts, guide, hooks, selectors
 from workflows.actions import ApplicantInput, CorrectionItem, TransitionConflict, UploadTooLarge
-from workflows.models import TRANSITION_LABELS, Case, CaseState, DeliveryMethod
+from workflows.models import TRANSITION_LABELS, Case, CaseState, DeliveryMethod, SlaStatus
 from workflows.rules import TRANSITIONS, Actor, available_transitions
 
 
@@ -61,6 +62,8 @@ def clerk(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         return _receive(request, halls)
     queues = selectors.clerk_queue(user)  # type: ignore[arg-type]
+    q, state, sla = _filters(request)
+    shown = functools.partial(selectors.filtered, q=q, state=state, sla=sla)
     sections = [
         ("to_verify", _("待核验（已收件）"), queues["to_verify"]),
         ("to_transfer", _("待流转（已核验）"), queues["to_transfer"]),
@@ -68,28 +71,55 @@ def clerk(request: HttpRequest) -> HttpResponse:
         ("to_print", _("待打证"), queues["to_print"]),
         ("to_hand_over", _("待领取"), queues["to_hand_over"]),
         ("to_mail", _("待寄出"), queues["to_mail"]),
+        ("mine_open", _("我经办的在办件（含已流转）"), selectors.my_cases(user, done=False)),  # type: ignore[arg-type]
+        ("mine_done", _("我经办的已办结"), selectors.my_cases(user, done=True)),  # type: ignore[arg-type]
     ]
     return render(
         request,
         "workflows/clerk.html",
         {
             "halls": halls,
-            "items": Item.objects.filter(is_active=True).filter(Q(proxy=True) | Q(joint=True)).order_by("code"),
-            "regions": Region.objects.filter(level__in=["city", "county"]).order_by("adcode"),
-            "issuing_halls": Hall.objects.filter(windows__issuing=True, is_active=True).distinct().order_by("code"),
-            "sections": [(key, title, list(qs[:100])) for key, title, qs in sections],
+            "sections": [(key, title, list(shown(qs)[:100])) for key, title, qs in sections],
             "delivery_methods": DeliveryMethod.choices,
             "form": request.POST,
+            "form_facts": {k.removeprefix("fact_"): v for k, v in request.POST.items() if k.startswith("fact_")},
+            **_filter_context(q, state, sla),
         },
     )
+
+
+def _filters(request: HttpRequest) -> tuple[str, str, str]:
+    return (
+        request.GET.get("q", "").strip()[:64],
+        request.GET.get("state", "").strip()[:200],
+        request.GET.get("sla", "").strip()[:8],
+    )
+
+
+def _filter_context(q: str, state: str, sla: str) -> dict[str, Any]:
+    return {
+        "q": q,
+        "state": state,
+        "sla": sla,
+        "state_choices": [(v, label) for v, label in CaseState.choices if v != CaseState.DRAFT],
+        "sla_choices": SlaStatus.choices,
+        "filtering": bool(q or state or sla),
+    }
 
 
 def _receive(request: HttpRequest, halls: Any) -> HttpResponse:
     p = request.POST
     try:
         hall = halls.filter(code=p.get("receiving_hall", "")).first()
-        item = Item.objects.filter(code=p.get("item", "")).first()
-        region = Region.objects.filter(adcode=p.get("jurisdiction", "")).first()
+        # The pickers fill the hidden code; without JavaScript the typed text is taken when it is
+        # exactly a code or a name (never a guess among several).
+        item = _pick_one(Item.objects.filter(is_active=True), p.get("item"), p.get("item_label"), "code")
+        region = _pick_one(
+            Region.objects.filter(level__in=["city", "county"]),
+            p.get("jurisdiction"),
+            p.get("jurisdiction_label"),
+            "adcode",
+        )
         errors = {}
         if hall is None:
             errors["receiving_hall"] = [_("请选择收件场所。")]
@@ -99,7 +129,14 @@ def _receive(request: HttpRequest, halls: Any) -> HttpResponse:
             errors["jurisdiction"] = [_("请选择属地。")]
         if errors:
             raise ValidationError(errors)
-        delivery_hall = Hall.objects.filter(code=p.get("delivery_hall", "")).first() if p.get("delivery_hall") else None
+        wanted_hall = p.get("delivery_hall") or p.get("delivery_hall_label")
+        delivery_hall = (
+            _pick_one(Hall.objects.filter(is_active=True), p.get("delivery_hall"), p.get("delivery_hall_label"), "code")
+            if wanted_hall
+            else None
+        )
+        if wanted_hall and delivery_hall is None:
+            raise ValidationError({"delivery_hall": [_("未找到该领证场所，请从列表中选择。")]})
         case = actions.receive(
             actor=request.user,  # type: ignore[arg-type]
             item=item,  # type: ignore[arg-type]
@@ -110,6 +147,7 @@ def _receive(request: HttpRequest, halls: Any) -> HttpResponse:
             delivery_hall=delivery_hall,
             delivery_address=p.get("delivery_address", ""),
             mode=p.get("mode", "proxy"),
+            form={k.removeprefix("fact_"): v for k, v in p.items() if k.startswith("fact_")},
         )
     except ValidationError as exc:
         messages.error(request, _("收件失败：%(e)s") % {"e": _errors(exc)})
@@ -121,6 +159,17 @@ def _receive(request: HttpRequest, halls: Any) -> HttpResponse:
     return redirect("workflows:case", number=case.number)
 
 
+def _pick_one(qs: Any, code: str | None, label: str | None, field: str) -> Any:
+    code = (code or "").strip()
+    if code:
+        return qs.filter(**{field: code}).first()
+    label = (label or "").strip()
+    if not label:
+        return None
+    matches = list(qs.filter(Q(**{field: label}) | Q(name=label))[:2])
+    return matches[0] if len(matches) == 1 else None
+
+
 def clerk_get(request: HttpRequest) -> HttpResponse:
     request.method = "GET"
     return clerk(request)
@@ -129,13 +178,21 @@ def clerk_get(request: HttpRequest) -> HttpResponse:
 @login_required
 def approver(request: HttpRequest) -> HttpResponse:
     _require_role(request, Role.APPROVER)
-    queue = selectors.approver_queue(request.user)  # type: ignore[arg-type]
-    status = request.GET.get("sla", "")
-    shown = queue.filter(sla_status=status) if status in ("green", "yellow", "red") else queue
+    user = request.user
+    queue = selectors.approver_queue(user)  # type: ignore[arg-type]
+    q, state, sla = _filters(request)
+    shown = selectors.filtered(queue, q=q, state=state, sla=sla)
     return render(
         request,
         "workflows/approver.html",
-        {"cases": list(shown[:200]), "counts": selectors.sla_counts(queue), "total": queue.count(), "sla": status},
+        {
+            "cases": list(shown[:200]),
+            "counts": selectors.sla_counts(queue),
+            "total": queue.count(),
+            "mine_open": list(selectors.filtered(selectors.my_cases(user, done=False), q=q)[:50]),  # type: ignore[arg-type]
+            "mine_done": list(selectors.filtered(selectors.my_cases(user, done=True), q=q)[:50]),  # type: ignore[arg-type]
+            **_filter_context(q, state, sla),
+        },
     )
 
 
@@ -143,12 +200,16 @@ def approver(request: HttpRequest) -> HttpResponse:
 def cases(request: HttpRequest) -> HttpResponse:
     """Everyone's list of the cases they may see (supervisors, applicants, ...)."""
     repeated = request.GET.get("repeated") == "1"
-    if repeated:
-        # 一次性告知 not respected: cases that needed more than one correction notice.
-        qs = selectors.repeated_corrections(request.user)  # type: ignore[arg-type]
-    else:
-        qs = selectors.case_list(request.user, state=request.GET.get("state", ""), sla=request.GET.get("sla", ""))  # type: ignore[arg-type]
-    return render(request, "workflows/cases.html", {"cases": list(qs[:200]), "repeated": repeated})
+    # repeated: 一次性告知 not respected — cases that needed more than one correction notice.
+    user: Any = request.user
+    qs = selectors.repeated_corrections(user) if repeated else selectors.case_list(user)
+    q, state, sla = _filters(request)
+    qs = selectors.filtered(qs, q=q, state=state, sla=sla)
+    return render(
+        request,
+        "workflows/cases.html",
+        {"cases": list(qs[:200]), "repeated": repeated, **_filter_context(q, state, sla)},
+    )
 
 
 def _case(request: HttpRequest, number: str) -> Case:
@@ -185,7 +246,74 @@ def case_detail(request: HttpRequest, number: str) -> HttpResponse:
             "results": case.results.select_related("case", "issuing_department").order_by("number"),
             "can_upload": can_upload,
             "back": reverse("workflows:home"),
+            "guide": guide.next_step(case, request.user),
+            "answers": _answers(case),
+            "print_results": _print_results(case) if "print" in allowed else [],
+            "collection": _collection(case),
+            "facts": facts.printed(case.item, case.form_data),
+            "console_halls": _console_halls(request.user, case),
         },
+    )
+
+
+def _answers(case: Case) -> list[dict[str, Any]]:
+    if case.state != CaseState.NEEDS_CORRECTION:
+        return []
+    notice = actions.open_notice(case)
+    return actions.correction_answers(case, notice) if notice is not None else []
+
+
+def _print_results(case: Case) -> list[dict[str, Any]]:
+    stock = hooks.print_stock()
+    return [
+        {"result": r, "needs_serial": bool(stock is not None and stock.needs_serial(result=r))}
+        for r in case.results.filter(revoked_at__isnull=True).select_related("case").order_by("number")
+    ]
+
+
+def _collection(case: Case) -> dict[str, Any] | None:
+    """Who collected the result (the hand-over event), for the case page."""
+    event = case.events.filter(transition="hand_over").order_by("-seq").first()
+    return event.payload if event is not None else None
+
+
+def _console_halls(user: Any, case: Case) -> list[Hall]:
+    """The queue consoles of the halls of this case where the viewer is posted (call the applicant
+    to the window from the case)."""
+    ids = [pk for pk in (case.receiving_hall_id, case.delivery_hall_id) if pk is not None]
+    if not ids or getattr(user, "role", "") != Role.WINDOW_CLERK:
+        return []
+    return list(Hall.objects.filter(pk__in=ids, posts__user_id=user.pk, posts__is_active=True).distinct())
+
+
+@login_required
+@require_GET
+def pick(request: HttpRequest, kind: str) -> JsonResponse:
+    """Typeahead sources of the receive form (items, jurisdictions, issuing halls nearest first)."""
+    if getattr(request.user, "role", None) not in (Role.WINDOW_CLERK, Role.APPROVER):
+        raise PermissionDenied
+    q = request.GET.get("q", "")[:64]
+    if kind == "items":
+        rows = selectors.pick_items(q)
+    elif kind == "regions":
+        rows = selectors.pick_regions(q)
+    elif kind == "halls":
+        near = Hall.objects.filter(code=request.GET.get("near", "")).first() if request.GET.get("near") else None
+        rows = selectors.pick_issuing_halls(q, near=near)
+    else:
+        raise Http404
+    return JsonResponse({"results": rows})
+
+
+@login_required
+@require_GET
+def item_facts(request: HttpRequest, code: str) -> JsonResponse:
+    """The facts the item's result certifies: the receive form asks for them."""
+    item = Item.objects.filter(code=code, is_active=True).first()
+    if item is None:
+        raise Http404
+    return JsonResponse(
+        {"item": item.code, "result_type": item.result_type, "facts": [f.as_dict() for f in facts.facts_for(item)]}
     )
 
 

@@ -42,6 +42,8 @@ def test_clerk_receives_verifies_and_transfers(wf):
             "id_number": wf.applicant_id,
             "phone": "13800138000",
             "delivery_method": "pickup",
+            "fact_premises": "遵义市红花岗区丁字口1号",
+            "fact_scope": "预包装食品销售",
         },
     )
     case = Case.objects.get()
