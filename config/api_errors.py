@@ -1,4 +1,5 @@
-"""One error shape for the whole API: {"detail": "...", "errors": {field: [messages]}}."""
+"""One error shape for the whole API, every 4xx: {"detail": "...", "errors": {"field.path": [messages]}}
+(`errors` only when the input had problems; `detail` is always a plain sentence, never a repr)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
+from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -25,12 +27,37 @@ class Conflict(exceptions.APIException):
         self.extra = extra
 
 
-def _flatten(detail: Any) -> dict[str, list[str]]:
+def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
+    """DRF error details as {field path: [messages]}, nested serializers and lists included
+    ("materials.1.code"), every message a plain string — never the repr of a dict or ErrorDetail."""
+    out: dict[str, list[str]] = {}
     if isinstance(detail, dict):
-        return {str(k): [str(m) for m in (v if isinstance(v, list) else [v])] for k, v in detail.items()}
+        for key, value in detail.items():
+            path = f"{prefix}.{key}" if prefix else str(key)
+            for k, msgs in _flatten(value, path).items():
+                out.setdefault(k, []).extend(msgs)
+        return out
     if isinstance(detail, list):
-        return {"non_field_errors": [str(m) for m in detail]}
-    return {"non_field_errors": [str(detail)]}
+        if all(not isinstance(m, dict | list) for m in detail):
+            return {prefix or "non_field_errors": [str(m) for m in detail]} if detail else {}
+        for index, value in enumerate(detail):
+            if isinstance(value, dict | list):
+                path = f"{prefix}.{index}" if prefix else str(index)
+                for k, msgs in _flatten(value, path).items():
+                    out.setdefault(k, []).extend(msgs)
+            else:
+                out.setdefault(prefix or "non_field_errors", []).append(str(value))
+        return out
+    return {prefix or "non_field_errors": [str(detail)]}
+
+
+def error_body(detail: str, errors: dict[str, list[str]] | None = None, **extra: Any) -> dict[str, Any]:
+    """The API's one error shape (every 4xx): `detail`, always one sentence to show; `errors`, when
+    the problem is in the input, the messages by field path; a 409 adds `state` and `allowed`."""
+    body: dict[str, Any] = {"detail": detail}
+    if errors:
+        body["errors"] = errors
+    return {**body, **extra}
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
@@ -48,10 +75,39 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, exceptions.ValidationError):
         errors = _flatten(exc.detail)
         first = next(iter(errors.values()), [_("输入有误。")])
-        response.data = {
-            "detail": first[0] if len(errors) == 1 else _("输入有误，请检查标出的字段。"),
-            "errors": errors,
-        }
+        response.data = error_body(first[0] if len(errors) == 1 else _("输入有误，请检查标出的字段。"), errors)
     elif isinstance(exc, Conflict):
-        response.data = {"detail": str(exc.detail), **exc.extra}
+        response.data = error_body(str(exc.detail), **exc.extra)
+    elif isinstance(exc, exceptions.APIException):
+        detail = exc.detail
+        if isinstance(detail, dict | list):
+            errors = _flatten(detail)
+            response.data = error_body(next(iter(errors.values()), [str(exc.default_detail)])[0], errors)
+        else:
+            response.data = error_body(str(detail))
     return response
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """handler404: the API's JSON shape under /api/ (an unknown URL there is still an API answer)."""
+    if _wants_json(request):
+        return JsonResponse(error_body(_("未找到。")), status=404, json_dumps_params={"ensure_ascii": False})
+    return defaults.page_not_found(request, exception or Http404())
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if _wants_json(request):
+        return JsonResponse(error_body(_("请求无效。")), status=400, json_dumps_params={"ensure_ascii": False})
+    return defaults.bad_request(request, exception or Exception())
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if _wants_json(request):
+        return JsonResponse(
+            error_body(_("您没有执行该操作的权限。")), status=403, json_dumps_params={"ensure_ascii": False}
+        )
+    return defaults.permission_denied(request, exception or PermissionDenied())

@@ -33,3 +33,8 @@ urlpatterns = [
     path("", include("ratings.urls")),
     path("", include("citizen_portal.urls")),
 ]
+
+# Unknown URLs and refusals under /api/ answer in the API's JSON error shape (pages keep theirs).
+handler400 = "config.api_errors.bad_request"
+handler403 = "config.api_errors.permission_denied"
+handler404 = "config.api_errors.not_found"

@@ -147,6 +147,10 @@ WHITENOISE_USE_FINDERS = True
 # The site's public address, for links sent by SMS (rating invitations, verification).
 PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
 
+# JSON request bodies (config.parsers): larger is a 413, deeper nesting a 400.
+JSON_MAX_BYTES = env.int("JSON_MAX_BYTES", default=1024 * 1024)
+JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=32)
+
 # Materials: the largest accepted upload (larger ones get a 413 with a clear message).
 MAX_UPLOAD_BYTES = env.int("MAX_UPLOAD_BYTES", default=20 * 1024 * 1024)
 
@@ -241,6 +245,12 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.api_errors.exception_handler",
+    # JSON with size and depth limits (config.parsers); form and multipart bodies as DRF's defaults.
+    "DEFAULT_PARSER_CLASSES": [
+        "config.parsers.LimitedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     # Per address: carrier-grade NAT puts hundreds of mobile users behind one, so this is a backstop
     # only; the tight OTP limits are per code, phone and device (accounts.actions).
     "DEFAULT_THROTTLE_RATES": {"otp_verify": env("OTP_VERIFY_PER_IP_RATE", default="600/hour")},
