@@ -9,6 +9,7 @@ than JSON_MAX_DEPTH is refused — all as ParseError, i.e. a 400 in the API's er
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
@@ -41,7 +42,7 @@ def _depth_exceeds(value: Any, limit: int) -> bool:
 
 
 class LimitedJSONParser(JSONParser):
-    def parse(self, stream: Any, media_type: str | None = None, parser_context: dict[str, Any] | None = None) -> Any:
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Mapping[str, Any] | None = None) -> Any:
         max_bytes = int(getattr(settings, "JSON_MAX_BYTES", 1024 * 1024))
         max_depth = int(getattr(settings, "JSON_MAX_DEPTH", 32))
         parser_context = parser_context or {}
