@@ -1,6 +1,6 @@
 from django.urls import URLPattern, URLResolver, path
 
-from citizen_portal import views, zone_views
+from citizen_portal import booking_views, views, zone_views
 
 app_name = "citizen_portal"
 urlpatterns: list[URLPattern | URLResolver] = [
@@ -28,6 +28,13 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("my/cases/<str:number>/live/", views.my_case_live, name="my-case-live"),
     path("my/cases/<str:number>/materials/", views.my_case_material, name="my-case-material"),
     path("my/cases/<str:number>/<str:action>/", views.my_case_action, name="my-case-action"),
+    # 预约办事 and 远程取号
+    path("book/", booking_views.book, name="book"),
+    path("book/<str:code>/", booking_views.book_hall, name="book-hall"),
+    path("book/<str:code>/ticket/", booking_views.take_ticket, name="take-ticket"),
+    path("my/appointments/", booking_views.my_appointments, name="my-appointments"),
+    path("my/appointments/<int:pk>/cancel/", booking_views.cancel_appointment, name="cancel-appointment"),
+    path("my/tickets/<int:pk>/", booking_views.my_ticket, name="my-ticket"),
     # 我的电子证照
     path("my/licences/", views.my_licences, name="my-licences"),
 ]

@@ -522,6 +522,41 @@ def check_in_appointment(*, appointment_id: int, actor: User, phone: str = "") -
     return issued
 
 
+def queue_appointment_reminders(*, day: dt.date | None = None) -> int:
+    """System (daily beat): the "your appointment is tomorrow" SMS for every live booking on `day`
+    (default: the day after today's service day) that has a phone number.
+
+    Idempotent: one outbox row per appointment (dedupe key), so a re-run or a retried task never
+    sends twice; a booking cancelled before the sweep gets nothing. Returns how many were queued.
+    """
+    day = day or queue.service_day() + dt.timedelta(days=1)
+    rows = (
+        Appointment.objects.filter(date=day, status=AppointmentStatus.BOOKED)
+        .exclude(phone="")
+        .select_related("hall", "slot", "item")
+        .order_by("pk")
+    )
+    queued = 0
+    for appointment in rows.iterator():
+        context: dict[str, Any] = {
+            "date": f"{day.month}月{day.day}日",
+            "start": appointment.slot.start.strftime("%H:%M"),
+            "end": appointment.slot.end.strftime("%H:%M"),
+            "hall_name": appointment.hall.name,
+        }
+        if appointment.item is not None:
+            context["item_name"] = appointment.item.name
+        with transaction.atomic():
+            _enqueue_sms(
+                to=appointment.phone,
+                template="appointment_reminder",
+                context=context,
+                dedupe_key=f"appointment_reminder:{appointment.pk}",
+            )
+        queued += 1
+    return queued
+
+
 def mark_no_shows(*, now: dt.datetime | None = None) -> int:
     """System: bookings never checked in by the end of their check-in window become no-shows.
 

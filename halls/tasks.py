@@ -17,6 +17,12 @@ def mark_appointment_no_shows() -> int:
 
 
 @shared_task(autoretry_for=(Exception,), retry_backoff=True, max_retries=5)
+def send_appointment_reminders() -> int:
+    """Every evening: tomorrow's bookings get their reminder SMS (idempotent per appointment)."""
+    return actions.queue_appointment_reminders()
+
+
+@shared_task(autoretry_for=(Exception,), retry_backoff=True, max_retries=5)
 def open_slots(days_ahead: int | None = None) -> int:
     """Nightly: open the bookable days ahead at every hall that takes appointments (idempotent)."""
     horizon = actions.booking_horizon_days() if days_ahead is None else days_ahead

@@ -149,6 +149,15 @@ register(
 )
 register(
     SmsTemplate(
+        "appointment_reminder",
+        "预约办事提醒（前一天）",
+        "您已预约{date} {start}-{end}在{hall_name}办理{item_name}，请携带有效身份证件提前到场签到；"
+        "如不能前往，请登录贵州政务服务网取消预约。",
+        defaults={"item_name": "政务服务事项"},
+    )
+)
+register(
+    SmsTemplate(
         "queue_near",
         "排队即将叫号",
         "您在{hall_name}的排队号{ticket_number}前面还有{ahead}位，请到等候区留意叫号。",

@@ -233,6 +233,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "appointment-no-shows": {"task": "halls.tasks.mark_appointment_no_shows", "schedule": 300.0},
     # Tomorrow's appointment slots open each night (and on the first beat after a restart).
     "open-appointment-slots": {"task": "halls.tasks.open_slots", "schedule": crontab(hour=1, minute=5)},
+    # The day before: "your appointment is tomorrow" (18:00, after the day's changes are in).
+    "appointment-reminders": {"task": "halls.tasks.send_appointment_reminders", "schedule": crontab(hour=18, minute=0)},
 }
 
 REST_FRAMEWORK = {
