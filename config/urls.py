@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from config import health
+from config import health, metrics
 
 admin.site.site_header = _("通办 · 贵州政务服务管理后台")
 admin.site.site_title = _("通办管理后台")
@@ -15,6 +15,7 @@ admin.site.index_title = _("管理")
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
+    path("metrics", metrics.metrics_view, name="metrics"),
     # Browsers ask for /favicon.ico on every page that names none; answer from the local static file.
     path("favicon.ico", RedirectView.as_view(url=staticfiles_storage.url("favicon.svg"), permanent=True)),
     path("admin/", admin.site.urls),

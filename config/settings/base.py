@@ -51,6 +51,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: it times the whole stack and counts every answer (GET /metrics, config/metrics.py).
+    "config.metrics.MetricsMiddleware",
     # First: every later reader of REMOTE_ADDR (throttles, axes, stored addresses) sees the real client.
     "config.client_ip.ClientAddressMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -155,6 +157,9 @@ JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=32)
 MAX_UPLOAD_BYTES = env.int("MAX_UPLOAD_BYTES", default=20 * 1024 * 1024)
 
 REDIS_URL = env("REDIS_URL", default="")
+
+# GET /metrics (Prometheus): when set, scrapers must send `Authorization: Bearer <METRICS_TOKEN>`.
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
 
 CACHES = {
     "default": (
@@ -333,10 +338,17 @@ MAP_TILE_ATTRIBUTION = env("MAP_TILE_ATTRIBUTION", default="")
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 
+# LOG_FORMAT=json: one JSON object per line (config/logging.py), for a log collector in production.
+LOG_FORMAT = env("LOG_FORMAT", default="text")
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be text or json, not {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"json": {"()": "config.logging.JsonFormatter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", **({"formatter": "json"} if LOG_FORMAT == "json" else {})}
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

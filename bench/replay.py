@@ -1,0 +1,838 @@
+"""A Guizhou day through the public HTTP API: a seeded, reproducible mix at a chosen rate.
+
+    .venv/bin/python bench/replay.py --rate 2 --duration 600 [--seed 14] [--halls 20]
+    .venv/bin/python bench/replay.py --base http://127.0.0.1:8001 --base http://127.0.0.1:8002 \\
+        --world /tmp/world.json --sms http://127.0.0.1:8999 --rate 1 --duration 60
+
+Its own process, never imported by the app. Without --base it builds the production shape itself
+(bench/stack.py: a private PostgreSQL and Redis, three uvicorn HTTP workers, a Celery worker and
+beat, the SMS stand-in), loads the Guizhou demo data and the replay's staff, and tears it all down
+afterwards; with --base it drives servers someone else runs (bench/faults.py does).
+
+`--rate` is new cases per second (Guizhou: ~230,000 a day, peaking near 10/s). Each case is one of
+(seeded draw): a proxy case received at one of HALLS halls with uploads, printed at the delivery hall
+and handed over, or mailed and confirmed; an online case by a citizen who logs in by SMS code
+(reading it from the stand-in, as a phone would), uploads, submits and gets the result
+electronically, then rates it (some badly: supervisors then work the rectification); a joint case
+whose sub-cases each authority decides. A share gets a correction notice first, some are suspended
+and resumed, some denied. Alongside, in proportion to the rate: queue tickets and call-next/finish
+at every hall's intake windows, one live board per hall on the WebSocket, nearest-hall and map
+reads, hall pages. Arrivals are Poisson with seeded generators, so the plan is the same every run.
+
+The client spreads requests over the --base workers and moves to the next one when a worker
+refuses the connection (nginx's proxy_next_upstream error); any other failure counts as an error.
+
+Writes bench/results/replay.json: throughput, p50/p95/p99 per endpoint, errors, and the boards'
+reconnects; with --record, one JSON line per case answered 201 (with the transitions answered
+200) and per ticket called, for the fault drill's checks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import platform
+import random
+import re
+import statistics
+import sys
+import tempfile
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+
+GUIZHOU_BBOX = (103.6, 24.6, 109.6, 29.2)
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8  # a small scan
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂"
+# Counties whose 1990 codes python-stdnum knows (an ID keeps the code of first registration).
+BIRTH_REGIONS = ["520102", "520103", "520111", "520112", "520113", "520302", "520303", "520402", "520201"]
+
+
+def _check_digit(prefix17: str) -> str:
+    from stdnum.cn import ric
+
+    return ric.calc_check_digit(prefix17 + "0")
+
+
+def percentiles(samples: list[float]) -> dict[str, float]:
+    if not samples:
+        return {"n": 0}
+    s = sorted(samples)
+
+    def pct(p: float) -> float:
+        return round(s[min(len(s) - 1, round(p / 100 * (len(s) - 1)))], 1)
+
+    return {
+        "n": len(s),
+        "mean_ms": round(statistics.fmean(s), 1),
+        "p50_ms": pct(50),
+        "p95_ms": pct(95),
+        "p99_ms": pct(99),
+        "max_ms": round(s[-1], 1),
+    }
+
+
+@dataclass
+class Stats:
+    latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    statuses: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    errors: Counter[str] = field(default_factory=Counter)
+    failovers: int = 0
+
+    def add(self, endpoint: str, ms: float, status: str, ok: bool) -> None:
+        self.latencies[endpoint].append(ms)
+        self.statuses[endpoint][status] += 1
+        if not ok:
+            self.errors[f"{endpoint} → {status}"] += 1
+
+
+class Api:
+    """HTTP over several upstreams: round robin, next upstream on a refused connection."""
+
+    def __init__(self, bases: list[str], stats: Stats, timeout: float = 30.0) -> None:
+        self.bases = bases
+        self.stats = stats
+        self.timeout = timeout
+        self._next = 0
+        self.session: Any = None
+
+    async def __aenter__(self) -> Api:
+        import aiohttp
+
+        self.session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=400, limit_per_host=200),
+            timeout=aiohttp.ClientTimeout(total=self.timeout),
+        )
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.session.close()
+
+    def pick(self) -> str:
+        self._next = (self._next + 1) % len(self.bases)
+        return self.bases[self._next]
+
+    async def call(
+        self,
+        method: str,
+        path: str,
+        endpoint: str,
+        *,
+        token: str | None = None,
+        json_body: Any = None,
+        form: dict[str, Any] | None = None,
+        params: dict[str, Any] | None = None,
+        xff: str | None = None,
+        ok: tuple[int, ...] = (200, 201),
+    ) -> tuple[int, Any]:
+        """(status, parsed JSON or None); status 0 when no answer came (connection lost, timeout)."""
+        import aiohttp
+
+        headers = {"Accept": "application/json"}
+        if token:
+            headers["Authorization"] = f"Token {token}"
+        if xff:
+            headers["X-Forwarded-For"] = xff
+        name = f"{method} {endpoint}"
+        for attempt in range(len(self.bases)):
+            base = self.pick()
+            data: Any = None
+            if form is not None:
+                data = aiohttp.FormData()
+                for k, v in form.items():
+                    if isinstance(v, bytes):
+                        data.add_field(k, v, filename="scan.png", content_type="image/png")
+                    else:
+                        data.add_field(k, str(v))
+            started = time.perf_counter()
+            try:
+                async with self.session.request(
+                    method, base + path, json=json_body, data=data, params=params, headers=headers
+                ) as resp:
+                    raw = await resp.read()
+                    ms = (time.perf_counter() - started) * 1000
+                    body: Any = None
+                    if raw and resp.content_type == "application/json":
+                        with contextlib.suppress(ValueError):
+                            body = json.loads(raw)
+                    self.stats.add(name, ms, str(resp.status), resp.status in ok)
+                    return resp.status, body
+            except aiohttp.ClientConnectorError:
+                # Refused before anything was sent: safe to try the next worker, as a proxy would.
+                self.stats.failovers += 1
+                if attempt == len(self.bases) - 1:
+                    self.stats.add(name, (time.perf_counter() - started) * 1000, "refused", False)
+                continue
+            except (TimeoutError, aiohttp.ClientError) as exc:
+                self.stats.add(name, (time.perf_counter() - started) * 1000, type(exc).__name__, False)
+                return 0, None
+        return 0, None
+
+
+@dataclass
+class World:
+    halls: list[dict[str, Any]]
+    approvers: dict[str, str]
+    supervisor: str
+    password: str
+    tokens: dict[str, str]
+    sms: str
+    items: list[dict[str, Any]] = field(default_factory=list)
+    categories: dict[str, list[str]] = field(default_factory=dict)
+
+
+class Replay:
+    def __init__(self, api: Api, world: World, args: argparse.Namespace) -> None:
+        self.api = api
+        self.world = world
+        self.args = args
+        self.tokens: dict[str, str] = dict(world.tokens)
+        self._login_locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self.record = open(args.record, "a", encoding="utf-8") if args.record else None  # noqa: SIM115
+        self.counts: Counter[str] = Counter()
+        self.called: dict[int, int] = {}  # ticket id → window that called it
+        self.double_calls: list[dict[str, Any]] = []
+        self.boards: dict[str, dict[str, Any]] = {}
+        self.inflight: set[asyncio.Task[Any]] = set()
+        self.stopping = False
+        self.citizen_seq = 0
+
+    # --- helpers ---------------------------------------------------------------------------------
+    def write(self, rec: dict[str, Any]) -> None:
+        if self.record is not None:
+            self.record.write(json.dumps(rec, ensure_ascii=False) + "\n")
+            self.record.flush()
+
+    async def staff_token(self, username: str) -> str | None:
+        if username in self.tokens:
+            return self.tokens[username]
+        async with self._login_locks[username]:
+            if username not in self.tokens:
+                for _ in range(5):
+                    status, body = await self.api.call(
+                        "POST",
+                        "/api/v1/auth/token/",
+                        "/api/v1/auth/token/",
+                        json_body={"username": username, "password": self.world.password},
+                    )
+                    if status == 200:
+                        self.tokens[username] = body["token"]
+                        break
+                    await asyncio.sleep(1)
+        return self.tokens.get(username)
+
+    def person(self, rng: random.Random) -> dict[str, str]:
+        self.citizen_seq += 1
+        prefix = (
+            f"{rng.choice(BIRTH_REGIONS)}{rng.randint(1950, 2004)}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}"
+            f"{rng.randint(0, 999):03d}"
+        )
+        seed_digits = f"{self.args.seed % 100:02d}{self.citizen_seq % 10**6:06d}{rng.randint(0, 9)}"
+        return {
+            "name": rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(GIVEN),
+            "id_number": prefix + _check_digit(prefix),
+            "phone": f"1{rng.choice('3589')}{seed_digits}"[:11],
+            "ip": f"10.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}",
+        }
+
+    async def citizen_login(self, who: dict[str, str]) -> str | None:
+        """OTP login as a phone would: ask for a code, read it from the SMS stand-in, send it back."""
+        status, _ = await self.api.call(
+            "POST",
+            "/api/v1/auth/otp/",
+            "/api/v1/auth/otp/",
+            json_body={"phone": who["phone"]},
+            xff=who["ip"],
+            ok=(202,),
+        )
+        if status != 202 and status != 200:
+            return None
+        code = None
+        deadline = time.monotonic() + self.args.otp_wait
+        import aiohttp
+
+        while code is None and time.monotonic() < deadline:
+            await asyncio.sleep(0.5)
+            with contextlib.suppress(aiohttp.ClientError, TimeoutError):
+                async with self.api.session.get(f"{self.world.sms}/inbox", params={"to": "+86" + who["phone"]}) as r:
+                    msgs = (await r.json())["messages"]
+                    found = [m for m in msgs if re.search(r"\d{6}", m["body"]) and "验证码" in m["body"]]
+                    if found:
+                        code = re.search(r"\d{6}", found[-1]["body"]).group(0)  # type: ignore[union-attr]
+        if code is None:
+            self.counts["otp_code_not_received"] += 1
+            return None
+        status, body = await self.api.call(
+            "POST",
+            "/api/v1/auth/otp/verify/",
+            "/api/v1/auth/otp/verify/",
+            json_body={"phone": who["phone"], "code": code, "name": who["name"], "id_number": who["id_number"]},
+            xff=who["ip"],
+        )
+        if status != 200:
+            return None
+        self.counts["otp_logins"] += 1
+        return str(body["token"])
+
+    def jurisdiction_for(self, rng: random.Random, hall: dict[str, Any]) -> str:
+        # 通办: a third of the cases are received outside their jurisdiction.
+        if rng.random() < 0.33:
+            return str(rng.choice(self.world.halls)["region"])
+        return str(hall["region"])
+
+    # --- cases -----------------------------------------------------------------------------------
+    async def transition(
+        self, number: str, name: str, token: str | None, body: dict[str, Any] | None = None
+    ) -> tuple[int, Any]:
+        return await self.api.call(
+            "POST",
+            f"/api/v1/cases/{number}/transitions/{name}/",
+            f"/api/v1/cases/{{number}}/transitions/{name}/",
+            token=token,
+            json_body=body or {},
+            ok=(200,),
+        )
+
+    async def get_case(self, number: str, token: str | None) -> Any:
+        status, body = await self.api.call("GET", f"/api/v1/cases/{number}/", "/api/v1/cases/{number}/", token=token)
+        return body if status == 200 else None
+
+    async def upload(self, number: str, token: str | None, requirement: str) -> bool:
+        status, _ = await self.api.call(
+            "POST",
+            f"/api/v1/cases/{number}/materials/",
+            "/api/v1/cases/{number}/materials/",
+            token=token,
+            form={"requirement": requirement, "file": PNG},
+        )
+        return status == 201
+
+    async def gap(self, rng: random.Random) -> None:
+        await asyncio.sleep(rng.expovariate(1 / self.args.step_gap) if self.args.step_gap > 0 else 0)
+
+    async def run_case(self, rng: random.Random) -> None:
+        kind = rng.choices(["proxy_pickup", "proxy_mail", "online", "joint"], weights=[45, 10, 38, 7], k=1)[0]
+        plan = {
+            "correction": rng.random() < 0.12,
+            "suspend": rng.random() < 0.06,
+            "deny": rng.random() < 0.05,
+            "rating": rng.choices([5, 4, 3, 2, 1], weights=[60, 20, 8, 7, 5], k=1)[0],
+        }
+        hall = rng.choice(self.world.halls)
+        who = self.person(rng)
+        mode = {"proxy_pickup": "proxy", "proxy_mail": "proxy", "online": "online", "joint": "joint"}[kind]
+        choices = [i for i in self.world.items if mode in i["modes"]]
+        if kind == "joint":
+            choices = [i for i in choices if i.get("co_department_kinds")] or choices
+        if not choices:
+            return
+        item = rng.choice(choices)
+        citizen_token: str | None = None
+        clerk = await self.staff_token(hall["clerk"])
+        online = kind == "online" or (kind == "joint" and "online" in item["modes"] and rng.random() < 0.3)
+        body: dict[str, Any] = {"item": item["code"], "mode": mode, "jurisdiction": self.jurisdiction_for(rng, hall)}
+        if online:
+            citizen_token = await self.citizen_login(who)
+            if citizen_token is None:
+                return
+            body["delivery"] = {"method": "electronic"}
+            creator = citizen_token
+        else:
+            if kind == "proxy_mail":
+                body["delivery"] = {"method": "mail", "address": f"贵州省贵阳市{rng.randint(1, 999)}号"}
+            else:
+                body["delivery"] = {"method": "pickup", "hall": hall["code"]}
+            body["receiving_hall"] = hall["code"]
+            body["applicant"] = {k: who[k] for k in ("name", "id_number", "phone")}
+            creator = clerk
+        status, case = await self.api.call("POST", "/api/v1/cases/", "/api/v1/cases/", token=creator, json_body=body)
+        if status != 201:
+            return
+        number = case["number"]
+        self.counts[f"cases_{kind}"] += 1
+        answered: list[str] = [case["events"][0]["transition"]] if case.get("events") else []
+        required = [m["code"] for m in item["materials"] if m["required"]]
+        for code in required:
+            await self.upload(number, creator, code)
+        case = await self.get_case(number, creator)
+        ctx = {"hall": hall, "clerk": clerk, "citizen": citizen_token, "who": who, "online": online, "plan": plan}
+        final = await self.drive(number, case, ctx, answered, rng)
+        self.write({"kind": "case", "number": number, "answered": answered, "final": final, "mode": mode})
+        if final == "delivered" and citizen_token and not self.stopping:
+            await self.rate(number, citizen_token, plan["rating"], rng)
+
+    def decide(self, case: dict[str, Any], ctx: dict[str, Any]) -> tuple[str, str, dict[str, Any]] | None:
+        """(who, transition, body) for the case's state, or None when nothing is left for us."""
+        plan = ctx["plan"]
+        state = case["state"]
+        if case.get("parent") and state == "approved":
+            return None  # a joint part ends at its authority's decision; the parent issues
+        done = {e["transition"] for e in case.get("events", [])}
+        originals = [m["requirement"] for m in case.get("materials", [])]
+        if state == "draft":
+            return "citizen", "submit", {}
+        if state == "received":
+            return "clerk", "verify", {"id_checked": True, "originals_sighted": sorted(set(originals))}
+        if state == "verified":
+            return "clerk", "transfer", {}
+        if state in ("submitted", "transferred"):
+            if case.get("children"):
+                return None  # a joint parent: its sub-cases are decided, the parent follows
+            if plan["correction"] and "request_correction" not in done:
+                req = originals[0] if originals else None
+                return (
+                    "approver",
+                    "request_correction",
+                    {"items": [{"requirement": req, "reason": "扫描件不清晰，请重新提交"}]},
+                )
+            return "approver", "accept", {}
+        if state == "needs_correction":
+            return ("citizen" if ctx["online"] else "clerk"), "resubmit", {}
+        if state == "accepted":
+            return "approver", "start_review", {}
+        if state == "under_review":
+            if plan["suspend"] and "suspend" not in done:
+                return "approver", "suspend", {"reason": "需现场核查"}
+            if plan["deny"]:
+                return (
+                    "approver",
+                    "deny",
+                    {"reason": "不符合条件", "legal_basis": "《中华人民共和国行政许可法》第三十八条"},
+                )
+            return "approver", "approve", {}
+        if state == "suspended":
+            return "approver", "resume", {}
+        if state == "issued" and case["delivery"]["method"] == "mail":
+            return (
+                ("clerk" if not ctx["online"] else "approver"),
+                "mail",
+                {"tracking_number": f"EMS{case['number'][-6:]}"},
+            )
+        if state == "print_queued":
+            return "clerk", "print", {}
+        if state == "ready_for_pickup":
+            return "clerk", "hand_over", {"collector_id_number": ctx["who"]["id_number"]}
+        if state == "mailed":
+            return ("citizen" if ctx["online"] else "clerk"), "confirm_receipt", {}
+        return None
+
+    async def drive(
+        self, number: str, case: dict[str, Any], ctx: dict[str, Any], answered: list[str], rng: random.Random
+    ) -> str:
+        """Walk one case to its end, re-reading it whenever an answer was lost or refused."""
+        misses = 0
+        while misses < self.args.step_retries:
+            if case is None:
+                await asyncio.sleep(2)
+                case = await self.get_case(number, ctx["citizen"] or ctx["clerk"] or await self.supervisor())
+                misses += 1
+                continue
+            if case.get("children") and case["state"] in ("submitted", "transferred", "accepted", "under_review"):
+                await self.drive_children(case, ctx, answered, rng)
+                case = await self.get_case(number, await self.supervisor())
+                if case is not None and case.get("children") and case["state"] in ("submitted", "transferred"):
+                    misses += 1
+                    await asyncio.sleep(2)
+                continue
+            step = self.decide(case, ctx)
+            if step is None:
+                if (
+                    case["state"] in ("approved", "issued")
+                    and case["delivery"]["method"] != "mail"
+                    and not case.get("parent")
+                ):
+                    # the system issues and routes on commit; look again
+                    await asyncio.sleep(1)
+                    case = await self.get_case(number, await self.supervisor())
+                    misses += 1
+                    continue
+                return str(case["state"])
+            who, name, body = step
+            token = await self.actor_token(who, case, ctx)
+            if name == "resubmit":
+                for m in case.get("corrections", [])[-1:]:
+                    for entry in m.get("items", []):
+                        if entry.get("requirement"):
+                            await self.upload(number, token, entry["requirement"])
+            await self.gap(rng)
+            status, new = await self.transition(number, name, token, body)
+            if status == 200:
+                answered.append(name)
+                case = new
+                misses = 0
+                continue
+            misses += 1
+            if status == 0 or status >= 500:
+                await asyncio.sleep(2)  # a fault: wait, read the state again, decide again
+            case = await self.get_case(number, token)
+        return "stuck:" + (case["state"] if case else "?")
+
+    async def drive_children(
+        self, parent: dict[str, Any], ctx: dict[str, Any], answered: list[str], rng: random.Random
+    ) -> None:
+        for child in parent["children"]:
+            number = child["number"] if isinstance(child, dict) else str(child)
+            sub = await self.get_case(number, await self.supervisor())
+            if sub is None:
+                continue
+            sub_answered: list[str] = []
+            final = await self.drive(
+                number, sub, {**ctx, "plan": {**ctx["plan"], "correction": False}}, sub_answered, rng
+            )
+            self.write(
+                {"kind": "case", "number": number, "answered": sub_answered, "final": final, "mode": "joint-part"}
+            )
+
+    async def supervisor(self) -> str | None:
+        return await self.staff_token(self.world.supervisor)
+
+    async def actor_token(self, who: str, case: dict[str, Any], ctx: dict[str, Any]) -> str | None:
+        if who == "citizen":
+            return ctx["citizen"]
+        if who == "clerk":
+            hall_code = (case.get("delivery") or {}).get("hall") or ctx["hall"]["code"]
+            hall = next((h for h in self.world.halls if h["code"] == hall_code), ctx["hall"])
+            return await self.staff_token(hall["clerk"])
+        username = self.world.approvers.get(case.get("authority") or "")
+        return await self.staff_token(username) if username else None
+
+    async def rate(self, number: str, token: str, level: int, rng: random.Random) -> None:
+        await self.gap(rng)
+        status, _ = await self.api.call(
+            "POST",
+            f"/api/v1/cases/{number}/rating/",
+            "/api/v1/cases/{number}/rating/",
+            token=token,
+            json_body={"level": level, "comment": "" if level > 2 else "等待时间太长"},
+        )
+        if status == 201:
+            self.counts["ratings"] += 1
+            self.counts["bad_ratings"] += level <= 2
+
+    async def rectify_some(self, rng: random.Random) -> None:
+        """A supervisor works through open rectifications: start → reply → callback → close."""
+        token = await self.supervisor()
+        status, page = await self.api.call(
+            "GET", "/api/v1/rectifications/", "/api/v1/rectifications/", token=token, params={"state": "open"}
+        )
+        if status != 200 or not page or not page.get("results"):
+            return
+        rect = rng.choice(page["results"][:10])
+        for name, body in (
+            ("start", {"measures": "窗口加派人手，优化流程"}),
+            ("reply", {"reply": "已整改，感谢监督"}),
+            ("record_callback", {"result": "satisfied", "note": "电话回访"}),
+            ("close", {}),
+        ):
+            await self.gap(rng)
+            status, _ = await self.api.call(
+                "POST",
+                f"/api/v1/rectifications/{rect['id']}/{name}/",
+                f"/api/v1/rectifications/{{id}}/{name}/",
+                token=token,
+                json_body=body,
+                ok=(200,),
+            )
+            if status != 200:
+                return
+        self.counts["rectifications_closed"] += 1
+
+    async def staff_login(self, rng: random.Random) -> None:
+        """A clerk starting a shift logs in with the password (the token is the same one)."""
+        hall = rng.choice(self.world.halls)
+        await self.api.call(
+            "POST",
+            "/api/v1/auth/token/",
+            "/api/v1/auth/token/",
+            json_body={"username": hall["clerk"], "password": self.world.password},
+        )
+
+    # --- queue, boards, map ------------------------------------------------------------------------
+    async def take_ticket(self, rng: random.Random) -> None:
+        hall = rng.choice(self.world.halls)
+        cats = self.world.categories.get(hall["code"]) or ["A"]
+        status, _ = await self.api.call(
+            "POST",
+            f"/api/v1/halls/{hall['code']}/tickets/",
+            "/api/v1/halls/{code}/tickets/",
+            json_body={"category": rng.choice(cats)},
+            xff=f"10.9.{rng.randint(0, 255)}.{rng.randint(1, 254)}",
+        )
+        if status == 201:
+            self.counts["tickets"] += 1
+
+    async def call_next(self, rng: random.Random) -> None:
+        hall = rng.choice(self.world.halls)
+        if not hall["windows"]:
+            return
+        window = rng.choice(hall["windows"])
+        token = await self.staff_token(hall["clerk"])
+        status, ticket = await self.api.call(
+            "POST",
+            f"/api/v1/windows/{window}/call-next/",
+            "/api/v1/windows/{id}/call-next/",
+            token=token,
+            ok=(200, 204),
+        )
+        if status != 200 or not ticket:
+            return
+        tid = int(ticket["id"])
+        if tid in self.called:
+            self.double_calls.append({"ticket": tid, "windows": [self.called[tid], window]})
+        self.called[tid] = window
+        self.write({"kind": "ticket_called", "ticket": tid, "window": window, "hall": hall["code"]})
+        self.counts["tickets_called"] += 1
+        await asyncio.sleep(rng.uniform(0.5, 3) * max(self.args.step_gap, 0.1))
+        await self.api.call("POST", f"/api/v1/tickets/{tid}/finish/", "/api/v1/tickets/{id}/finish/", token=token)
+
+    async def board(self, hall: str) -> None:
+        """One call screen per hall: stays connected, reconnects (to any worker) when cut off."""
+        import aiohttp
+
+        state = self.boards.setdefault(hall, {"connects": 0, "messages": 0, "last": None, "drops": 0})
+        i = 0
+        while not self.stopping:
+            base = self.api.bases[i % len(self.api.bases)]
+            i += 1
+            url = base.replace("http://", "ws://") + f"/ws/halls/{hall}/queue/"
+            try:
+                async with self.api.session.ws_connect(url, origin=base, heartbeat=20, timeout=10) as ws:
+                    state["connects"] += 1
+                    async for msg in ws:
+                        if msg.type == aiohttp.WSMsgType.TEXT:
+                            data = json.loads(msg.data)
+                            if data.get("type") == "queue.updated":
+                                state["messages"] += 1
+                                state["last"] = data
+                                state["last_at"] = time.time()
+                        elif msg.type in (aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR):
+                            break
+            except (aiohttp.ClientError, TimeoutError, OSError):
+                pass
+            if not self.stopping:
+                state["drops"] += 1
+                await asyncio.sleep(1)
+
+    async def read_map(self, rng: random.Random) -> None:
+        r = rng.random()
+        if r < 0.5:
+            lat, lon = rng.uniform(GUIZHOU_BBOX[1], GUIZHOU_BBOX[3]), rng.uniform(GUIZHOU_BBOX[0], GUIZHOU_BBOX[2])
+            await self.api.call(
+                "GET",
+                "/api/v1/halls/nearest/",
+                "/api/v1/halls/nearest/",
+                params={"lat": f"{lat:.5f}", "lon": f"{lon:.5f}", "k": 5},
+            )
+        elif r < 0.8:
+            lon = rng.uniform(GUIZHOU_BBOX[0], GUIZHOU_BBOX[2] - 0.5)
+            lat = rng.uniform(GUIZHOU_BBOX[1], GUIZHOU_BBOX[3] - 0.4)
+            await self.api.call(
+                "GET",
+                "/api/v1/map/halls.geojson",
+                "/api/v1/map/halls.geojson",
+                params={"bbox": f"{lon:.3f},{lat:.3f},{lon + 0.5:.3f},{lat + 0.4:.3f}"},
+            )
+        else:
+            hall = rng.choice(self.world.halls)
+            await self.api.call("GET", f"/api/v1/halls/{hall['code']}/", "/api/v1/halls/{code}/")
+
+    # --- the schedule --------------------------------------------------------------------------------
+    async def stream(self, name: str, rate: float, action: Any, seed: int, until: float) -> None:
+        """Poisson arrivals of `action` at `rate` per second, each with its own seeded generator."""
+        if rate <= 0:
+            return
+        rng = random.Random(f"{self.args.seed}:{name}:{seed}")
+        t = time.monotonic()
+        while True:
+            t += rng.expovariate(rate)
+            if t >= until:
+                return
+            await asyncio.sleep(max(0.0, t - time.monotonic()))
+            if len(self.inflight) >= self.args.max_inflight:
+                self.counts[f"shed_{name}"] += 1  # the client is saturated: offered load not reached
+                continue
+            task = asyncio.create_task(action(random.Random(rng.random())))
+            self.inflight.add(task)
+            task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[Any]) -> None:
+        self.inflight.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            exc = task.exception()
+            self.counts[f"client_exception:{type(exc).__name__}"] += 1
+            print(f"replay: task failed: {exc!r}", file=sys.stderr)
+
+    async def discover(self) -> None:
+        path: str | None = "/api/v1/items/"
+        while path:
+            status, page = await self.api.call("GET", path, "/api/v1/items/")
+            if status != 200:
+                await asyncio.sleep(1)
+                continue
+            self.world.items.extend(page["results"])
+            nxt = page.get("next")
+            path = nxt[nxt.index("/api/") :] if nxt else None
+        for hall in self.world.halls:
+            status, detail = await self.api.call("GET", f"/api/v1/halls/{hall['code']}/", "/api/v1/halls/{code}/")
+            if status == 200:
+                self.world.categories[hall["code"]] = [c["code"] for c in detail.get("queue_categories", [])]
+        for hall in self.world.halls:
+            await self.staff_token(hall["clerk"])
+
+    async def run(self) -> dict[str, Any]:
+        await self.discover()
+        a = self.args
+        boards = [asyncio.create_task(self.board(h["code"])) for h in self.world.halls[: a.boards]]
+        started = time.monotonic()
+        until = started + a.duration
+        streams = [
+            self.stream("case", a.rate, self.run_case, 1, until),
+            self.stream("ticket", a.rate * a.tickets_per_case, self.take_ticket, 2, until),
+            self.stream("call", a.rate * a.tickets_per_case * 1.05, self.call_next, 3, until),
+            self.stream("map", a.rate * a.reads_per_case, self.read_map, 4, until),
+            self.stream("rectify", a.rate * 0.02, self.rectify_some, 5, until),
+            self.stream("login", a.rate * 0.02, self.staff_login, 6, until),
+        ]
+        await asyncio.gather(*streams)
+        offered_end = time.monotonic()
+        # Let the cases already started finish (their later steps are part of the day's load).
+        with contextlib.suppress(TimeoutError):
+            if self.inflight:
+                await asyncio.wait(set(self.inflight), timeout=a.drain)
+        unfinished = len(self.inflight)
+        for task in list(self.inflight):
+            task.cancel()
+        await asyncio.sleep(a.board_settle)
+        self.stopping = True
+        for task in boards:
+            task.cancel()
+        await asyncio.gather(*boards, return_exceptions=True)
+        elapsed = time.monotonic() - started
+        return {"elapsed_s": round(elapsed, 1), "offered_s": round(offered_end - started, 1), "unfinished": unfinished}
+
+
+def report(args: argparse.Namespace, stats: Stats, replay: Replay, timing: dict[str, Any]) -> dict[str, Any]:
+    total = sum(len(v) for v in stats.latencies.values())
+    endpoints = {}
+    for name in sorted(stats.latencies):
+        endpoints[name] = {**percentiles(stats.latencies[name]), "statuses": dict(stats.statuses[name])}
+    worst = max(
+        (v.get("p95_ms", 0) for k, v in endpoints.items() if v.get("n", 0) >= 20 and "/healthz" not in k), default=0
+    )
+    cases = sum(v for k, v in replay.counts.items() if k.startswith("cases_"))
+    return {
+        "bench": "replay",
+        "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
+        "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items() if k != "world_data"},
+        "timing": timing,
+        "throughput": {
+            "requests": total,
+            "requests_per_s": round(total / max(timing["elapsed_s"], 1e-9), 2),
+            "cases_started_per_s": round(cases / max(timing["offered_s"], 1e-9), 3),
+        },
+        "worst_p95_ms": worst,
+        "counts": dict(replay.counts),
+        "errors": {"total": sum(stats.errors.values()), "by_endpoint": dict(stats.errors.most_common())},
+        "failovers": stats.failovers,
+        "double_calls": replay.double_calls,
+        "boards": {
+            "n": len(replay.boards),
+            "connects": sum(b["connects"] for b in replay.boards.values()),
+            "messages": sum(b["messages"] for b in replay.boards.values()),
+        },
+        "endpoints": endpoints,
+    }
+
+
+async def amain(args: argparse.Namespace, bases: list[str], world: World) -> tuple[dict[str, Any], Replay]:
+    stats = Stats()
+    async with Api(bases, stats, timeout=args.timeout) as api:
+        replay = Replay(api, world, args)
+        timing = await replay.run()
+    return report(args, stats, replay, timing), replay
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--rate", type=float, default=1.0, help="new cases per second")
+    p.add_argument("--duration", type=float, default=60.0, help="seconds of arrivals")
+    p.add_argument("--seed", type=int, default=14)
+    p.add_argument("--halls", type=int, default=20, help="halls with clerks, queues and a board (own stack only)")
+    p.add_argument("--boards", type=int, default=1000, help="at most this many halls get a board on the WebSocket")
+    p.add_argument("--tickets-per-case", type=float, default=1.5)
+    p.add_argument("--reads-per-case", type=float, default=3.0, help="map, nearest and hall reads per new case")
+    p.add_argument("--step-gap", type=float, default=0.5, help="mean seconds between one case's steps")
+    p.add_argument("--step-retries", type=int, default=8)
+    p.add_argument("--otp-wait", type=float, default=60.0)
+    p.add_argument("--max-inflight", type=int, default=600)
+    p.add_argument("--drain", type=float, default=120.0, help="seconds to let started cases finish")
+    p.add_argument("--board-settle", type=float, default=3.0)
+    p.add_argument("--timeout", type=float, default=30.0)
+    p.add_argument("--base", action="append", default=[], help="an HTTP worker (repeat); default: own stack")
+    p.add_argument("--world", type=Path, help="world.json written by bench/stack.prepare (with --base)")
+    p.add_argument("--sms", help="the SMS stand-in's URL (with --base)")
+    p.add_argument("--http-workers", type=int, default=3)
+    p.add_argument("--record", type=Path)
+    p.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "replay.json")
+    p.add_argument("--workdir", type=Path)
+    return p.parse_args(argv)
+
+
+def main() -> None:
+    args = parse_args()
+    from stack import STAFF_PASSWORD, App, PrivatePostgres, PrivateRedis, prepare
+
+    own = not args.base
+    pg = redis = app = None
+    tmp = None
+    try:
+        if own:
+            tmp = Path(args.workdir or tempfile.mkdtemp(prefix="tongban-replay-"))
+            pg = PrivatePostgres(tmp / "pg").start()
+            redis = PrivateRedis(tmp / "redis").start()
+            app = App(workdir=tmp / "app", database_url=pg.create_db("tongban_replay"), redis_url=redis.url,
+                      http_workers=args.http_workers)  # fmt: skip
+            app.workdir.mkdir(parents=True, exist_ok=True)
+            world_data = prepare(app, halls=args.halls, seed=args.seed)
+            app.start()
+            bases, sms = app.bases, app.sms_base
+        else:
+            if not (args.world and args.sms):
+                sys.exit("--base needs --world and --sms")
+            world_data = json.loads(args.world.read_text())
+            bases, sms = args.base, args.sms
+        world = World(
+            halls=world_data["halls"],
+            approvers=world_data["approvers"],
+            supervisor=world_data["supervisor"],
+            password=STAFF_PASSWORD,
+            tokens=world_data.get("tokens", {}),
+            sms=sms,
+        )
+        result, _replay = asyncio.run(amain(args, bases, world))
+        result["shape"] = {"http_workers": len(bases), "own_stack": own}
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
+        summary = {k: result[k] for k in ("timing", "throughput", "worst_p95_ms", "counts", "errors", "boards")}
+        print(json.dumps(summary, ensure_ascii=False, indent=2))
+    finally:
+        if app is not None:
+            app.stop()
+        if redis is not None:
+            redis.stop()
+        if pg is not None:
+            pg.stop()
+
+
+if __name__ == "__main__":
+    main()

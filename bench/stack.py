@@ -1,0 +1,371 @@
+"""The production shape on one machine, for bench/replay.py and bench/faults.py.
+
+Every piece is a separate OS process this module starts and can kill: a PRIVATE PostgreSQL cluster
+(initdb into a temporary directory, its own port — the machine's shared PostgreSQL is never
+touched), a PRIVATE redis-server on its own port, the SMS stand-in (bench/sms_standin.py, a
+Twilio-shaped HTTP server that journals every accepted message), N single-process uvicorn HTTP
+workers on N ports (config.asgi, production settings), one Celery worker and one Celery beat.
+
+The replay client spreads its requests over the N workers itself and moves to the next worker when
+one refuses the connection — what nginx's `proxy_next_upstream error` does in front of them.
+Never imported by the app.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = ROOT / ".venv" / "bin" / "python"
+PG_BIN = Path(sorted(glob.glob("/usr/lib/postgresql/*/bin"))[-1]) if glob.glob("/usr/lib/postgresql/*/bin") else None
+STAFF_PASSWORD = "Replay-bench-2026!"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_port(port: int, timeout: float = 60.0, proc: subprocess.Popen[Any] | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"process {proc.args!r} exited with {proc.returncode}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+            return
+        time.sleep(0.2)
+    raise RuntimeError(f"nothing listens on 127.0.0.1:{port} after {timeout}s")
+
+
+def _as_postgres() -> list[str]:
+    # initdb and postgres refuse to run as root: run them as the postgres system user when we are root.
+    return ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+
+
+@dataclass
+class PrivatePostgres:
+    """A throw-away PostgreSQL cluster: initdb into `directory`, served on `port` (trust auth)."""
+
+    directory: Path
+    port: int = field(default_factory=free_port)
+
+    @property
+    def url_base(self) -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}"
+
+    def url(self, db: str) -> str:
+        return f"{self.url_base}/{db}"
+
+    def _ctl(self, *args: str) -> None:
+        assert PG_BIN is not None
+        subprocess.run(
+            [*_as_postgres(), str(PG_BIN / "pg_ctl"), "-D", str(self.directory / "data"), "-w", "-t", "60", *args],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+
+    def start(self) -> PrivatePostgres:
+        if PG_BIN is None:
+            raise RuntimeError("PostgreSQL binaries not found under /usr/lib/postgresql/*/bin")
+        self.directory.mkdir(parents=True, exist_ok=True)
+        if os.geteuid() == 0:
+            shutil.chown(self.directory, "postgres", "postgres")
+        data = self.directory / "data"
+        if not data.exists():
+            subprocess.run(
+                [
+                    *_as_postgres(),
+                    str(PG_BIN / "initdb"),
+                    "-D",
+                    str(data),
+                    "-U",
+                    "postgres",
+                    "-A",
+                    "trust",
+                    "-E",
+                    "UTF8",
+                ],
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
+        opts = (
+            f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1 -c max_connections=300 "
+            "-c shared_buffers=128MB -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        )
+        self._ctl("-o", opts, "-l", str(self.directory / "postgres.log"), "start")
+        return self
+
+    def restart(self) -> None:
+        """A clean restart (`-m fast`: open connections are cut, as with pg_ctlcluster restart)."""
+        self._ctl("-m", "fast", "restart")
+
+    def stop(self) -> None:
+        with contextlib.suppress(subprocess.CalledProcessError):
+            self._ctl("-m", "immediate", "stop")
+
+    def create_db(self, name: str) -> str:
+        import psycopg
+
+        with psycopg.connect(self.url("postgres"), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return self.url(name)
+
+    def bin(self, name: str) -> str:
+        assert PG_BIN is not None
+        return str(PG_BIN / name)
+
+
+@dataclass
+class PrivateRedis:
+    """redis-server on its own port, appending every write to its AOF (fsync every second), as the
+    README's production section asks: a restart keeps the broker's queued tasks."""
+
+    directory: Path
+    port: int = field(default_factory=free_port)
+    proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}"
+
+    def start(self) -> PrivateRedis:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.proc = subprocess.Popen(
+            [
+                "redis-server",
+                "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.directory),
+                "--save", "", "--appendonly", "yes", "--appendfsync", "everysec", "--loglevel", "warning",
+            ],
+            stdout=open(self.directory / "redis.log", "ab"),  # noqa: SIM115 - lives as long as the process
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        wait_port(self.port, proc=self.proc)
+        return self
+
+    def restart(self) -> None:
+        self.stop(graceful=True)
+        self.start()
+
+    def stop(self, graceful: bool = True) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM if graceful else signal.SIGKILL)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+
+@dataclass
+class App:
+    """The Django processes: HTTP workers, a Celery worker, Celery beat, and the SMS stand-in."""
+
+    workdir: Path
+    database_url: str
+    redis_url: str
+    http_workers: int = 3
+    celery_concurrency: int = 2
+    extra_env: dict[str, str] = field(default_factory=dict)
+    http: list[subprocess.Popen[bytes] | None] = field(default_factory=list)
+    ports: list[int] = field(default_factory=list)
+    worker: subprocess.Popen[bytes] | None = None
+    beat: subprocess.Popen[bytes] | None = None
+    sms: subprocess.Popen[bytes] | None = None
+    sms_port: int = 0
+
+    @property
+    def sms_journal(self) -> Path:
+        return self.workdir / "sms-journal.jsonl"
+
+    @property
+    def media_root(self) -> Path:
+        return self.workdir / "media"
+
+    @property
+    def bases(self) -> list[str]:
+        return [f"http://127.0.0.1:{p}" for p in self.ports]
+
+    @property
+    def sms_base(self) -> str:
+        return f"http://127.0.0.1:{self.sms_port}"
+
+    def env(self) -> dict[str, str]:
+        keep = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_", "REDIS_", "CELERY_"))}
+        keep.update(
+            DJANGO_SETTINGS_MODULE="config.settings.production",
+            DJANGO_SECRET_KEY="replay-bench-not-a-secret-" + "x" * 30,
+            DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
+            SESSION_COOKIE_SECURE="false",
+            CSRF_COOKIE_SECURE="false",
+            DATABASE_URL=self.database_url,
+            REDIS_URL=f"{self.redis_url}/0",
+            CELERY_BROKER_URL=f"{self.redis_url}/1",
+            MEDIA_ROOT=str(self.media_root),
+            RESULT_SIGNING_KEYS_DIR=str(self.workdir / "keys"),
+            RESULT_SIGNING_AUTOGENERATE="true",
+            PUBLIC_BASE_URL="http://127.0.0.1",
+            LOG_LEVEL="WARNING",
+            LOG_FORMAT="json",
+            SMS_BACKEND="twilio",
+            TWILIO_ACCOUNT_SID="ACreplaybench00000000000000000000",
+            TWILIO_AUTH_TOKEN="replay-bench-token",
+            TWILIO_FROM_NUMBER="+15005550006",
+            TWILIO_API_BASE_URL=self.sms_base,
+            TWILIO_HTTP_TIMEOUT="10",
+            SMS_RATE_PER_SECOND="0",
+            # The replay plays the proxy: it sends each simulated resident's address in X-Forwarded-For.
+            OTP_PER_IP_PER_HOUR="100000",
+            OTP_PER_PHONE_PER_HOUR="100",
+            TONGBAN_DEMO_PASSWORD=STAFF_PASSWORD,
+            DB_CONN_MAX_AGE="60",
+        )
+        keep.update(self.extra_env)
+        return keep
+
+    def manage(self, *args: str, **kw: Any) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(PY), "manage.py", *args], cwd=ROOT, env=self.env(), check=True, text=True, capture_output=True, **kw
+        )
+
+    def _log(self, name: str) -> Any:
+        return open(self.workdir / f"{name}.log", "ab")
+
+    # --- the SMS stand-in --------------------------------------------------------------------------
+    def start_sms(self, delay: float = 0.0) -> None:
+        if not self.sms_port:
+            self.sms_port = free_port()
+        self.sms = subprocess.Popen(
+            [
+                str(PY), str(ROOT / "bench" / "sms_standin.py"), "--port", str(self.sms_port),
+                "--journal", str(self.sms_journal), "--delay", str(delay),
+                "--account-sid", self.env()["TWILIO_ACCOUNT_SID"], "--auth-token", self.env()["TWILIO_AUTH_TOKEN"],
+            ],
+            cwd=ROOT, stdout=self._log("sms"), stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        wait_port(self.sms_port, proc=self.sms)
+
+    # --- HTTP ------------------------------------------------------------------------------------
+    def start_http(self, index: int | None = None) -> None:
+        """Start every HTTP worker, or (index) restart that one on its port."""
+        indices = range(self.http_workers) if index is None else [index]
+        if not self.ports:
+            self.ports = [free_port() for _ in range(self.http_workers)]
+            self.http = [None] * self.http_workers
+        for i in indices:
+            self.http[i] = subprocess.Popen(
+                [
+                    str(PY), "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1",
+                    "--port", str(self.ports[i]), "--log-level", "warning", "--no-access-log", "--proxy-headers",
+                    "--forwarded-allow-ips", "127.0.0.1",
+                ],
+                cwd=ROOT, env=self.env(), stdout=self._log(f"http{i}"), stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        for i in indices:
+            proc = self.http[i]
+            assert proc is not None
+            wait_port(self.ports[i], proc=proc)
+
+    def kill_http(self, index: int) -> None:
+        proc = self.http[index]
+        if proc is not None:
+            proc.kill()
+            proc.wait()
+        self.http[index] = None
+
+    # --- Celery ----------------------------------------------------------------------------------
+    def start_worker(self) -> None:
+        self.worker = subprocess.Popen(
+            [
+                str(PY), "-m", "celery", "-A", "config", "worker", "-l", "warning",
+                "--concurrency", str(self.celery_concurrency), "-n", f"replay-{os.getpid()}@%h", "--without-gossip",
+                "--without-mingle",
+            ],
+            cwd=ROOT, env=self.env(), stdout=self._log("worker"), stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+
+    def kill_worker(self) -> None:
+        """kill -9 the worker's main process and its pool children (the whole session)."""
+        if self.worker is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.worker.pid, signal.SIGKILL)
+            self.worker.wait()
+        self.worker = None
+
+    def start_beat(self) -> None:
+        self.beat = subprocess.Popen(
+            [
+                str(PY), "-m", "celery", "-A", "config", "beat", "-l", "warning",
+                "-s", str(self.workdir / "celerybeat-schedule"),
+            ],
+            cwd=ROOT, env=self.env(), stdout=self._log("beat"), stderr=subprocess.STDOUT,
+        )  # fmt: skip
+
+    def kill_beat(self) -> None:
+        if self.beat is not None:
+            self.beat.kill()
+            self.beat.wait()
+        self.beat = None
+
+    def start(self, sms_delay: float = 0.0) -> None:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.start_sms(sms_delay)
+        self.start_http()
+        self.start_worker()
+        self.start_beat()
+
+    def stop(self) -> None:
+        for i in range(len(self.http)):
+            proc = self.http[i]
+            if proc is not None and proc.poll() is None:
+                proc.terminate()
+        for i in range(len(self.http)):
+            proc = self.http[i]
+            if proc is not None:
+                try:
+                    proc.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+        self.kill_worker()
+        self.kill_beat()
+        if self.sms is not None:
+            self.sms.terminate()
+            self.sms.wait()
+
+
+def prepare(app: App, *, halls: int, seed: int) -> dict[str, Any]:
+    """migrate, load the Guizhou demo (idempotent), then the replay's staff: clerks with tokens at
+    `halls` comprehensive halls (one per 通办 intake window and one at an issuing window), approvers
+    at every department, a province supervisor. Returns the world file's content (written beside)."""
+    app.manage("migrate", "--noinput", "-v0")
+    app.manage("load_demo")
+    out = subprocess.run(
+        [str(PY), str(ROOT / "bench" / "replay_setup.py"), "--halls", str(halls), "--seed", str(seed)],
+        cwd=ROOT,
+        env=app.env(),
+        check=True,
+        text=True,
+        capture_output=True,
+    ).stdout
+    world: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    (app.workdir / "world.json").write_text(json.dumps(world, ensure_ascii=False, indent=1))
+    return world
+
+
+if __name__ == "__main__":  # a quick manual check: python bench/stack.py
+    print(PG_BIN, sys.version)
