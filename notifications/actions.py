@@ -16,7 +16,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from notifications import conf
-from notifications.backends import PermanentSendError, SendError, SmsPayload, get_backend
+from notifications.backends import PermanentSendError, SendError, SendResult, SmsPayload, get_backend
 from notifications.models import OutboxMessage
 from notifications.phone import normalize_phone
 from notifications.ratelimit import sms_bucket
@@ -169,7 +169,7 @@ def attempt_send(*, message_id: Any, rate_reserved: bool = False, reserve_rate: 
     now = timezone.now()
     row = (
         OutboxMessage.objects.filter(pk=message_id)
-        .only("pk", "status", "next_attempt_at", "to", "body", "template", "context", "attempts")
+        .only("pk", "status", "next_attempt_at", "to", "body", "template", "context", "attempts", "created_at")
         .first()
     )
     if row is None or row.status not in OutboxMessage.DUE_STATUSES or row.next_attempt_at > now + CLAIM_TOLERANCE:
@@ -196,7 +196,12 @@ def attempt_send(*, message_id: Any, rate_reserved: bool = False, reserve_rate: 
 
     attempts = row.attempts + 1
     try:
-        result = get_backend().send(SmsPayload(to=row.to, body=row.body, reference=str(row.pk)))
+        backend = get_backend()
+        payload = SmsPayload(to=row.to, body=row.body, reference=str(row.pk))
+        # An earlier attempt may have reached the provider although its answer was lost (the worker
+        # was killed mid-send, the answer timed out): ask before sending again, so a retry never
+        # sends a second copy of a message the citizen already has.
+        result = (_already_sent(backend, row, payload) if row.attempts else None) or backend.send(payload)
     except PermanentSendError as exc:
         _finish(row, status=Status.DEAD, last_error=f"第{attempts}次发送被拒绝（不再重试）：{exc}")
         return SendOutcome("dead")
@@ -224,6 +229,42 @@ def attempt_send(*, message_id: Any, rate_reserved: bool = False, reserve_rate: 
         delivery_status=result.delivery_status if result.delivery_status in OutboxMessage.DeliveryStatus else "",
     )
     return SendOutcome("sent")
+
+
+# Provider and database clocks differ a little: a provider message stamped this much before the row
+# was written can still be the row's.
+RECONCILE_CLOCK_SKEW = timedelta(seconds=30)
+
+
+def _already_sent(backend: Any, row: OutboxMessage, payload: SmsPayload) -> SendResult | None:
+    """The provider's copy of this row from an earlier attempt, if it has one.
+
+    A candidate (same number and text, taken after the row was written) that another row already
+    claims as its own is someone else's identical message, not this one's. Raises SendError when
+    the provider cannot be asked (the attempt is then retried like a failed send).
+    """
+    candidates = backend.find_sent(payload)
+    if not candidates:
+        return None
+    ids = [c.provider_message_id for c in candidates]
+    others = set(
+        OutboxMessage.objects.filter(provider_message_id__in=ids)
+        .exclude(pk=row.pk)
+        .values_list("provider_message_id", flat=True)
+    )
+    since = row.created_at - RECONCILE_CLOCK_SKEW
+    mine = [
+        c for c in candidates if c.provider_message_id not in others and (c.created_at is None or c.created_at >= since)
+    ]
+    if not mine:
+        return None
+    if len(mine) > 1:
+        logger.warning("SMS %s: the provider holds %d copies from earlier attempts", row.pk, len(mine))
+    found = min(mine, key=lambda c: c.created_at.timestamp() if c.created_at else 0.0)
+    logger.info(
+        "SMS %s was taken by the provider on an earlier attempt (%s): not sent again", row.pk, found.provider_message_id
+    )
+    return SendResult(provider_message_id=found.provider_message_id, delivery_status=found.delivery_status)
 
 
 def backoff_seconds(attempts: int) -> float:
@@ -264,7 +305,9 @@ def dispatch_due(*, now: datetime | None = None) -> SweepReport:
 
     1. A row "sending" for longer than SMS_SENDING_TIMEOUT belongs to a worker that died: it is due
        again (or given up when it has used every attempt). The provider may have taken it before
-       the worker died, so such a message can arrive twice — at-least-once, never lost.
+       the worker died: the next attempt asks the provider first (`find_sent`), so where the
+       backend can tell (Twilio, file, locmem) the message is not sent twice; with one that cannot
+       (console) it is at-least-once — never lost.
     2. Due rows (pending/failed) whose own task has not run SMS_DISPATCH_GRACE seconds after their
        next_attempt_at — the broker was down at commit time, a worker lost the task, or Celery is
        eager and a retry was due — get a new task, oldest first, SMS_DISPATCH_BATCH at a time.

@@ -52,9 +52,28 @@ class SendResult:
     delivery_status: str = ""
 
 
+@dataclass(frozen=True)
+class SentMessage:
+    """A message the provider holds, as found by `BaseSmsBackend.find_sent`."""
+
+    provider_message_id: str
+    created_at: datetime | None = None
+    delivery_status: str = ""
+
+
 class BaseSmsBackend:
     def send(self, payload: SmsPayload) -> SendResult:
         raise NotImplementedError
+
+    def find_sent(self, payload: SmsPayload) -> list[SentMessage]:
+        """Messages the provider already took that could be this one (same number and text, or
+        the same reference where the transport keeps it); [] when the transport cannot tell.
+
+        Asked before a retry: the previous attempt may have reached the provider although its
+        answer never came back (the worker was killed mid-send, the answer timed out). Raise
+        TransientSendError when the provider cannot be asked right now.
+        """
+        return []
 
 
 class ConsoleBackend(BaseSmsBackend):
@@ -109,6 +128,13 @@ class FileBackend(BaseSmsBackend):
             raise TransientSendError(f"写入短信文件失败：{exc}") from exc
         return SendResult(provider_message_id=f"file-{payload.reference}")
 
+    def find_sent(self, payload: SmsPayload) -> list[SentMessage]:
+        final = self.directory / f"{payload.reference}.sms"
+        if not final.exists():
+            return []
+        created = datetime.fromtimestamp(final.stat().st_mtime, UTC)
+        return [SentMessage(provider_message_id=f"file-{payload.reference}", created_at=created)]
+
 
 # The locmem backend's mailbox, like django.core.mail.outbox. Tests read and clear it.
 outbox: list[SmsPayload] = []
@@ -122,6 +148,11 @@ class LocmemBackend(BaseSmsBackend):
         with _outbox_lock:
             outbox.append(payload)
         return SendResult(provider_message_id=f"locmem-{payload.reference}")
+
+    def find_sent(self, payload: SmsPayload) -> list[SentMessage]:
+        with _outbox_lock:
+            taken = any(p.reference == payload.reference for p in outbox)
+        return [SentMessage(provider_message_id=f"locmem-{payload.reference}")] if taken else []
 
 
 class TwilioBackend(BaseSmsBackend):
@@ -161,6 +192,28 @@ class TwilioBackend(BaseSmsBackend):
             # requests' ConnectionError and Timeout are OSErrors: the provider may be back soon.
             raise TransientSendError(f"连接 Twilio 失败：{exc.__class__.__name__}: {exc}") from exc
         return SendResult(provider_message_id=str(message.sid or ""), delivery_status=str(message.status or ""))
+
+    def find_sent(self, payload: SmsPayload) -> list[SentMessage]:
+        """The most recent messages Twilio holds for the number, with exactly this text."""
+        from twilio.base.exceptions import TwilioException
+
+        if not (self.account_sid and self.auth_token):
+            raise TransientSendError("未配置 TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN")
+        client = _twilio_client(self.account_sid, self.auth_token, self.base_url, conf.twilio_http_timeout())
+        try:
+            # Newest first; an in-doubt attempt is recent, so a short page is enough.
+            found = client.messages.list(to=payload.to, limit=50)
+        except (TwilioException, OSError) as exc:
+            raise TransientSendError(f"查询 Twilio 已发短信失败：{exc.__class__.__name__}: {exc}") from exc
+        return [
+            SentMessage(
+                provider_message_id=str(m.sid or ""),
+                created_at=m.date_created,
+                delivery_status=str(m.status or ""),
+            )
+            for m in found
+            if (m.body or "") == payload.body and m.sid
+        ]
 
 
 # HTTP statuses that say "try again later" although they are 4xx. 401 is our credentials, not the

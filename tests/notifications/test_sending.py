@@ -420,3 +420,90 @@ def test_a_template_removed_after_enqueue_still_sends_its_stored_text(sms_outbox
     message.refresh_from_db()
     assert message.status == Status.SENT
     assert "N9" in sms_outbox[0].body
+
+
+# --- a worker killed mid-send: the provider is asked before the retry --------------------------
+
+
+def _killed_after_provider_took_it(message: OutboxMessage, deliver) -> None:
+    """The provider accepted the message, then the worker died before recording it."""
+    from notifications.backends import SmsPayload
+
+    deliver(SmsPayload(to=message.to, body=message.body, reference=str(message.pk)))
+    OutboxMessage.objects.filter(pk=message.pk).update(
+        status=Status.SENDING, attempts=1, claimed_at=timezone.now() - timedelta(seconds=301)
+    )
+
+
+def test_recovered_message_the_provider_already_took_is_not_sent_again(settings, twilio_standin, no_grace):
+    from notifications.backends import TwilioBackend
+
+    settings.SMS_SENDING_TIMEOUT = 300
+    message = enqueue_uncommitted()
+    _killed_after_provider_took_it(message, TwilioBackend().send)
+    (sid,) = twilio_standin.messages
+
+    assert dispatch_due().recovered == 1
+    message.refresh_from_db()
+    assert (message.status, message.provider_message_id) == (Status.SENT, sid)
+    assert len(twilio_standin.message_requests) == 1  # one copy only
+    assert "123456" not in message.body  # the code is masked as after any send
+
+
+def test_an_identical_earlier_message_of_another_row_is_not_mistaken_for_this_one(
+    settings, twilio_standin, no_grace, enqueue_committed
+):
+    settings.SMS_SENDING_TIMEOUT = 300
+    first = enqueue_committed(
+        template="rating_invitation", context={"case_number": "520102-20261203-000001", "item_name": "户籍迁移"}
+    )
+    assert first.status == Status.SENT
+    # The same text again (a second, legitimate message) whose worker died BEFORE reaching the provider.
+    second = enqueue_uncommitted(
+        template="rating_invitation", context={"case_number": "520102-20261203-000001", "item_name": "户籍迁移"}
+    )
+    OutboxMessage.objects.filter(pk=second.pk).update(
+        status=Status.SENDING, attempts=1, claimed_at=timezone.now() - timedelta(seconds=301)
+    )
+    dispatch_due()
+    second.refresh_from_db()
+    assert second.status == Status.SENT and second.provider_message_id != first.provider_message_id
+    assert len(twilio_standin.message_requests) == 2
+
+
+def test_locmem_and_file_backends_find_their_earlier_copy(settings, tmp_path, sms_outbox, no_grace):
+    from notifications.backends import FileBackend, LocmemBackend
+
+    settings.SMS_SENDING_TIMEOUT = 300
+    message = enqueue_uncommitted()
+    _killed_after_provider_took_it(message, LocmemBackend().send)
+    dispatch_due()
+    message.refresh_from_db()
+    assert message.status == Status.SENT and len(sms_outbox) == 1
+
+    settings.SMS_BACKEND, settings.SMS_FILE_DIR = "file", str(tmp_path)
+    other = enqueue_uncommitted(context={"code": "654321", "minutes": 5})
+    _killed_after_provider_took_it(other, FileBackend(tmp_path).send)
+    mtime = (tmp_path / f"{other.pk}.sms").stat().st_mtime_ns
+    dispatch_due()
+    other.refresh_from_db()
+    assert other.status == Status.SENT
+    assert (tmp_path / f"{other.pk}.sms").stat().st_mtime_ns == mtime  # not written again
+
+
+def test_provider_that_cannot_be_asked_is_a_retry_not_a_second_copy(settings, twilio_standin, no_grace):
+    from notifications.backends import TwilioBackend
+
+    settings.SMS_SENDING_TIMEOUT = 300
+    message = enqueue_uncommitted()
+    _killed_after_provider_took_it(message, TwilioBackend().send)
+    settings.TWILIO_API_BASE_URL = "http://127.0.0.1:9"  # the provider is unreachable now
+    dispatch_due()
+    message.refresh_from_db()
+    assert message.status == Status.FAILED and "查询 Twilio" in message.last_error
+    settings.TWILIO_API_BASE_URL = twilio_standin.base_url
+    time_passes(message)
+    dispatch_due()
+    message.refresh_from_db()
+    assert message.status == Status.SENT
+    assert len(twilio_standin.message_requests) == 1

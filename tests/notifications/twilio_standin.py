@@ -1,8 +1,9 @@
 """A local stand-in for Twilio's Messages API: a real HTTP server on 127.0.0.1, random port.
 
 It implements what our backend uses — `POST /2010-04-01/Accounts/<sid>/Messages.json`, form-encoded,
-HTTP basic auth — answering with Twilio-shaped JSON, and records every request. It can be told to
-fail the next N requests the way Twilio does (400 with error 21211 for an invalid number, 500, 429).
+HTTP basic auth, and `GET` of the same list filtered by `To` (asked before a retry) — answering
+with Twilio-shaped JSON, and records every request. It can be told to fail the next N requests
+the way Twilio does (400 with error 21211 for an invalid number, 500, 429).
 
 Also `signed_callback(...)`: the headers and form of a status callback signed exactly as Twilio signs
 them, to drive our status endpoint.
@@ -114,6 +115,12 @@ class TwilioStandin:
         messages_path = f"/2010-04-01/Accounts/{self.account_sid}/Messages.json"
         if not authorized:
             return self._error(h, 401, 20003, "Authenticate")
+        if h.command == "GET" and path == messages_path:
+            # The list our backend reads before a retry (find_sent): newest first, filtered by To.
+            query = {k: v[-1] for k, v in parse_qs(h.path.partition("?")[2]).items()}
+            with self._lock:
+                found = [m for m in reversed(self.messages.values()) if m["to"] == query.get("To", m["to"])]
+            return self._json(h, 200, {"messages": found, "next_page_uri": None, "page": 0, "page_size": 50})
         if h.command != "POST" or path != messages_path:
             return self._error(h, 404, 20404, f"The requested resource {path} was not found")
         with self._lock:
