@@ -712,6 +712,19 @@ class Replay:
         for task in list(self.inflight):
             task.cancel()
         await asyncio.sleep(a.board_settle)
+        for hall, board in sorted(self.boards.items()):
+            last = board.get("last") or {}
+            self.write(
+                {
+                    "kind": "board",
+                    "hall": hall,
+                    "connects": board["connects"],
+                    "drops": board["drops"],
+                    "messages": board["messages"],
+                    "waiting": last.get("waiting"),
+                    "at": last.get("at"),
+                }
+            )
         self.stopping = True
         for task in boards:
             task.cancel()

@@ -38,4 +38,10 @@ class LicencesConfig(AppConfig):
         schedule = getattr(settings, "CELERY_BEAT_SCHEDULE", None)
         if isinstance(schedule, dict):
             # Safety net: documents whose on-commit render was lost (worker down) are rendered later.
-            schedule.setdefault("licences-render-missing", {"task": "licences.tasks.render_missing", "schedule": 300.0})
+            schedule.setdefault(
+                "licences-render-missing",
+                {
+                    "task": "licences.tasks.render_missing",
+                    "schedule": float(getattr(settings, "RESULT_RENDER_SWEEP_SECONDS", 300.0)),
+                },
+            )

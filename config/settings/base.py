@@ -234,7 +234,11 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
-    "dispatch-outbox": {"task": "notifications.tasks.dispatch_pending", "schedule": 30.0},
+    # SMS_SWEEP_SECONDS: how often due, lost or stuck outbox messages are re-queued.
+    "dispatch-outbox": {
+        "task": "notifications.tasks.dispatch_pending",
+        "schedule": env.float("SMS_SWEEP_SECONDS", 30.0),
+    },
     "appointment-no-shows": {"task": "halls.tasks.mark_appointment_no_shows", "schedule": 300.0},
     # Tomorrow's appointment slots open each night (and on the first beat after a restart).
     "open-appointment-slots": {"task": "halls.tasks.open_slots", "schedule": crontab(hour=1, minute=5)},
@@ -368,7 +372,8 @@ _ENV_TUNABLES: dict[str, str] = {
     ),
     **dict.fromkeys(
         [
-            "LEDGER_SEAL_SECONDS", "MAP_GEOJSON_TTL_SECONDS", "MAP_RATINGS_TTL_SECONDS", "MAP_REFRESH_SECONDS",
+            "LEDGER_SEAL_SECONDS", "RESULT_RENDER_SWEEP_SECONDS",
+            "MAP_GEOJSON_TTL_SECONDS", "MAP_RATINGS_TTL_SECONDS", "MAP_REFRESH_SECONDS",
             "SLA_SWEEP_SECONDS", "SMS_DISPATCH_GRACE", "SMS_RATE_MAX_RESERVE_SECONDS", "SMS_RETRY_BACKOFF_BASE",
             "SMS_RETRY_BACKOFF_MAX", "SMS_SENDING_TIMEOUT", "SPATIAL_INDEX_RECHECK_SECONDS", "TWILIO_HTTP_TIMEOUT",
         ],
