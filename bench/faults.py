@@ -129,7 +129,8 @@ def run_checks(app: App, record: Path, *, files: bool = False, env: dict[str, st
 
 def verify_ledger(env: dict[str, str]) -> tuple[bool, str]:
     out = subprocess.run([str(PY), "manage.py", "verify_ledger"], cwd=ROOT, env=env, text=True, capture_output=True)
-    return out.returncode == 0, (out.stdout + out.stderr).strip().splitlines()[-1] if (out.stdout + out.stderr) else ""
+    lines = out.stdout.strip().splitlines() or out.stderr.strip().splitlines() or [""]
+    return out.returncode == 0, lines[-1]
 
 
 def backup_and_restore(pg: PrivatePostgres, app: App, db: str, workdir: Path, record: Path) -> dict[str, Any]:

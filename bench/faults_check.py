@@ -77,6 +77,7 @@ def main() -> None:
     journal = [json.loads(line) for line in args.journal.read_text(encoding="utf-8").splitlines() if line.strip()]
     sids = {j["sid"]: j for j in journal}
     rows = list(OutboxMessage.objects.values("pk", "to", "template", "status", "provider_message_id", "attempts"))
+    retried = sum(1 for r in rows if r["attempts"] > 1)
     claimed = Counter(r["provider_message_id"] for r in rows if r["provider_message_id"])
     status_counts = Counter(r["status"] for r in rows)
     for r in rows:
@@ -156,6 +157,7 @@ def main() -> None:
         "events_checked": sum(len(v) for v in events.values()),
         "sms_rows": dict(status_counts),
         "sms_provider_copies": len(sids),
+        "sms_rows_retried": retried,
         "results": Result.objects.count(),
         "results_unrendered": len(missing),
         "tickets_called": len(calls),

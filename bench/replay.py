@@ -364,7 +364,15 @@ class Replay:
         for code in required:
             await self.upload(number, creator, code)
         case = await self.get_case(number, creator)
-        ctx = {"hall": hall, "clerk": clerk, "citizen": citizen_token, "who": who, "online": online, "plan": plan}
+        ctx = {
+            "hall": hall,
+            "clerk": clerk,
+            "citizen": citizen_token,
+            "who": who,
+            "online": online,
+            "plan": plan,
+            "required": required,
+        }
         final = await self.drive(number, case, ctx, answered, rng)
         self.write({"kind": "case", "number": number, "answered": answered, "final": final, "mode": mode})
         if final == "delivered" and citizen_token and not self.stopping:
@@ -458,6 +466,18 @@ class Replay:
                 return str(case["state"])
             who, name, body = step
             token = await self.actor_token(who, case, ctx)
+            if name in ("verify", "submit"):
+                # An upload whose answer was lost (a worker died) is simply made again.
+                have = {m["requirement"] for m in case.get("materials", [])}
+                for code in ctx["required"]:
+                    if code not in have:
+                        await self.upload(number, token, code)
+                if not have.issuperset(ctx["required"]):
+                    case = await self.get_case(number, token)
+                    if case is None:
+                        continue
+                    if name == "verify":
+                        body = {**body, "originals_sighted": sorted({m["requirement"] for m in case["materials"]})}
             if name == "resubmit":
                 for m in case.get("corrections", [])[-1:]:
                     for entry in m.get("items", []):
@@ -486,7 +506,7 @@ class Replay:
                 continue
             sub_answered: list[str] = []
             final = await self.drive(
-                number, sub, {**ctx, "plan": {**ctx["plan"], "correction": False}}, sub_answered, rng
+                number, sub, {**ctx, "plan": {**ctx["plan"], "correction": False}, "required": []}, sub_answered, rng
             )
             self.write(
                 {"kind": "case", "number": number, "answered": sub_answered, "final": final, "mode": "joint-part"}
@@ -599,7 +619,7 @@ class Replay:
         import aiohttp
 
         state = self.boards.setdefault(hall, {"connects": 0, "messages": 0, "last": None, "drops": 0})
-        i = 0
+        i = len(self.boards)  # spread the screens over the workers, as a proxy would
         while not self.stopping:
             base = self.api.bases[i % len(self.api.bases)]
             i += 1
@@ -767,6 +787,32 @@ def report(args: argparse.Namespace, stats: Stats, replay: Replay, timing: dict[
     }
 
 
+def ramp_report(phases: list[dict[str, Any]], limit: float) -> dict[str, Any]:
+    """One report for a ramp: each rate's figures, and the largest rate before p95 passed `limit`."""
+    within = [p["args"]["rate"] for p in phases if p["worst_p95_ms"] <= limit and p["errors"]["total"] == 0]
+    summary = {
+        p["args"]["rate"]: {
+            "worst_p95_ms": p["worst_p95_ms"],
+            "requests_per_s": p["throughput"]["requests_per_s"],
+            "cases_started_per_s": p["throughput"]["cases_started_per_s"],
+            "errors": p["errors"]["total"],
+            "p95_ms": {k: v.get("p95_ms") for k, v in p["endpoints"].items() if v.get("n", 0) >= 20},
+        }
+        for p in phases
+    }
+    last = phases[-1]
+    return {
+        **{
+            k: last[k]
+            for k in ("bench", "when", "machine", "timing", "throughput", "worst_p95_ms", "counts", "errors", "boards")
+        },
+        "ramp": summary,
+        "p95_limit_ms": limit,
+        "largest_rate_within_limit": max(within) if within else None,
+        "phases": phases,
+    }
+
+
 async def amain(args: argparse.Namespace, bases: list[str], world: World) -> tuple[dict[str, Any], Replay]:
     stats = Stats()
     async with Api(bases, stats, timeout=args.timeout) as api:
@@ -777,7 +823,13 @@ async def amain(args: argparse.Namespace, bases: list[str], world: World) -> tup
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--rate", type=float, default=1.0, help="new cases per second")
+    p.add_argument(
+        "--rate",
+        default="1",
+        help="new cases per second; several separated by commas run one after the other on the same stack "
+        "(a ramp: the report names the largest rate whose every endpoint kept p95 ≤ --p95-limit)",
+    )
+    p.add_argument("--p95-limit", type=float, default=500.0, help="ms, for the ramp's verdict")
     p.add_argument("--duration", type=float, default=60.0, help="seconds of arrivals")
     p.add_argument("--seed", type=int, default=14)
     p.add_argument("--halls", type=int, default=20, help="halls with clerks, queues and a board (own stack only)")
@@ -832,7 +884,14 @@ def main() -> None:
             tokens=world_data.get("tokens", {}),
             sms=sms,
         )
-        result, _replay = asyncio.run(amain(args, bases, world))
+        rates = [float(r) for r in str(args.rate).split(",") if r.strip()]
+        phases = []
+        for rate in rates:
+            args.rate = rate
+            phase, _replay = asyncio.run(amain(args, bases, world))
+            phases.append(phase)
+            print(f"replay: rate {rate}/s → worst p95 {phase['worst_p95_ms']} ms", file=sys.stderr, flush=True)
+        result = phases[-1] if len(phases) == 1 else ramp_report(phases, args.p95_limit)
         result["shape"] = {"http_workers": len(bases), "own_stack": own}
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
