@@ -229,6 +229,7 @@ class App:
             TWILIO_HTTP_TIMEOUT="10",
             SMS_RATE_PER_SECOND="0",
             # The replay plays the proxy: it sends each simulated resident's address in X-Forwarded-For.
+            TRUSTED_PROXIES="127.0.0.1/32",
             OTP_PER_IP_PER_HOUR="100000",
             OTP_PER_PHONE_PER_HOUR="100",
             TONGBAN_DEMO_PASSWORD=STAFF_PASSWORD,
@@ -270,8 +271,7 @@ class App:
             self.http[i] = subprocess.Popen(
                 [
                     str(PY), "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1",
-                    "--port", str(self.ports[i]), "--log-level", "warning", "--no-access-log", "--proxy-headers",
-                    "--forwarded-allow-ips", "127.0.0.1",
+                    "--port", str(self.ports[i]), "--log-level", "warning", "--no-access-log",
                 ],
                 cwd=ROOT, env=self.env(), stdout=self._log(f"http{i}"), stderr=subprocess.STDOUT,
             )  # fmt: skip
