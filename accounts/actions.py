@@ -11,16 +11,17 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.cache import cache
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from rest_framework.authtoken.models import Token
 
 from accounts.identity import validate_applicant_identifier
-from accounts.models import OtpCode, Role, User
-from accounts.protect import lookup_hash, protect
+from accounts.models import ClaimReason, IdentityClaim, OtpCode, Role, User, VerificationSource
+from accounts.protect import lookup_hash, mask_id_number, protect
 from notifications.phone import normalize_phone
 
 
@@ -132,6 +133,59 @@ def request_otp(*, phone: str, ip: str | None, device: str | None = None) -> Otp
     return otp
 
 
+def _flag_claim(*, phone: str, number: str, name: str, reason: str) -> IdentityClaim:
+    """Record a refused claim for a clerk (its own transaction: the refusal rolls nothing else back)."""
+    digest = lookup_hash(number)
+    with transaction.atomic():
+        claim = (
+            IdentityClaim.objects.select_for_update()
+            .filter(phone=phone, id_number_hash=digest, reason=reason, resolved_at__isnull=True)
+            .first()
+        )
+        if claim is not None:
+            IdentityClaim.objects.filter(pk=claim.pk).update(attempts=F("attempts") + 1)
+            return claim
+        try:
+            with transaction.atomic():
+                return IdentityClaim.objects.create(
+                    phone=phone,
+                    id_number_hash=digest,
+                    id_number_masked=mask_id_number(number),
+                    name=name[:64],
+                    reason=reason,
+                )
+        except IntegrityError:  # a concurrent attempt opened it first
+            return IdentityClaim.objects.get(
+                phone=phone, id_number_hash=digest, reason=reason, resolved_at__isnull=True
+            )
+
+
+CONFLICT_MESSAGES = {
+    ClaimReason.BOUND_ELSEWHERE: _lazy(
+        "该证件号码已绑定其他手机号，请使用原手机号登录；如已更换手机号，请携带身份证到任一政务服务大厅窗口办理。"
+    ),
+    ClaimReason.SERVICE_MISMATCH: _lazy(
+        "实名核验未通过：该手机号的登记信息与所填证件不一致。请核对，或携带身份证到任一政务服务大厅窗口办理实名绑定。"
+    ),
+    ClaimReason.RECORD_MISMATCH: _lazy(
+        "该证件号码在窗口登记的是其他手机号，无法在线绑定。请携带身份证到任一政务服务大厅窗口办理实名绑定。"
+    ),
+}
+
+
+def _refuse_claim(*, phone: str, number: str, name: str, reason: str) -> ValidationError:
+    _flag_claim(phone=phone, number=number, name=name, reason=reason)
+    return ValidationError({"id_number": [str(CONFLICT_MESSAGES[ClaimReason(reason)])]}, code="identity_conflict")
+
+
+def _bound_elsewhere(digest: str, phone: str) -> bool:
+    return (
+        User.objects.filter(role=Role.CITIZEN, id_number_hash=digest, id_verified_at__isnull=False)
+        .exclude(phone=phone)
+        .exists()
+    )
+
+
 def _current_code(phone: str, now: datetime) -> OtpCode | None:
     # A snapshot: its `attempts` may be stale by the time we act, so it is never trusted for the cap.
     return OtpCode.objects.filter(phone=phone, used_at__isnull=True, expires_at__gt=now).order_by("-created_at").first()
@@ -142,10 +196,20 @@ def verify_otp(
 ) -> tuple[User, str]:
     """Check a login code; on the first login bind the real name and ID number. Returns (user, token).
 
+    The check digit only proves the number is well formed: the binding is *verified* only with
+    evidence (accounts.realname: the national real-name service, or a window's record of this ID
+    card with this phone); without any it stays a declaration, which links nothing to the account.
+    A conflicting claim (the number is verified for another phone, the service says the phone is
+    someone else's, or the window recorded another phone for it) is refused with a clear message and
+    flagged for a clerk (IdentityClaim), never merged.
+
     Side effects: marks the code used (single use, guarded by a conditional UPDATE so two
-    concurrent verifications cannot both succeed), creates the citizen on first login, and issues
-    an API token. A wrong code only counts an attempt; nothing else changes.
+    concurrent verifications cannot both succeed), creates the citizen on first login, records the
+    verification, and issues an API token. A wrong code only counts an attempt; a refused claim
+    only opens (or counts on) an IdentityClaim; nothing else changes.
     """
+    from accounts.realname import Verdict, evidence_for
+
     phone = normalise_phone(phone)
     code = (code or "").strip()
     invalid = ValidationError({"code": [_("验证码错误或已过期，请重新获取。")]})
@@ -169,26 +233,56 @@ def verify_otp(
     if not reserved or not _matches(otp.code_hash, phone, code):
         raise invalid
 
+    existing = User.objects.filter(phone=phone, role=Role.CITIZEN).first()
+    kind = number = ""
+    review = False
+    binding = existing is None or not existing.id_number_protected
+    if binding:
+        errors: dict[str, list[str]] = {}
+        if not (name or "").strip():
+            errors["name"] = [_("首次登录请填写真实姓名。")]
+        if not (id_number or "").strip():
+            errors["id_number"] = [_("首次登录请填写身份证号码或统一社会信用代码。")]
+        else:
+            try:
+                kind, number, review = validate_applicant_identifier(id_number or "")
+            except ValidationError as exc:
+                errors["id_number"] = list(exc.messages)
+        if errors:
+            raise ValidationError(errors)
+        digest = lookup_hash(number)
+        claimed_name = (name or "").strip()
+        if _bound_elsewhere(digest, phone):
+            raise _refuse_claim(phone=phone, number=number, name=claimed_name, reason=ClaimReason.BOUND_ELSEWHERE)
+    else:
+        assert existing is not None
+        number, claimed_name, digest = existing.id_number, existing.real_name, existing.id_number_hash
+    # Ask for evidence outside the transaction (the national service is a network call). An
+    # account already verified needs none; an unverified one is re-checked at every login, so a
+    # window visit (or the service learning the number) verifies it later.
+    evidence = None
+    if binding or (
+        existing is not None and existing.id_verified_at is None and existing.applicant_type != "enterprise"
+    ):
+        evidence = evidence_for(name=claimed_name, id_number=number, id_hash=digest, phone=phone)
+        if binding and evidence.verdict == Verdict.MISMATCH:
+            reason = (
+                ClaimReason.SERVICE_MISMATCH if evidence.source == "real_name_service" else ClaimReason.RECORD_MISMATCH
+            )
+            raise _refuse_claim(phone=phone, number=number, name=claimed_name, reason=reason)
+        # Another phone declared this number first (unverified): only evidence for THIS phone
+        # overrides a declaration; otherwise the person settles it at a window.
+        if (
+            binding
+            and evidence.verdict != Verdict.MATCH
+            and User.objects.filter(role=Role.CITIZEN, id_number_hash=digest).exclude(phone=phone).exists()
+        ):
+            raise _refuse_claim(phone=phone, number=number, name=claimed_name, reason=ClaimReason.BOUND_ELSEWHERE)
+
     with transaction.atomic():
         user = User.objects.select_for_update().filter(phone=phone, role=Role.CITIZEN).first()
-        kind = number = ""
-        review = False
-        if user is None or not user.id_number_protected:
-            errors: dict[str, list[str]] = {}
-            if not (name or "").strip():
-                errors["name"] = [_("首次登录请填写真实姓名。")]
-            if not (id_number or "").strip():
-                errors["id_number"] = [_("首次登录请填写身份证号码或统一社会信用代码。")]
-            else:
-                try:
-                    kind, number, review = validate_applicant_identifier(id_number or "")
-                except ValidationError as exc:
-                    errors["id_number"] = list(exc.messages)
-            if errors:
-                raise ValidationError(errors)
-            digest = lookup_hash(number)
-            if User.objects.filter(role=Role.CITIZEN, id_number_hash=digest).exclude(phone=phone).exists():
-                raise ValidationError({"id_number": [_("该证件号码已绑定其他手机号，请使用原手机号登录。")]})
+        if user is not None and binding and user.id_number_protected:
+            raise invalid  # a concurrent first login bound this account meanwhile: start again
         # Claim the code last, inside the transaction: if binding fails the code stays usable.
         claimed = OtpCode.objects.filter(pk=otp.pk, used_at__isnull=True).update(used_at=now)
         if not claimed:
@@ -199,17 +293,84 @@ def verify_otp(
             except IntegrityError:
                 raise invalid from None
             user.set_unusable_password()
-        if not user.id_number_protected:
-            user.real_name = (name or "").strip()
+        if binding:
+            user.real_name = claimed_name
             user.applicant_type = kind
             user.id_number_protected = protect(number)
-            user.id_number_hash = lookup_hash(number)
+            user.id_number_hash = digest
             user.id_needs_review = review
+        if (
+            evidence is not None
+            and evidence.verdict == Verdict.MATCH
+            and user.id_verified_at is None
+            and not _bound_elsewhere(digest, phone)
+        ):
+            user.id_verified_at = now
+            user.id_verified_via = evidence.source
         user.last_login = now
         user.save()
         token, _created = Token.objects.get_or_create(user=user)
     remember_device(device)
     return user, token.key
+
+
+def confirm_identity(
+    *, actor: User, phone: str, id_number: str, name: str = "", id_checked: bool = False
+) -> tuple[User, int]:
+    """A window clerk, holding the applicant's ID card, confirms that it belongs to the citizen
+    account of ``phone`` (which that person proved by logging in with an SMS code). Returns the
+    account and the number of open IdentityClaims this closes.
+
+    Refused (400, nothing changed) without ``id_checked``, for an unknown phone, a bad number, or a
+    number already verified for another phone (that conflict goes to a supervisor, never merged).
+    Side effects: the account's name, number and verification (via window_clerk, by ``actor``);
+    the open claims for this phone and number are resolved; cases received for the person at a
+    window are then linked by the workflows' post_save receiver.
+    """
+    if actor.role != Role.WINDOW_CLERK or not actor.posts.filter(is_active=True).exists():  # type: ignore[attr-defined]
+        raise PermissionDenied(_("只有在岗的窗口人员可以当面核验实名。"))
+    errors: dict[str, list[str]] = {}
+    if id_checked is not True:
+        errors["id_checked"] = [_("请先当面查验申请人的身份证件原件。")]
+    try:
+        phone = normalise_phone(phone)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+        phone = ""
+    kind = number = ""
+    review = False
+    try:
+        kind, number, review = validate_applicant_identifier(id_number or "")
+    except ValidationError as exc:
+        errors["id_number"] = list(exc.messages)
+    if errors:
+        raise ValidationError(errors)
+    citizen = User.objects.filter(phone=phone, role=Role.CITIZEN, is_active=True).first()
+    if citizen is None:
+        raise ValidationError({"phone": [_("该手机号尚未登录过本系统：请申请人先用此手机号短信登录一次。")]})
+    digest = lookup_hash(number)
+    if _bound_elsewhere(digest, phone):
+        raise ValidationError(
+            {"id_number": [_("该证件号码已实名绑定其他手机号的账号，不能在此合并；请报监督人员处理。")]}
+        )
+    now = timezone.now()
+    with transaction.atomic():
+        citizen = User.objects.select_for_update().get(pk=citizen.pk)
+        if citizen.id_number_hash != digest:
+            citizen.applicant_type = kind
+            citizen.id_number_protected = protect(number)
+            citizen.id_number_hash = digest
+            citizen.id_needs_review = review
+        if (name or "").strip():
+            citizen.real_name = name.strip()[:64]
+        citizen.id_verified_at = now
+        citizen.id_verified_via = VerificationSource.WINDOW_CLERK
+        citizen.id_verified_by = actor
+        citizen.save()
+        closed = IdentityClaim.objects.filter(phone=phone, id_number_hash=digest, resolved_at__isnull=True).update(
+            resolved_at=now, resolved_by=actor, resolution=_("窗口当面核验后绑定")
+        )
+    return citizen, closed
 
 
 def create_staff(

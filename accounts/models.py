@@ -26,6 +26,12 @@ class ApplicantType(models.TextChoices):
     ENTERPRISE = "enterprise", _("法人")
 
 
+class VerificationSource(models.TextChoices):
+    REAL_NAME_SERVICE = "real_name_service", _("全国实名核验服务")
+    WINDOW_RECORD = "window_record", _("窗口收件核验记录")
+    WINDOW_CLERK = "window_clerk", _("窗口人员当面核验")
+
+
 class User(AbstractUser):
     role = models.CharField(_("角色"), max_length=32, choices=Role.choices, default=Role.CITIZEN, db_index=True)
     # Supervisors (and admins limited to a region) see everything under this region.
@@ -50,6 +56,13 @@ class User(AbstractUser):
     # Set when the check digit is right but the region code is unknown to python-stdnum's table
     # (e.g. 黔西市 520581, created 2021): the citizen is accepted and a clerk confirms the document.
     id_needs_review = models.BooleanField(_("证件待人工核验"), default=False)
+    # Evidence that the ID number belongs to this phone's holder (accounts.realname): until it is
+    # set the binding is only a declaration and nothing is linked to the account by the ID number.
+    id_verified_at = models.DateTimeField(_("实名核验时间"), null=True, blank=True)
+    id_verified_via = models.CharField(_("实名核验方式"), max_length=24, choices=VerificationSource.choices, blank=True)
+    id_verified_by = models.ForeignKey(
+        "self", verbose_name=_("核验人"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("用户")
@@ -75,6 +88,52 @@ class User(AbstractUser):
     @property
     def is_staff_role(self) -> bool:
         return self.role in STAFF_ROLES
+
+    @property
+    def id_verified(self) -> bool:
+        return self.id_verified_at is not None and bool(self.id_number_hash)
+
+
+class ClaimReason(models.TextChoices):
+    BOUND_ELSEWHERE = "bound_elsewhere", _("证件号码已由其他手机号实名绑定")
+    SERVICE_MISMATCH = "service_mismatch", _("实名核验服务：手机号与证件不符")
+    RECORD_MISMATCH = "record_mismatch", _("窗口核验记录中的手机号与本手机号不同")
+
+
+class IdentityClaim(models.Model):
+    """A refused claim of an ID number by a phone, kept for a clerk to settle at a window.
+
+    Conflicting claims are never merged automatically: the claimant is told to bring the ID card to
+    a window, and the clerk who confirms the binding there closes the claim."""
+
+    phone = models.CharField(_("手机号"), max_length=20, db_index=True)
+    id_number_hash = models.CharField(_("证件号码摘要"), max_length=64, db_index=True, editable=False)
+    id_number_masked = models.CharField(_("证件号码"), max_length=32)
+    name = models.CharField(_("申报姓名"), max_length=64, blank=True)
+    reason = models.CharField(_("原因"), max_length=24, choices=ClaimReason.choices)
+    created_at = models.DateTimeField(_("提出时间"), auto_now_add=True, db_index=True)
+    attempts = models.PositiveIntegerField(_("申报次数"), default=1)
+    resolved_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        User, verbose_name=_("处理人"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolution = models.CharField(_("处理结果"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("实名绑定冲突")
+        verbose_name_plural = _("实名绑定冲突")
+        ordering = ["-created_at"]
+        constraints = [
+            # One open claim per (phone, ID number, reason): repeated attempts count, not multiply.
+            models.UniqueConstraint(
+                fields=["phone", "id_number_hash", "reason"],
+                condition=models.Q(resolved_at__isnull=True),
+                name="one_open_identity_claim",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{mask_phone(self.phone)} → {self.id_number_masked} ({self.get_reason_display()})"
 
 
 class OtpCode(models.Model):

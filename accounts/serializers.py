@@ -35,5 +35,6 @@ class MeSerializer(serializers.Serializer):
     phone_masked = serializers.CharField()
     id_number_masked = serializers.CharField()
     id_needs_review = serializers.BooleanField()
+    id_verified = serializers.BooleanField()
     region = serializers.CharField(source="region_id", allow_null=True)
     department = serializers.CharField(source="department.code", allow_null=True, default=None)

@@ -190,11 +190,12 @@ def verify(result_id: Any = None, token: str | None = None) -> Verification | No
 
 
 def library_for(user: User) -> QuerySet[ELicence]:
-    """The user's own e-licences (by account or by the ID number's lookup hash)."""
+    """The user's own e-licences: by account, and by the ID number's lookup hash only once the
+    account's ID number is verified (a declared number must not open someone else's library)."""
     if not user.is_authenticated:
         return ELicence.objects.none()
     qs = ELicence.objects.select_related("result", "issuer")
-    if user.id_number_hash:
+    if user.id_verified:
         return qs.filter(holder_id_hash=user.id_number_hash)
     return qs.filter(holder=user)
 

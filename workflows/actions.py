@@ -41,6 +41,7 @@ from django_fsm import ConcurrentTransition, TransitionNotAllowed, can_proceed
 from accounts.identity import validate_applicant_identifier
 from accounts.models import Role, User
 from accounts.protect import lookup_hash, mask_id_number, protect
+from accounts.realname import Verdict
 from govmap.models import Region
 from halls.models import Hall, Window
 from ledger import records as ledger_records
@@ -517,7 +518,16 @@ def receive(
     kind, number, review = _validate_applicant(applicant)
     method, dhall, address = _delivery(delivery_method, delivery_hall, delivery_address, receiving_hall)
     form_data = facts.clean(item, form) if form is not None else {}
-    citizen = User.objects.filter(role=Role.CITIZEN, id_number_hash=lookup_hash(number), is_active=True).first()
+    # The case belongs to an account only when the account's ID number is VERIFIED and its phone is
+    # the one the applicant gave at this window: a declared (unverified) number, or the same number
+    # on an account with another phone, links nothing (an ID number alone was squattable).
+    citizen = User.objects.filter(
+        role=Role.CITIZEN,
+        id_number_hash=lookup_hash(number),
+        id_verified_at__isnull=False,
+        phone=re.sub(r"[\s-]", "", applicant.phone),
+        is_active=True,
+    ).first()
     with transaction.atomic():
         now = timezone.now()
         case = _new_case(
@@ -601,7 +611,9 @@ def create_online(
             applicant_name=actor.real_name,
             applicant_id_protected=actor.id_number_protected,
             applicant_id_hash=actor.id_number_hash,
-            applicant_id_needs_review=actor.id_needs_review,
+            # An ID number the account only declared (no real-name evidence yet) is for the
+            # authority to check, like one whose region code the table does not know.
+            applicant_id_needs_review=actor.id_needs_review or actor.id_verified_at is None,
             applicant_phone=actor.phone,
             created_by=actor,
             form_data=form_data,
@@ -617,14 +629,15 @@ def claim_window_cases(*, citizen: User) -> int:
 
     A clerk receiving at a window links the case to an existing citizen by ID number; a person who
     registers later would otherwise never see those cases in 我的办件, could not rate them and could
-    not open their result. A case is claimed only when BOTH the ID number and the phone the clerk
-    recorded match the account, so declaring someone else's ID number at SMS login reveals nothing.
+    not open their result. A case is claimed only when the account's ID number is verified
+    (accounts.realname) and BOTH the ID number and the phone the clerk recorded match the account,
+    so declaring someone else's ID number at SMS login reveals nothing.
     Returns the number of cases (sub-cases included) claimed.
 
     Side effects: sets ``applicant`` on the matching unclaimed cases (one UPDATE); no event, since the
     case itself does not change.
     """
-    if citizen.role != Role.CITIZEN or not citizen.id_number_hash or not citizen.phone:
+    if citizen.role != Role.CITIZEN or not citizen.id_verified or not citizen.phone:
         return 0
     phones = [citizen.phone, f"+86{citizen.phone}", f"0086{citizen.phone}"]
     mine = Case.objects.filter(applicant__isnull=True, applicant_id_hash=citizen.id_number_hash)
@@ -634,6 +647,21 @@ def claim_window_cases(*, citizen: User) -> int:
         if not ids:
             return 0
         return mine.filter(models.Q(pk__in=ids) | models.Q(parent_id__in=ids)).update(applicant=citizen)
+
+
+def window_record_verdict(phone: str, id_hash: str) -> Verdict:
+    """What the windows know about ``phone`` for this ID number (an accounts.realname record source).
+
+    Evidence is a case a clerk received at a hall and VERIFIED (id_checked: the ID card was in the
+    clerk's hands) with this ID number: the phone recorded there matches → match; only other
+    phones recorded → mismatch; no verified window case → unknown."""
+    checked = Case.objects.filter(
+        applicant_id_hash=id_hash, receiving_hall__isnull=False, parent__isnull=True, events__transition="verify"
+    )
+    phones = {p[-11:] for p in checked.values_list("applicant_phone", flat=True) if p}
+    if not phones:
+        return Verdict.UNKNOWN
+    return Verdict.MATCH if phone[-11:] in phones else Verdict.MISMATCH
 
 
 def _spawn_children(parent: Case, now: datetime) -> None:

@@ -32,13 +32,23 @@ class WorkflowsConfig(AppConfig):
         def _claim(sender: type, instance: User, update_fields: frozenset[str] | None = None, **kwargs: object) -> None:
             # accounts sits below workflows and cannot call it: when a citizen's real name is bound
             # (first SMS login, or an admin edit), cases received for them at a window become theirs.
-            if update_fields is not None and "id_number_hash" not in update_fields and "phone" not in update_fields:
+            if update_fields is not None and not {"id_number_hash", "phone", "id_verified_at"} & set(update_fields):
                 return
             from workflows.actions import claim_window_cases
 
             claim_window_cases(citizen=instance)
 
         post_save.connect(_claim, sender=User, weak=False, dispatch_uid="workflows-claim-window-cases")
+
+        from accounts import realname
+
+        def _window_record(phone: str, id_hash: str) -> realname.Verdict:
+            from workflows.actions import window_record_verdict
+
+            return window_record_verdict(phone, id_hash)
+
+        # A clerk who checked an ID card for a case and recorded a phone is evidence for binding.
+        realname.register_record_source(_window_record)
 
         from ledger import access as ledger_access
 

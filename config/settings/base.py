@@ -335,6 +335,16 @@ OTP_VERIFY_PER_DEVICE_PER_HOUR = env.int("OTP_VERIFY_PER_DEVICE_PER_HOUR", defau
 OTP_GLOBAL_PER_HOUR = env.int("OTP_GLOBAL_PER_HOUR", default=5000)
 OTP_KNOWN_DEVICE_DAYS = env.int("OTP_KNOWN_DEVICE_DAYS", default=90)
 
+# Real-name evidence for binding an ID number to a phone (accounts.realname). The embedded default
+# has no national service: bindings are verified by a window's record or a clerk at a window.
+# Production points REAL_NAME_SERVICE at accounts.realname.HttpRealNameService and sets the URL/key.
+REAL_NAME_SERVICE = env("REAL_NAME_SERVICE", default="accounts.realname.NoRealNameService")
+REAL_NAME_SERVICE_URL = env("REAL_NAME_SERVICE_URL", default="")
+REAL_NAME_SERVICE_KEY = env("REAL_NAME_SERVICE_KEY", default="")
+REAL_NAME_SERVICE_TIMEOUT = env.float("REAL_NAME_SERVICE_TIMEOUT", default=3.0)
+# How long a clerk may see and attach another case's materials after the applicant consented (s).
+REUSE_GRANT_SECONDS = env.int("REUSE_GRANT_SECONDS", default=1800)
+
 # Map: no external tiles by default (government extranets are often offline).
 MAP_TILE_URL = env("MAP_TILE_URL", default="")
 MAP_TILE_ATTRIBUTION = env("MAP_TILE_ATTRIBUTION", default="")

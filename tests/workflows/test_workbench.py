@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
@@ -186,14 +187,20 @@ def test_window_case_becomes_the_citizens_once_they_register_with_the_same_id_an
     )
     assert case.applicant_id is None
 
-    # Someone else declares 赵六's ID number from another phone: nothing is claimed.
+    # Someone else declares 赵六's ID number from another phone: the window checked her card with
+    # another phone, so the claim is refused (issue 11: flagged for a clerk) and nothing is claimed.
+    from django.core.exceptions import ValidationError
+
+    from accounts.models import IdentityClaim
+
     with django_capture_on_commit_callbacks(execute=True):
         accounts_actions.request_otp(phone="13985012300", ip="10.0.0.1")
-    impostor, _t = accounts_actions.verify_otp(
-        phone="13985012300", code=last_code("13985012300"), name="赵六", id_number=newcomer_id
-    )
+    with pytest.raises(ValidationError):
+        accounts_actions.verify_otp(
+            phone="13985012300", code=last_code("13985012300"), name="赵六", id_number=newcomer_id
+        )
     assert Case.objects.get(pk=case.pk).applicant_id is None
-    impostor.delete()
+    assert IdentityClaim.objects.filter(phone="13985012300", resolved_at__isnull=True).exists()
 
     with django_capture_on_commit_callbacks(execute=True):
         accounts_actions.request_otp(phone="13985012399", ip="10.0.0.2")
