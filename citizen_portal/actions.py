@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -70,3 +70,60 @@ def take_remote_ticket(*, hall: Hall, category: str, citizen: User) -> IssuedTic
             ticket=held, position=ahead + 1, estimated_wait_s=queue.estimate_wait_seconds(hall.pk, held.category, ahead)
         )
     return hall_actions.issue_ticket(hall=hall, category=category, actor=citizen)
+
+
+def record_assistance(
+    *,
+    case: Any,
+    actor: User,
+    kind: str,
+    agent_name: str = "",
+    agent_id: str = "",
+    relation: str = "",
+    authorisation_checked: bool = False,
+) -> Any:
+    """帮办代办: record that `case` was applied for on the applicant's behalf.
+
+    Only staff posted at the hall that received the case may record it (they saw the agent). A clerk
+    helping (kind=clerk) is recorded in their own name; a family member or other agent needs a name,
+    a valid ID number and, for a non-family agent, the checked written authorisation. Refused with a
+    ValidationError (nothing written) otherwise; one record per case.
+    """
+    from django.core.exceptions import PermissionDenied
+
+    from accounts.identity import validate_applicant_identifier
+    from accounts.protect import lookup_hash, mask_id_number
+    from citizen_portal.models import AssistedApplication, AssistKind
+    from halls.actions import is_posted_at_hall
+
+    if case.receiving_hall_id is None or not is_posted_at_hall(actor, case.receiving_hall_id):
+        raise PermissionDenied(_("只有收件场所的工作人员可以登记帮办代办。"))
+    errors: dict[str, list[str]] = {}
+    if kind not in AssistKind.values:
+        errors["kind"] = [_("未知的帮办代办方式。")]
+    number = ""
+    if kind == AssistKind.CLERK:
+        agent_name = actor.real_name or actor.get_username()
+    else:
+        if not (agent_name or "").strip():
+            errors["agent_name"] = [_("请填写代办人姓名。")]
+        try:
+            _kind, number, _review = validate_applicant_identifier(agent_id)
+        except ValidationError as exc:
+            errors["agent_id"] = list(exc.messages)
+        if kind == AssistKind.OTHER and not authorisation_checked:
+            errors["authorisation_checked"] = [_("非亲属代办须核验申请人的书面委托。")]
+    if AssistedApplication.objects.filter(case=case).exists():
+        errors["case"] = [_("该办件已登记帮办代办。")]
+    if errors:
+        raise ValidationError(errors)
+    return AssistedApplication.objects.create(
+        case=case,
+        kind=kind,
+        agent_name=agent_name.strip(),
+        agent_id_masked=mask_id_number(number) if number else "",
+        agent_id_hash=lookup_hash(number) if number else "",
+        relation=(relation or "").strip()[:32],
+        authorisation_checked=authorisation_checked,
+        recorded_by=actor,
+    )

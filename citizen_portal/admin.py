@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from citizen_portal import actions
-from citizen_portal.models import CitySite, PolicyDocument, SiteNotice
+from citizen_portal.models import AssistedApplication, CitySite, ItemGuide, MaterialSample, PolicyDocument, SiteNotice
 
 
 class SiteNoticeInline(admin.StackedInline):
@@ -57,3 +57,32 @@ class PolicyDocumentAdmin(admin.ModelAdmin):
     def retire(self, request: HttpRequest, queryset: QuerySet[PolicyDocument]) -> None:
         n = actions.retire_policies(ids=list(queryset.values_list("pk", flat=True)))
         self.message_user(request, _("已废止 %(n)d 份文件。") % {"n": n}, messages.SUCCESS)
+
+
+@admin.register(ItemGuide)
+class ItemGuideAdmin(admin.ModelAdmin):
+    list_display = ("item",)
+    search_fields = ("item__name", "item__code")
+    autocomplete_fields = ("item",)
+
+
+@admin.register(MaterialSample)
+class MaterialSampleAdmin(admin.ModelAdmin):
+    list_display = ("requirement",)
+    search_fields = ("requirement__name", "requirement__item__name")
+    raw_id_fields = ("requirement",)
+
+
+@admin.register(AssistedApplication)
+class AssistedApplicationAdmin(admin.ModelAdmin):
+    """Read-only: records are written by the window (citizen_portal.actions.record_assistance)."""
+
+    list_display = ("case", "kind", "agent_name", "agent_id_masked", "relation", "recorded_by", "recorded_at")
+    list_filter = ("kind",)
+    search_fields = ("case__number", "agent_name")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False

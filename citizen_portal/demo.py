@@ -196,5 +196,48 @@ def load_policies() -> dict[str, int]:
     return {"policies": PolicyDocument.objects.count(), "created": created}
 
 
+# Guides of a few high-frequency items, from the national service standards for these items.
+GUIDES: tuple[tuple[str, str, str, dict[str, str]], ...] = (
+    (
+        "居民身份证换领",
+        "居民身份证有效期满、临近有效期满（三个月内）、证件严重损坏不能辨认，或登记项目变更的中国公民。",
+        "本人到场采集人像和指纹；未满十六周岁的由监护人陪同。",
+        {"居民户口簿": "户口簿首页（户主页）和本人页的原件，本人页须为最新登记内容。"},
+    ),
+    (
+        "居民户口簿补领、换领",
+        "户口簿遗失、损坏，或户口簿登记内容变更需要换领的户主或户内成年成员。",
+        "户内成员均可申请；由他人代办的，须携带代办人居民身份证和户主的书面委托。",
+        {"户主居民身份证": "户主居民身份证原件；户主不能到场时由代办人携带。"},
+    ),
+    (
+        "企业设立登记（有限责任公司）",
+        "拟设立有限责任公司的投资人（股东）或其委托的代理人。",
+        "名称须经自主申报；住所（经营场所）须真实、合法。",
+        {},
+    ),
+)
+
+
+@transaction.atomic
+def load_guides() -> dict[str, int]:
+    from citizen_portal.models import ItemGuide, MaterialSample
+
+    created = 0
+    for name, who, conditions, samples in GUIDES:
+        item = Item.objects.filter(name=name).first()
+        if item is None:
+            continue
+        _guide, was_created = ItemGuide.objects.get_or_create(
+            item=item, defaults={"who_may_apply": who, "conditions": conditions}
+        )
+        created += int(was_created)
+        for material_name, text in samples.items():
+            req = item.materials.filter(name=material_name).first()
+            if req is not None:
+                MaterialSample.objects.get_or_create(requirement=req, defaults={"description": text})
+    return {"guides": ItemGuide.objects.count(), "guides_created": created}
+
+
 def load_portal() -> dict[str, int]:
-    return {**load_sites(), **load_policies()}
+    return {**load_sites(), **load_policies(), **load_guides()}

@@ -147,3 +147,70 @@ class PolicyDocument(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class ItemGuide(models.Model):
+    """The parts of an item's 办事指南 the catalog does not hold: who may apply, where, conditions."""
+
+    item = models.OneToOneField("services.Item", verbose_name=_("事项"), on_delete=models.CASCADE, related_name="guide")
+    who_may_apply = models.TextField(_("申请对象"))
+    conditions = models.TextField(_("办理条件"), blank=True)
+    where = models.TextField(_("办理地点"), blank=True)
+
+    class Meta:
+        verbose_name = _("办事指南")
+        verbose_name_plural = _("办事指南")
+
+    def __str__(self) -> str:
+        return str(self.item)
+
+
+class MaterialSample(models.Model):
+    """A sample for one required material (样表/示例): what it looks like and how to fill it in."""
+
+    requirement = models.OneToOneField(
+        "services.MaterialRequirement", verbose_name=_("申请材料"), on_delete=models.CASCADE, related_name="sample"
+    )
+    description = models.TextField(_("示例说明"))
+    file = models.FileField(_("样表文件"), upload_to="samples/", blank=True)
+
+    class Meta:
+        verbose_name = _("材料示例")
+        verbose_name_plural = _("材料示例")
+
+    def __str__(self) -> str:
+        return str(self.requirement.name)
+
+
+class AssistKind(models.TextChoices):
+    FAMILY = "family", _("亲属代办")
+    CLERK = "clerk", _("工作人员帮办")
+    OTHER = "other", _("受托人代办")
+
+
+class AssistedApplication(models.Model):
+    """帮办代办: a case applied for on someone's behalf — by a family member (or other agent) who came
+    to the window, or filled in by a clerk for an elderly or disabled applicant. The case's applicant
+    stays the person the result is for; this records who did the applying. The agent's ID number is
+    kept as a keyed digest and a masked form only."""
+
+    case = models.OneToOneField(
+        "workflows.Case", verbose_name=_("办件"), on_delete=models.CASCADE, related_name="assistance"
+    )
+    kind = models.CharField(_("方式"), max_length=16, choices=AssistKind.choices)
+    agent_name = models.CharField(_("代办人"), max_length=64)
+    agent_id_masked = models.CharField(_("代办人证件号码（脱敏）"), max_length=32, blank=True)
+    agent_id_hash = models.CharField(_("代办人证件摘要"), max_length=64, blank=True, editable=False)
+    relation = models.CharField(_("与申请人关系"), max_length=32, blank=True)
+    authorisation_checked = models.BooleanField(_("已核验委托书"), default=False)
+    recorded_by = models.ForeignKey(
+        "accounts.User", verbose_name=_("登记人"), on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("帮办代办记录")
+        verbose_name_plural = _("帮办代办记录")
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.get_kind_display()} {self.agent_name}"

@@ -11,6 +11,7 @@ from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from citizen_portal.models import CitySite, PolicyDocument, PolicyStatus, SiteNotice
@@ -632,3 +633,48 @@ def hall_queues(region: Region) -> list[HallQueue]:
     ]
     waiting = queue.waiting_counts([h.pk for h in halls])
     return [HallQueue(hall=h, waiting=waiting.get(h.pk, 0)) for h in halls]
+
+
+# --- the item guide (办事指南) ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Guide:
+    who_may_apply: str
+    conditions: str
+    where: str
+    samples: dict[int, Any]  # requirement pk → MaterialSample
+
+
+_LEVEL_WHERE = {
+    "province": gettext_lazy("省级%(kind)s政务服务窗口"),
+    "city": gettext_lazy("属地市（州）%(kind)s政务服务窗口"),
+    "county": gettext_lazy("属地县（市、区）%(kind)s政务服务窗口"),
+}
+
+
+def item_guide(item: Item) -> Guide:
+    """Who may apply, conditions and where, as the administrators wrote them; where they wrote
+    nothing, what the catalog itself says (handling level, 通办 windows) and the legal basis."""
+    from citizen_portal.models import ItemGuide, MaterialSample
+
+    guide = ItemGuide.objects.filter(item=item).first()
+    where = str(_LEVEL_WHERE.get(item.handling_level, _LEVEL_WHERE["county"])) % {"kind": item.department_kind.name}
+    if item.proxy:
+        where += str(_("；也可在全省任一政务服务中心的“跨域通办”窗口异地提交"))
+    if item.online:
+        where += str(_("；可全程网上办理"))
+    samples = {s.requirement_id: s for s in MaterialSample.objects.filter(requirement__item=item)}
+    return Guide(
+        who_may_apply=guide.who_may_apply if guide else str(_("符合设定依据所规定条件的申请人（详见下方设定依据）")),
+        conditions=guide.conditions if guide else "",
+        where=(guide.where if guide and guide.where else where),
+        samples=samples,
+    )
+
+
+def assistance_of(case: Case) -> Any:
+    """The 帮办代办 record of a case (who applied on the applicant's behalf), if any."""
+    from citizen_portal.models import AssistedApplication
+
+    return AssistedApplication.objects.filter(case=case).first()

@@ -107,7 +107,9 @@ def item_detail(request: HttpRequest, code: str) -> HttpResponse:
     item = get_object_or_404(
         Item.objects.select_related("department_kind").prefetch_related("materials", "zones"), code=code, is_active=True
     )
-    return render(request, "citizen_portal/item.html", {"item": item})
+    guide = selectors.item_guide(item)
+    materials = [(m, guide.samples.get(m.pk)) for m in item.materials.all()]
+    return render(request, "citizen_portal/item.html", {"item": item, "guide": guide, "materials": materials})
 
 
 def _render_site(request: HttpRequest, site: CitySite) -> HttpResponse:
@@ -315,6 +317,7 @@ def _case_context(request: HttpRequest, case: Case) -> dict[str, Any]:
         "deadline": selectors.deadline_of(case),
         "max_upload_mb": max_upload_bytes() // (1024 * 1024),
         "poll_seconds": int(getattr(settings, "CITIZEN_TRACK_POLL_SECONDS", 10)),
+        "assistance": selectors.assistance_of(case),
     }
 
 

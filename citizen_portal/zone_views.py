@@ -82,6 +82,7 @@ def query_case(request: HttpRequest) -> HttpResponse:
             "case": case,
             "status": status,
             "timeline": selectors.timeline(case),
+            "assistance": selectors.assistance_of(case),
             "poll_seconds": int(getattr(settings, "CITIZEN_TRACK_POLL_SECONDS", 10)),
         },
     )

@@ -117,3 +117,60 @@ def test_verify_and_queue_queries(client: Any, portal: Any) -> None:
     html = client.get("/query/queue/", {"region": "520300"}).content.decode()
     assert "正在等候" in html and "遵义" in html
     assert client.get("/query/queue/", {"region": "999999"}).status_code == 400
+
+
+def test_item_guide_who_where_materials_samples_fees_limits_basis(client: Any, portal: Any) -> None:
+    from services.models import Item
+
+    item = Item.objects.get(name="居民身份证换领")
+    html = client.get(f"/items/{item.code}/").content.decode()
+    for text in ("申请对象", "有效期满", "办理地点", "申请材料", "户口簿首页", "收费", "法定时限", "设定依据"):
+        assert text in html, text
+    assert item.legal_basis.split("》")[0] in html
+    # An item without a written guide still says who and where, from the catalog.
+    other = Item.objects.filter(is_active=True, proxy=True).exclude(pk=item.pk).exclude(guide__isnull=False).first()
+    html = client.get(f"/items/{other.code}/").content.decode()
+    assert "符合设定依据所规定条件的申请人" in html and other.department_kind.name in html
+    assert "跨域通办" in html
+    assert client.get("/help/").status_code == 200 and "帮办代办" in client.get("/help/").content.decode()
+    assert "个人信息保护法" in client.get("/help/privacy/").content.decode()
+
+
+def test_assisted_application_recorded_and_shown(client: Any, wf: Any) -> None:
+    """帮办代办: the window records a family member applying for the applicant; the case page and
+    the public query say so; bad records are refused and nothing is written."""
+    from django.core.exceptions import PermissionDenied, ValidationError
+
+    from citizen_portal.models import AssistedApplication, AssistKind
+    from tests.fixtures.workflows import id_number
+
+    cache.clear()
+    case = wf.receive()
+    son = id_number("52010319900101123")
+    with pytest.raises(PermissionDenied):
+        actions.record_assistance(
+            case=case, actor=wf.users["citizen"], kind="family", agent_name="张小三", agent_id=son
+        )
+    with pytest.raises(ValidationError):
+        actions.record_assistance(case=case, actor=wf.users["zy_clerk"], kind="family", agent_name="", agent_id="123")
+    with pytest.raises(ValidationError):
+        actions.record_assistance(
+            case=case, actor=wf.users["zy_clerk"], kind="other", agent_name="李律师", agent_id=son
+        )
+    assert not AssistedApplication.objects.exists()
+    record = actions.record_assistance(
+        case=case,
+        actor=wf.users["zy_clerk"],
+        kind=AssistKind.FAMILY,
+        agent_name="张小三",
+        agent_id=son,
+        relation="子女",
+    )
+    assert record.agent_id_masked.startswith("520103") and son not in record.agent_id_masked
+    with pytest.raises(ValidationError):
+        actions.record_assistance(case=case, actor=wf.users["zy_clerk"], kind=AssistKind.CLERK)
+    html = client.post("/query/case/", {"number": case.number, "id_number": wf.applicant_id}).content.decode()
+    assert "亲属代办" in html and "张小三" in html and "子女" in html and son not in html
+    other = wf.receive()
+    clerk = actions.record_assistance(case=other, actor=wf.users["zy_clerk"], kind=AssistKind.CLERK)
+    assert clerk.agent_name and clerk.agent_id_hash == ""
