@@ -32,6 +32,7 @@ from licences.models import (
     ELicenceStatus,
     ResultDocument,
     ReuseConsent,
+    ReuseGrant,
     ReuseKind,
     Revocation,
     StockStatus,
@@ -300,8 +301,23 @@ def _requirement_of(case: Case, requirement: MaterialRequirement | str) -> Mater
     return req
 
 
-def _channel(case: Case, actor: User) -> str:
-    return "applicant" if case.applicant_id is not None and actor.pk == case.applicant_id else "window"
+def _reuse_permission(case: Case, actor: User, consent: bool | None) -> ReuseGrant | None:
+    """Who may reuse into ``case`` and on whose consent. Staff: only under a live grant the
+    applicant gave them in the moment (licences.consent) — no default, no say-so. The applicant:
+    their own request is their consent (an explicit false refuses), and only for a number their
+    account holds verified. Returns the grant (None for the applicant's own request)."""
+    from licences import consent as grants
+
+    if consent is False:
+        return None  # the caller refuses with its own message
+    if actor.is_staff_role:
+        grant = grants.active_grant(case, actor)
+        if grant is None:
+            raise PermissionDenied(grants.needs_grant_message())
+        return grant
+    if not grants.identity_established(case) or case.applicant_id != actor.pk:
+        raise ValidationError({"applicant": [_("请先完成实名核验：实名核验后才能复用您名下的电子证照和材料。")]})
+    return None
 
 
 def _record_consent(
@@ -314,10 +330,12 @@ def _record_consent(
     text: str,
     e_licence: ELicence | None = None,
     shared: Material | None = None,
+    grant: ReuseGrant | None = None,
 ) -> ReuseConsent:
     now = material.consent_at or timezone.now()
-    channel = _channel(case, actor)
+    channel = grant.channel if grant is not None else "applicant"
     consent = ReuseConsent.objects.create(
+        grant=grant,
         case=case,
         requirement=req,
         kind=kind,
@@ -350,17 +368,19 @@ def _record_consent(
 
 
 def use_e_licence(
-    *, case: Case, requirement: MaterialRequirement | str, e_licence: ELicence, actor: User, consent: bool
+    *, case: Case, requirement: MaterialRequirement | str, e_licence: ELicence, actor: User, consent: bool | None
 ) -> Material:
     """免提交: satisfy ``requirement`` of ``case`` with an e-licence of the applicant's library.
 
     Refused (400) without the applicant's consent, for an e-licence of someone else, a revoked or
-    expired one, or one of another type than the requirement names. Who may add materials and in
-    which state is the workflow's rule (403 / 409 from workflows.actions).
-    Side effects: a Material (source e_license, by reference to the result); a ReuseConsent; a
-    ``consent`` ledger entry.
+    expired one, or one of another type than the requirement names; 403 for staff without a live
+    grant from the applicant (licences.consent). Who may add materials and in which state is the
+    workflow's rule (403 / 409 from workflows.actions).
+    Side effects: a Material (source e_license, by reference to the result); a ReuseConsent naming
+    the grant; a ``consent`` ledger entry.
     """
-    if consent is not True:
+    grant = _reuse_permission(case, actor, consent)
+    if consent is False:
         raise ValidationError({"consent": [_("须经申请人同意方可使用电子证照代替材料（免提交）。")]})
     req = _requirement_of(case, requirement)
     if not req.e_license_type:
@@ -393,6 +413,7 @@ def use_e_licence(
             actor=actor,
             text=CONSENT_TEXT_E_LICENCE % {"title": e_licence.title, "number": e_licence.number},
             e_licence=e_licence,
+            grant=grant,
         )
     return material
 
@@ -409,14 +430,15 @@ def shared_source_valid(material: Material, *, today: Any = None) -> bool:
 
 
 def use_shared_material(
-    *, case: Case, requirement: MaterialRequirement | str, material: Material, actor: User, consent: bool = True
+    *, case: Case, requirement: MaterialRequirement | str, material: Material, actor: User, consent: bool | None = None
 ) -> Material:
     """材料共享: satisfy ``requirement`` with a material the same applicant supplied in an earlier case,
     by reference (same stored file, same SHA-256, ``shared_from`` pointing at the source; the bytes
     are never copied), while the source is valid. Refused (400) without consent, for another
     applicant's material, another requirement, or a superseded / expired source.
     Side effects: a Material (source shared); a ReuseConsent; a ``consent`` ledger entry."""
-    if consent is not True:
+    grant = _reuse_permission(case, actor, consent)
+    if consent is False:
         raise ValidationError({"consent": [_("须经申请人同意方可复用已提交的材料。")]})
     req = _requirement_of(case, requirement)
     source = Material.objects.select_related("case", "requirement").get(pk=material.pk)
@@ -438,6 +460,7 @@ def use_shared_material(
             actor=actor,
             text=CONSENT_TEXT_SHARED % {"case": source.case.number, "sha": source.sha256[:12]},
             shared=source,
+            grant=grant,
         )
     return new
 

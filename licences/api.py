@@ -17,7 +17,7 @@ from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from config.api_errors import Conflict
-from licences import actions, conf, selectors
+from licences import actions, conf, consent, selectors
 from licences.keys import get_keyring
 from licences.serializers import (
     ELicenceSerializer,
@@ -188,10 +188,13 @@ class CaseReusableView(APIView):
     @extend_schema(responses=ReusableRequirementSerializer(many=True))
     def get(self, request: Request, number: str) -> Response:
         """Per requirement: the applicant's e-licences and shared materials this case can reuse,
-        with digests and original-sighted records (applicant and staff in scope; 404 otherwise)."""
+        with digests and original-sighted records. The applicant; staff in scope only under a live
+        grant the applicant gave them in the moment (403 without, 404 outside scope)."""
         case = wf_selectors.case_for(request.user, number)  # type: ignore[arg-type]
         if case is None:
             raise Http404
+        if request.user.is_staff_role and consent.active_grant(case, request.user) is None:  # type: ignore[union-attr, arg-type]
+            raise exceptions.PermissionDenied(consent.needs_grant_message())
         rows = selectors.reusable_for_case(case)
         return Response(ReusableRequirementSerializer(rows, many=True).data)
 
@@ -208,3 +211,74 @@ class CaseConsentsView(APIView):
             raise Http404
         rows = selectors.consents_for_case(case)
         return Response(ReuseConsentSerializer(rows, many=True).data)
+
+
+class ReuseGrantOutSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    case = serializers.CharField(source="case.number")
+    phone_masked = serializers.SerializerMethodField()
+    channel = serializers.CharField()
+    requested_at = serializers.DateTimeField()
+    code_expires_at = serializers.DateTimeField()
+    consented_at = serializers.DateTimeField(allow_null=True)
+    expires_at = serializers.DateTimeField(allow_null=True)
+
+    def get_phone_masked(self, g: Any) -> str:
+        return str(g.applicant.phone_masked)
+
+
+class ReuseGrantConfirmSerializer(serializers.Serializer):
+    code = serializers.CharField(max_length=12)
+
+
+class CaseReuseGrantsView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses={202: ReuseGrantOutSerializer})
+    def post(self, request: Request, number: str) -> Response:
+        """Staff in scope ask the applicant, present at the window, for consent to reuse their
+        materials: a one-time code goes to the applicant's verified phone (400 when there is none)."""
+        case = wf_selectors.case_for(request.user, number)  # type: ignore[arg-type]
+        if case is None:
+            raise Http404
+        grant = consent.request_grant(case=case, actor=request.user)  # type: ignore[arg-type]
+        return Response(ReuseGrantOutSerializer(grant).data, status=status.HTTP_202_ACCEPTED)
+
+
+class CaseReuseGrantConfirmView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=ReuseGrantConfirmSerializer, responses={200: ReuseGrantOutSerializer})
+    def post(self, request: Request, number: str, grant_id: int) -> Response:
+        """The requesting clerk enters the code the applicant read out: the grant is live."""
+        case = wf_selectors.case_for(request.user, number)  # type: ignore[arg-type]
+        if case is None:
+            raise Http404
+        body = ReuseGrantConfirmSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        grant = consent.confirm_with_code(
+            case=case,
+            actor=request.user,  # type: ignore[arg-type]
+            grant_id=grant_id,
+            code=body.validated_data["code"],
+        )
+        return Response(ReuseGrantOutSerializer(grant).data)
+
+
+class MyReuseGrantsView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=ReuseGrantOutSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        """Requests from staff waiting for the signed-in applicant's answer."""
+        return Response(ReuseGrantOutSerializer(consent.pending_for(request.user), many=True).data)  # type: ignore[arg-type]
+
+
+class MyReuseGrantApproveView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses={200: ReuseGrantOutSerializer})
+    def post(self, request: Request, grant_id: int) -> Response:
+        """The applicant approves a clerk's request in their own session."""
+        grant = consent.approve_in_session(grant_id=grant_id, actor=request.user)  # type: ignore[arg-type]
+        return Response(ReuseGrantOutSerializer(grant).data)

@@ -27,6 +27,9 @@ class LicencesConfig(AppConfig):
         post_transition.connect(receivers.on_case_transition, sender=Case, dispatch_uid="licences-delivered")
         setting_changed.connect(receivers.on_setting_changed, dispatch_uid="licences-keys")
         register_sources()
+        from licences import consent
+
+        consent.register_templates()
         del keys
 
         from licences.hooks import LicencesMaterialReuse, LicencesPrintStock

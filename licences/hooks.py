@@ -19,7 +19,7 @@ class LicencesMaterialReuse:
     """The materials API's e_license / shared_material branches: resolve the id within the
     applicant's own library, then reuse with the consent recorded (ReuseConsent + ledger)."""
 
-    def use_e_licence(self, *, case: Case, requirement: str, value: Any, actor: User, consent: bool) -> Material:
+    def use_e_licence(self, *, case: Case, requirement: str, value: Any, actor: User, consent: bool | None) -> Material:
         e_licence = selectors.e_licence_for_case(case, value)
         if e_licence is None:
             raise ValidationError({"e_license": [_("未找到申请人名下的该电子证照。")]})
@@ -27,7 +27,9 @@ class LicencesMaterialReuse:
             case=case, requirement=requirement, e_licence=e_licence, actor=actor, consent=consent
         )
 
-    def use_shared_material(self, *, case: Case, requirement: str, value: Any, actor: User, consent: bool) -> Material:
+    def use_shared_material(
+        self, *, case: Case, requirement: str, value: Any, actor: User, consent: bool | None
+    ) -> Material:
         material = selectors.shared_material_for_case(case, value)
         if material is None:
             raise ValidationError({"shared_material": [_("未找到申请人可复用的该材料。")]})

@@ -135,6 +135,44 @@ class ReuseKind(models.TextChoices):
     SHARED_MATERIAL = "shared_material", _("共享材料复用")
 
 
+class GrantChannel(models.TextChoices):
+    SMS_CODE = "sms_code", _("申请人短信验证码授权")
+    APPLICANT_SESSION = "applicant_session", _("申请人本人登录授权")
+
+
+class ReuseGrant(models.Model):
+    """The applicant's consent, given in the moment, that one staff member may see and attach the
+    applicant's materials from other cases (e-licences, shared materials) for one case.
+
+    Requested by the clerk; the applicant consents by reading back a one-time code texted to their
+    VERIFIED phone (the account holding the case's ID number) or by approving in their own
+    session. Short-lived (REUSE_GRANT_SECONDS); every reuse it allows records it (ReuseConsent)."""
+
+    case = models.ForeignKey("workflows.Case", verbose_name=_("办件"), on_delete=models.CASCADE, related_name="+")
+    granted_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("获授权人员"), on_delete=models.CASCADE, related_name="+"
+    )
+    applicant = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("授权申请人"), on_delete=models.CASCADE, related_name="+"
+    )
+    channel = models.CharField(_("授权方式"), max_length=24, choices=GrantChannel.choices, blank=True)
+    code_hash = models.CharField(_("验证码摘要"), max_length=128, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
+    requested_at = models.DateTimeField(_("申请时间"))
+    code_expires_at = models.DateTimeField(_("验证码过期时间"))
+    consented_at = models.DateTimeField(_("授权时间"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("授权到期时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("材料复用授权")
+        verbose_name_plural = _("材料复用授权")
+        ordering = ["-requested_at"]
+        indexes = [models.Index(fields=["case", "granted_to", "expires_at"], name="reusegrant_active")]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} → {self.granted_to_id} ({self.channel or 'pending'})"
+
+
 class ReuseConsent(models.Model):
     """The applicant's consent that a case use an e-licence or a shared material instead of a
     fresh copy (免提交), recorded with who took it, where and when."""
@@ -162,8 +200,13 @@ class ReuseConsent(models.Model):
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("记录人"), on_delete=models.PROTECT, related_name="+"
     )
-    # "applicant" when the applicant consented online; "window" when a clerk recorded the spoken consent.
-    channel = models.CharField(_("授权渠道"), max_length=16)
+    # "applicant" when the applicant attached it online themselves; otherwise the channel of the
+    # grant the applicant gave a clerk in the moment ("sms_code", "applicant_session"); "window"
+    # only on rows from before grants existed (a clerk's say-so).
+    channel = models.CharField(_("授权渠道"), max_length=24)
+    grant = models.ForeignKey(
+        ReuseGrant, verbose_name=_("当场授权"), null=True, blank=True, on_delete=models.PROTECT, related_name="consents"
+    )
     consented_at = models.DateTimeField(_("授权时间"))
     ledger_entry = models.ForeignKey(
         "ledger.Entry", verbose_name=_("存证条目"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"

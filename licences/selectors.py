@@ -16,6 +16,7 @@ from accounts.models import User
 from ledger.models import Entry
 from licences import qr
 from licences.actions import shared_source_valid
+from licences.consent import identity_established
 from licences.keys import get_keyring
 from licences.models import BlankStock, ELicence, ResultDocument, ReuseConsent, StockStatus
 from licences.records import mask_name
@@ -221,9 +222,15 @@ def shared_materials_for_case(case: Case) -> list[Material]:
 
 
 def reusable_for_case(case: Case) -> list[dict[str, Any]]:
-    """Per requirement of the case's item: matching e-licences and shareable materials."""
-    elicences = [e for e in e_licences_for_case(case) if e.status == "valid"]
-    shared = shared_materials_for_case(case)
+    """Per requirement of the case's item: matching e-licences and shareable materials — none at
+    all unless an account holds the case's ID number verified (and, online, it is that account's
+    case): a declared number must not list the real holder's materials. Who may call this for a
+    case (the applicant, or staff under the applicant's grant) is the caller's check."""
+    if identity_established(case):
+        elicences = [e for e in e_licences_for_case(case) if e.status == "valid"]
+        shared = shared_materials_for_case(case)
+    else:
+        elicences, shared = [], []
     out = []
     for req in case.item.materials.all():
         out.append(
@@ -256,6 +263,8 @@ def stock_for_result(result: Result) -> BlankStock | None:
 def e_licence_for_case(case: Case, value: Any) -> ELicence | None:
     """Resolve the ``e_license`` id of the materials API: an ELicence id or its result's UUID,
     only within the case applicant's own library."""
+    if not identity_established(case):
+        return None
     qs = ELicence.objects.filter(holder_id_hash=case.applicant_id_hash).select_related("result")
     pk = parse_uuid(value)
     if pk is not None:
@@ -268,6 +277,8 @@ def e_licence_for_case(case: Case, value: Any) -> ELicence | None:
 
 def shared_material_for_case(case: Case, value: Any) -> Material | None:
     """Resolve the ``shared_material`` id of the materials API (same applicant only)."""
+    if not identity_established(case):
+        return None
     try:
         pk = int(value)
     except (TypeError, ValueError):

@@ -171,9 +171,9 @@ class CaseMaterialsView(APIView):
             f = data["file"]
             material = _run(actions.add_material_file, upload=f, filename=f.name, **common)
         else:
-            # Consent to reuse (免提交 / 材料共享): the applicant's own request is their consent; a clerk
-            # records the consent the applicant gave at the window. An explicit false refuses it.
-            consent = data.get("consent", True)
+            # Consent to reuse (免提交 / 材料共享): the applicant's own request is their consent; staff
+            # need the applicant's live grant (checked by the reuse hook). An explicit false refuses.
+            consent = data.get("consent")
             reuse = hooks.material_reuse()
             if data.get("e_license"):
                 if reuse is not None:

@@ -16,10 +16,12 @@ if TYPE_CHECKING:
 
 
 class MaterialReuse(Protocol):
-    def use_e_licence(self, *, case: Case, requirement: str, value: Any, actor: User, consent: bool) -> Material: ...
+    def use_e_licence(
+        self, *, case: Case, requirement: str, value: Any, actor: User, consent: bool | None
+    ) -> Material: ...
 
     def use_shared_material(
-        self, *, case: Case, requirement: str, value: Any, actor: User, consent: bool
+        self, *, case: Case, requirement: str, value: Any, actor: User, consent: bool | None
     ) -> Material: ...
 
 

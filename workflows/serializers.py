@@ -69,8 +69,10 @@ class MaterialInSerializer(serializers.Serializer):
     file = serializers.FileField(required=False, allow_empty_file=False, use_url=False)
     e_license = serializers.CharField(required=False, max_length=64)
     shared_material = serializers.IntegerField(required=False)
-    # Reusing an e-licence or a shared material needs the applicant's consent (default: given).
-    consent = serializers.BooleanField(required=False, default=True)
+    # Reusing an e-licence or a shared material needs the applicant's consent. No default: staff
+    # reuse only under the applicant's live grant (licences.consent); the applicant's own request
+    # is their consent, and an explicit false refuses it.
+    consent = serializers.BooleanField(required=False, allow_null=True, default=None)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         given = [k for k in ("file", "e_license", "shared_material") if attrs.get(k) not in (None, "")]

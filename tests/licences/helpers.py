@@ -33,3 +33,14 @@ def on_commit(django_capture_on_commit_callbacks):
             return fn(*args, **kwargs)
 
     return run
+
+
+def grant_reuse(case, clerk, capture):
+    """The real consent flow (issue 11): ``clerk`` asks, the code goes by SMS to the applicant's
+    verified phone (locmem outbox), the applicant reads it out, the clerk confirms. Returns the grant."""
+    from licences import consent
+    from tests.fixtures.accounts import last_code
+
+    with capture(execute=True):
+        grant = consent.request_grant(case=case, actor=clerk)
+    return consent.confirm_with_code(case=case, actor=clerk, grant_id=grant.pk, code=last_code(grant.applicant.phone))

@@ -10,6 +10,7 @@ from ledger.models import Entry
 from licences import actions, selectors
 from licences.models import BlankStock, ELicence, ReuseConsent
 from tests.fixtures.workflows import id_number
+from tests.licences.helpers import grant_reuse
 from workflows import actions as wf_actions
 from workflows.actions import ApplicantInput
 from workflows.models import Material
@@ -37,10 +38,15 @@ def second_case_in_guiyang(wf):
     return wf.receive(clerk="gy_clerk", receiving_hall=wf.halls["guiyang"])
 
 
-def test_a_later_case_reuses_an_e_licence_and_a_shared_material_without_upload(wf, delivered):
+def test_a_later_case_reuses_an_e_licence_and_a_shared_material_without_upload(
+    wf, delivered, django_capture_on_commit_callbacks
+):
     first, licence = delivered
     case = second_case_in_guiyang(wf)
     clerk = wf.users["gy_clerk"]
+    # Issue 11: only after the applicant, present at the window, consents (SMS code to her verified phone).
+    assert client_for(clerk).get(f"/api/v1/cases/{case.number}/reusable/").status_code == 403
+    grant = grant_reuse(case, clerk, django_capture_on_commit_callbacks)
 
     # The Guiyang clerk sees what the applicant can reuse: the e-licence, and the Zunyi scan of the
     # ID card with its digest and who sighted the original where.
@@ -60,7 +66,7 @@ def test_a_later_case_reuses_an_e_licence_and_a_shared_material_without_upload(w
     assert m2.file.name == source.file.name and m2.sha256 == source.sha256  # by reference, never copied
     consents = ReuseConsent.objects.filter(case=case).order_by("consented_at")
     assert [c.kind for c in consents] == ["e_licence", "shared_material"]
-    assert all(c.channel == "window" and c.recorded_by == clerk for c in consents)
+    assert all(c.channel == "sms_code" and c.grant == grant and c.recorded_by == clerk for c in consents)
     assert "免提交" in consents[0].consent_text
     assert Entry.objects.filter(kind="consent", subject=f"case:{case.number}").count() == 2
 
@@ -96,7 +102,7 @@ def test_online_applicant_consents_themselves(wf, delivered):
         ("wrong_type", "e_license"),
     ],
 )
-def test_e_licence_reuse_refused(wf, delivered, scenario, field):
+def test_e_licence_reuse_refused(wf, delivered, scenario, field, django_capture_on_commit_callbacks):
     _first, licence = delivered
     case = second_case_in_guiyang(wf)
     kwargs = {
@@ -113,10 +119,19 @@ def test_e_licence_reuse_refused(wf, delivered, scenario, field):
     elif scenario == "unknown_requirement":
         kwargs["requirement"] = "nope"
     elif scenario == "someone_elses":
+        from datetime import UTC, datetime
+
+        from accounts.protect import lookup_hash, protect
+
+        number = id_number("52010219850505567")  # 李四, verified, consents to reuse HER materials
+        li = wf.users["other_citizen"]
+        li.id_number_protected, li.id_number_hash = protect(number), lookup_hash(number)
+        li.id_verified_at = datetime(2026, 1, 5, tzinfo=UTC)
+        li.save()
         kwargs["case"] = wf.receive(
             clerk="gy_clerk",
             receiving_hall=wf.halls["guiyang"],
-            applicant=ApplicantInput("李四", id_number("52010219850505567"), "13800138009"),
+            applicant=ApplicantInput("李四", number, li.phone),
         )
     elif scenario == "revoked":
         actions.revoke_result(result=licence.result, actor=wf.users["yy_approver"], reason="撤销")
@@ -128,6 +143,7 @@ def test_e_licence_reuse_refused(wf, delivered, scenario, field):
         licence.refresh_from_db()
     elif scenario == "wrong_type":
         case.item.materials.filter(code="lease").update(e_license_type="营业执照")
+    grant_reuse(kwargs["case"], wf.users["gy_clerk"], django_capture_on_commit_callbacks)
     before = Material.objects.count()
     with pytest.raises(ValidationError) as exc:
         actions.use_e_licence(**kwargs)
@@ -135,11 +151,12 @@ def test_e_licence_reuse_refused(wf, delivered, scenario, field):
     assert Material.objects.count() == before and not ReuseConsent.objects.exists()
 
 
-def test_shared_material_refused_when_superseded_or_foreign(wf, delivered):
+def test_shared_material_refused_when_superseded_or_foreign(wf, delivered, django_capture_on_commit_callbacks):
     first, _licence = delivered
     clerk = wf.users["gy_clerk"]
     source = Material.objects.get(case=first, requirement__code="id_card")
     case = second_case_in_guiyang(wf)
+    grant_reuse(case, clerk, django_capture_on_commit_callbacks)
     with pytest.raises(ValidationError) as exc:
         actions.use_shared_material(case=case, requirement="form", material=source, actor=clerk)
     assert "shared_material" in exc.value.message_dict  # another requirement
