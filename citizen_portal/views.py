@@ -28,6 +28,7 @@ from halls.models import Hall
 from licences.actions import use_e_licence, use_shared_material
 from licences.models import ELicenceStatus
 from licences.selectors import e_licences_for_case, pdf_url, shared_materials_for_case
+from notifications.text import join_clauses
 from services.models import IndustryZone, Item, Mode
 from services.selectors import MAX_QUERY_LENGTH, search_items
 from workflows import actions
@@ -91,7 +92,7 @@ def items(request: HttpRequest) -> HttpResponse:
         results = portal_search.search(q, qs) if q.strip() else qs
     except ValidationError as exc:
         results = Item.objects.none()
-        error = "；".join(exc.messages)
+        error = join_clauses(exc.messages)
     page = Paginator(results, 20).get_page(request.GET.get("page"))
     zone_obj = IndustryZone.objects.filter(code=zone).first() if zone else None
     return render(

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from notifications import conf
+from notifications.text import clause, tidy
 
 REDACTED = "******"
 
@@ -46,7 +47,7 @@ class SmsTemplate:
         if missing:
             raise ValueError(f"短信模板 {self.name!r} 缺少变量：{', '.join(missing)}")
         values = {v: _as_text(context[v] if v in context else self.defaults[v]) for v in self.variables}
-        return f"【{conf.sender()}】" + self.text.format_map(values)
+        return f"【{conf.sender()}】" + tidy(self.text.format_map(values))
 
     def redact(self, context: Mapping[str, Any]) -> dict[str, Any]:
         """The context with its sensitive values masked (kept once the message has gone out)."""
@@ -66,7 +67,7 @@ def _blank(value: Any) -> bool:
 def _as_text(value: Any) -> str:
     # Lists read best numbered in one line: "1. 缺身份证复印件；2. 申请表未签字".
     if isinstance(value, list | tuple):
-        return "；".join(f"{i}. {item}" for i, item in enumerate(value, start=1))
+        return "；".join(f"{i}. {clause(item)}" for i, item in enumerate(value, start=1))
     return str(value)
 
 
@@ -108,7 +109,9 @@ register(
     SmsTemplate(
         "case_received",
         "办件已收件",
-        "您申请的“{item_name}”已收件，办件号{case_number}。可凭办件号在贵州政务服务网查询办理进度。",
+        # The lookup needs no login: case number + the applicant's ID number (citizen_portal query/case/).
+        "您申请的“{item_name}”已收件，办件号{case_number}。无需登录，凭办件号和申请人证件号码即可在{lookup}查询办理进度。",
+        defaults={"lookup": "贵州政务服务网“办件查询”"},
     )
 )
 register(

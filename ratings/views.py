@@ -25,6 +25,7 @@ from django.views.decorators.http import require_POST
 from accounts.models import User
 from config.spreadsheet import neutralise_row
 from govmap.models import Region
+from notifications.text import join_clauses
 from ratings import actions, charts, selectors
 from ratings.actions import RatingConflict, RatingInput
 from ratings.models import (
@@ -336,7 +337,7 @@ def appeal(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         actions.file_appeal(rating=rating, actor=user, reason=request.POST.get("reason", ""))
     except ValidationError as exc:
-        messages.error(request, "；".join(_errors(exc)))
+        messages.error(request, join_clauses(_errors(exc)))
     except RatingConflict as exc:
         messages.error(request, exc.detail)
     else:
@@ -416,7 +417,7 @@ def rectification_transition(request: HttpRequest, pk: int, transition: str) -> 
     try:
         actions.transition_rectification(rectification=rect, actor=user, name=transition, body=body)
     except ValidationError as exc:
-        messages.error(request, "；".join(_errors(exc)))
+        messages.error(request, join_clauses(_errors(exc)))
     except RatingConflict as exc:
         messages.error(request, exc.detail)
     else:

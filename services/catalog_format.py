@@ -18,7 +18,7 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import ngettext, pgettext
 
 from services.models import HandlingLevel, ItemType, Mode, ResultType
 
@@ -178,6 +178,11 @@ class Vocabulary:
         return cls.from_pairs(
             DepartmentKind.objects.values_list("code", "name"), IndustryZone.objects.values_list("code", "name")
         )
+
+
+def _days(n: int) -> str:
+    """“n 个工作日”, plural-aware in English (1 working day, 2 working days)."""
+    return ngettext("%(n)s 个工作日", "%(n)s 个工作日", n) % {"n": n}
 
 
 def line_number(data_row_number: int) -> int:
@@ -423,8 +428,8 @@ def parse_row(row: Mapping[str, Any], vocab: Vocabulary) -> ItemSpec:
     if "legal_days" in out and "committed_days" in out and out["committed_days"] > out["legal_days"]:
         fail(
             "committed_days",
-            _("承诺时限（%(committed)s 个工作日）不能超过法定时限（%(legal)s 个工作日）")
-            % {"committed": out["committed_days"], "legal": out["legal_days"]},
+            _("承诺时限（%(committed)s）不能超过法定时限（%(legal)s）")
+            % {"committed": _days(out["committed_days"]), "legal": _days(out["legal_days"])},
         )
     if "visits_required" in out and out["visits_required"] > MAX_VISITS:
         fail("visits_required", _("到现场次数不能超过 %(n)s 次") % {"n": MAX_VISITS})

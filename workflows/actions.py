@@ -45,6 +45,7 @@ from accounts.realname import Verdict
 from govmap.models import Region
 from halls.models import Hall, Window
 from ledger import records as ledger_records
+from notifications.text import clause
 from services.models import Department, Item, MaterialRequirement, Mode
 from workflows import calendar, facts, hooks, notify
 from workflows.models import (
@@ -943,7 +944,7 @@ def resubmit(*, case: Case, actor: User, notes: Mapping[Any, Any] | Iterable[Any
             still_open = [a for a in answers if not a["answered"]]
             if still_open:
                 listed = "；".join(
-                    f"{a['item']}. {a['name'] + '：' if a['name'] else ''}{a['reason']}" for a in still_open
+                    f"{a['item']}. {a['name'] + '：' if a['name'] else ''}{clause(a['reason'])}" for a in still_open
                 )
                 raise ValidationError(
                     {

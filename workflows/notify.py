@@ -10,6 +10,8 @@ import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from django.conf import settings
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from halls.models import Window
@@ -59,7 +61,14 @@ def _fmt(moment: Any) -> str:
 
 
 def case_received(case: Case) -> None:
-    _send(case, "case_received", {})
+    # Name the public lookup (number + ID, no login) by its address, so the text promises only
+    # what works for an applicant without an account.
+    try:
+        path = reverse("citizen_portal:query-case")
+    except NoReverseMatch:
+        _send(case, "case_received", {})
+        return
+    _send(case, "case_received", {"lookup": f"{settings.PUBLIC_BASE_URL.rstrip('/')}{path}"})
 
 
 def case_needs_correction(case: Case, items: Iterable[Mapping[str, str]]) -> None:

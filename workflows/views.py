@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.models import Role
 from govmap.models import Region
 from halls.models import Hall
+from notifications.text import join_clauses
 from services.models import Item
 from workflows import actions, facts, guide, hooks, selectors
 from workflows.actions import ApplicantInput, CorrectionItem, TransitionConflict, UploadTooLarge
@@ -30,9 +31,10 @@ from workflows.rules import TRANSITIONS, Actor, available_transitions
 
 
 def _errors(exc: ValidationError) -> str:
+    # Each message is a sentence with its own 。: joined once (“缺页；缺签字。”, never “缺页。；”).
     if hasattr(exc, "error_dict"):
-        return "；".join(m for msgs in exc.message_dict.values() for m in msgs)
-    return "；".join(exc.messages)
+        return join_clauses(m for msgs in exc.message_dict.values() for m in msgs)
+    return join_clauses(exc.messages)
 
 
 def _require_role(request: HttpRequest, role: str) -> None:
