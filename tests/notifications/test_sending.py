@@ -153,11 +153,16 @@ def test_unexpected_backend_exception_is_retried_not_lost(settings, enqueue_comm
 
 
 def test_messages_beyond_the_rate_are_rescheduled_not_dropped(
-    settings, sms_outbox, django_capture_on_commit_callbacks, no_grace
+    request, settings, sms_outbox, django_capture_on_commit_callbacks, no_grace
 ):
-    import time
+    import time_machine
 
     settings.SMS_RATE_PER_SECOND = 4  # a bucket of 4, refilled at 4 a second
+    # The bucket refills by the clock: hold it still, or a slow machine enqueuing six messages earns a
+    # fifth token on the way and the first assertion counts 5.
+    clock = time_machine.travel(timezone.now(), tick=False)
+    traveller = clock.start()
+    request.addfinalizer(clock.stop)
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
         ids = [
             enqueue_sms(to=PHONE, template="otp_code", context={"code": f"{i:06d}", "minutes": 5}).pk for i in range(6)
@@ -170,7 +175,7 @@ def test_messages_beyond_the_rate_are_rescheduled_not_dropped(
         assert row.attempts == 0  # a deferral is not a failed attempt
 
     # Right away the bucket is still empty: the sweep re-queues nothing that is not due yet.
-    time.sleep(0.6)  # 2.4 tokens come back
+    traveller.shift(0.6)  # 2.4 tokens come back
     dispatch_due()
     assert len(sms_outbox) == 6
     assert OutboxMessage.objects.filter(pk__in=ids, status=Status.SENT).count() == 6
