@@ -30,7 +30,16 @@ class ChineseExportForm(SelectableFieldsExportForm):
 class MaterialRequirementInline(admin.TabularInline):
     model = MaterialRequirement
     extra = 0
-    fields = ["position", "code", "name", "required", "original_needed", "e_license_type"]
+    fields = [
+        "position",
+        "code",
+        "name",
+        "required",
+        "original_needed",
+        "e_license_type",
+        "min_grade",
+        "pledge_allowed",
+    ]
     ordering = ["position", "code"]
 
 

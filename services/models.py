@@ -20,6 +20,30 @@ class Mode(models.TextChoices):
     JOINT = "joint", _("多地联办")
 
 
+class MaterialGrade(models.TextChoices):
+    """How far a material can be trusted (国办函〔2016〕108号: 电子证照、核验原件、申请人提交、告知承诺).
+
+    Ordered by ``GRADE_RANK``: a requirement's minimum grade is met by that grade or any above it."""
+
+    ISSUED = "issued", _("权威签发（电子证照、已办结果）")
+    SIGHTED = "sighted", _("工作人员核验原件并封存")
+    UPLOADED = "uploaded", _("申请人提交（未核验原件）")
+    PLEDGE = "pledge", _("告知承诺（申请人书面承诺）")
+
+
+GRADE_RANK: dict[str, int] = {
+    MaterialGrade.PLEDGE: 1,
+    MaterialGrade.UPLOADED: 2,
+    MaterialGrade.SIGHTED: 3,
+    MaterialGrade.ISSUED: 4,
+}
+
+
+def grade_meets(grade: str, minimum: str) -> bool:
+    """True when a material of ``grade`` satisfies a requirement asking for ``minimum`` (empty: any)."""
+    return not minimum or GRADE_RANK.get(grade, 0) >= GRADE_RANK.get(minimum, 99)
+
+
 class ItemType(models.TextChoices):
     LICENSING = "licensing", _("行政许可")
     CONFIRMATION = "confirmation", _("行政确认")
@@ -146,6 +170,13 @@ class MaterialRequirement(models.Model):
     original_needed = models.BooleanField(_("需核验原件"), default=False)
     # The e-licence type (电子证照类型) that waives this material when the applicant holds one.
     e_license_type = models.CharField(_("可免提交的电子证照类型"), max_length=64, blank=True)
+    # The lowest trust grade a material for this requirement may have when the case is verified
+    # (empty: any). E.g. "sighted": an applicant's scan alone is not enough, a clerk must see the original.
+    min_grade = models.CharField(
+        _("最低材料可信等级"), max_length=16, choices=MaterialGrade.choices, blank=True, default=""
+    )
+    # 告知承诺制: the applicant may replace this material by a signed pledge.
+    pledge_allowed = models.BooleanField(_("可告知承诺"), default=False)
     position = models.PositiveSmallIntegerField(_("顺序"), default=0)
 
     class Meta:

@@ -10,7 +10,7 @@ from services.models import Department, Item, MaterialRequirement, Mode
 class MaterialSerializer(serializers.ModelSerializer[MaterialRequirement]):
     class Meta:
         model = MaterialRequirement
-        fields = ["code", "name", "required", "original_needed", "e_license_type"]
+        fields = ["code", "name", "required", "original_needed", "e_license_type", "min_grade", "pledge_allowed"]
 
 
 class ItemSerializer(serializers.ModelSerializer[Item]):

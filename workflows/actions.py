@@ -23,6 +23,7 @@ import functools
 import hashlib
 import logging
 import re
+import zoneinfo
 from collections.abc import Callable, Iterable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -45,9 +46,11 @@ from accounts.realname import Verdict
 from govmap.models import Region
 from halls.models import Hall, Window
 from ledger import records as ledger_records
+from ledger.actions import append as ledger_append
+from ledger.models import Kind as LedgerKind
 from notifications.text import clause
-from services.models import Department, Item, MaterialRequirement, Mode
-from workflows import calendar, facts, hooks, notify
+from services.models import Department, Item, MaterialGrade, MaterialRequirement, Mode, grade_meets
+from workflows import calendar, facts, hooks, material_files, notify
 from workflows.models import (
     ACCEPTANCE_STATES,
     DECISION_STATES,
@@ -60,11 +63,13 @@ from workflows.models import (
     DeliveryMethod,
     Material,
     MaterialSource,
+    MaterialView,
     SlaStatus,
 )
 from workflows.results import Result, result_issued
 from workflows.routing import competent_department, is_cross_region, joint_authorities
 from workflows.rules import Actor, available_transitions, intake_window, may
+from workflows.sqlite_lock import sqlite_writer
 
 logger = logging.getLogger(__name__)
 S = CaseState
@@ -748,7 +753,7 @@ def verify(*, case: Case, actor: User, id_checked: bool, originals_sighted: Iter
         materials: list[Any] = list(
             Material.objects.filter(case=c, superseded_at__isnull=True)
             .order_by()
-            .values_list("pk", "requirement_id", "requirement__code", "sha256", named=True)
+            .values_list("pk", "requirement_id", "requirement__code", "sha256", "grade", named=True)
         )
         loaded["materials"] = materials
         errors: dict[str, list[str]] = {}
@@ -767,6 +772,9 @@ def verify(*, case: Case, actor: User, id_checked: bool, originals_sighted: Iter
             errors["originals_sighted"] = [
                 _("以下材料须核验原件：%(names)s。") % {"names": "、".join(r.name for r in unsighted)}
             ]
+        below = _below_min_grade(requirements, materials, sighted)
+        if below:
+            errors["grades"] = [_("材料可信等级不足：%(items)s。") % {"items": "；".join(below)}]
         if errors:
             raise ValidationError(errors)
 
@@ -777,6 +785,9 @@ def verify(*, case: Case, actor: User, id_checked: bool, originals_sighted: Iter
             Material.objects.filter(pk__in=to_mark).update(
                 original_sighted_by=actor, original_sighted_at=now, original_sighted_hall=c.receiving_hall
             )
+            # The clerk saw the original of a submitted scan: it is now "sighted and sealed"
+            # (an authority-issued material keeps its higher grade; a pledge has no original).
+            Material.objects.filter(pk__in=to_mark, grade=MaterialGrade.UPLOADED).update(grade=MaterialGrade.SIGHTED)
         digest = hashlib.sha256(
             "\n".join(sorted(f"{m.requirement__code}:{m.sha256}" for m in materials)).encode()
         ).hexdigest()
@@ -788,6 +799,49 @@ def verify(*, case: Case, actor: User, id_checked: bool, originals_sighted: Iter
         )
 
     return _transition(case, actor, "verify", prepare, check=check)
+
+
+def _effective_grade(grade: str, sighted_now: bool) -> str:
+    if sighted_now and grade == MaterialGrade.UPLOADED:
+        return MaterialGrade.SIGHTED
+    return grade
+
+
+def _below_min_grade(
+    requirements: Iterable[MaterialRequirement], materials: Iterable[Any], sighted: Iterable[str]
+) -> list[str]:
+    """One line per requirement whose current material is below the requirement's minimum grade
+    (counting the originals sighted in this step), naming what is needed and what is there."""
+    seen = set(sighted)
+    grades = dict(MaterialGrade.choices)
+    by_req = {m.requirement_id: m for m in materials}
+    lines: list[str] = []
+    for r in requirements:
+        m = by_req.get(r.pk)
+        if not r.min_grade or m is None:
+            continue
+        grade = _effective_grade(m.grade, r.code in seen)
+        if not grade_meets(grade, r.min_grade):
+            lines.append(
+                _("“%(name)s”须达到“%(need)s”，当前为“%(have)s”")
+                % {"name": r.name, "need": grades[r.min_grade], "have": grades.get(grade, grade)}
+            )
+    return lines
+
+
+def check_min_grades(case: Case) -> None:
+    """Refuse (400) when a current material is below its requirement's minimum grade (online cases
+    reach the authority without a window's verify step: the authority's accept checks it)."""
+    if case.is_subcase:
+        return
+    materials: list[Any] = list(
+        Material.objects.filter(case=case, superseded_at__isnull=True)
+        .order_by()
+        .values_list("requirement_id", "grade", named=True)
+    )
+    below = _below_min_grade(list(case.item.materials.all()), materials, ())
+    if below:
+        raise ValidationError({"grades": [_("材料可信等级不足：%(items)s。") % {"items": "；".join(below)}]})
 
 
 def transfer(*, case: Case, actor: User) -> Case:
@@ -988,6 +1042,10 @@ def accept(*, case: Case, actor: User | None, deemed: bool = False) -> Case:
     def check(c: Case) -> None:
         if deemed and (not c.auto_accept or c.accept_by is None or timezone.now() <= c.accept_by):
             raise ValidationError({"deemed": [_("尚未超过受理期限或该事项不适用逾期视为受理。")]})
+        if not deemed and actor is not None and c.receiving_hall_id is None:
+            # An online application never passed a window's verify: the authority accepting it
+            # is held to the same minimum grades (raised e.g. by a video check of the originals).
+            check_min_grades(c)
 
     def prepare(c: Case, now: datetime) -> Step:
         c.accepted_at = now
@@ -1493,6 +1551,7 @@ def add_material_file(*, case: Case, actor: User, requirement: str, upload: Uplo
             content_type=mime,
             size=total,
             sha256=digest.hexdigest(),
+            grade=MaterialGrade.UPLOADED,
             uploaded_by=actor,
         )
         material.file.save(f"upload.{ext}", File(upload), save=False)  # type: ignore[arg-type]
@@ -1535,6 +1594,7 @@ def add_material_e_license(
             source=MaterialSource.E_LICENSE,
             sha256=hashlib.sha256(f"{result.pk}|{result.number}|{result.issued_at.isoformat()}".encode()).hexdigest(),
             e_license=result,
+            grade=MaterialGrade.ISSUED,
             consent_at=now,
             valid_until=result.valid_until,
             uploaded_by=actor,
@@ -1583,12 +1643,175 @@ def add_material_shared(
             size=source.size,
             sha256=source.sha256,
             shared_from=source,
+            # The same bytes as the earlier case's material, with the trust that material earned.
+            grade=source.grade,
             consent_at=now,
             valid_until=source.valid_until,
             uploaded_by=actor,
         )
         ledger_records.record_material(material, case.number)
         return material
+
+
+_PLEDGE_MAX = 2000
+
+
+def add_material_pledge(*, case: Case, actor: User, requirement: str | MaterialRequirement, text: str) -> Material:
+    """告知承诺: the applicant's written pledge instead of a material, where the requirement allows it.
+    Its digest is the SHA-256 of the pledge text; its grade is "pledge" (the lowest), so a
+    requirement asking for a higher grade still blocks verify. Side effects: the material row and
+    its ledger entry."""
+    _material_actor(case, actor)
+    _check_material_state(case, actor)
+    req = _requirement(case, requirement)
+    if not req.pledge_allowed:
+        raise ValidationError({"pledge": [_("该材料不适用告知承诺。")]})
+    body = (text or "").strip()
+    if not body:
+        raise ValidationError({"pledge": [_("请填写承诺内容。")]})
+    if len(body) > _PLEDGE_MAX:
+        raise ValidationError({"pledge": [_("承诺内容不能超过 %(n)s 字。") % {"n": _PLEDGE_MAX}]})
+    with transaction.atomic():
+        _supersede(case, req, timezone.now())
+        material = Material.objects.create(
+            case=case,
+            requirement=req,
+            source=MaterialSource.PLEDGE,
+            grade=MaterialGrade.PLEDGE,
+            pledge_text=body,
+            size=len(body.encode()),
+            sha256=hashlib.sha256(body.encode()).hexdigest(),
+            uploaded_by=actor,
+        )
+        ledger_records.record_material(material, case.number)
+        return material
+
+
+# --- viewing a material (download / watermarked preview) -------------------------------------
+
+
+@dataclass(frozen=True)
+class OpenedMaterial:
+    data: bytes
+    content_type: str
+    filename: str
+    page: int = 1
+    pages: int = 1
+
+
+def material_view_payload(view: MaterialView, case_number: str, sha256: str) -> dict[str, Any]:
+    """The ledger payload of one view (also rebuilt by the verifier's ``material_view`` resolver)."""
+    return {
+        "case": case_number,
+        "material": view.material_id,
+        "sha256": sha256,
+        "viewer": view.viewer_id,
+        "viewer_label": view.viewer_label,
+        "kind": view.kind,
+        "outcome": view.outcome,
+        "at": view.at,
+    }
+
+
+def _record_view(case: Case, material: Material, actor: User, kind: str, outcome: str) -> MaterialView:
+    with sqlite_writer(), transaction.atomic():
+        view = MaterialView.objects.create(
+            case=case,
+            material=material,
+            viewer=actor,
+            viewer_label=_label(actor),
+            viewer_role=actor.role,
+            kind=kind,
+            outcome=outcome,
+            at=timezone.now(),
+        )
+        ledger_append(
+            subject=ledger_records.case_subject(case.number),
+            kind=LedgerKind.OTHER,
+            payload=material_view_payload(view, case.number, material.sha256),
+            ref=f"material_view:{view.pk}",
+        )
+    return view
+
+
+def watermark_lines(case: Case, actor: User, at: datetime) -> list[str]:
+    # Beijing time whatever the server's TIME_ZONE: the watermark is read by people in Guizhou.
+    local = timezone.localtime(at, zoneinfo.ZoneInfo("Asia/Shanghai"))
+    return [
+        _("仅供 %(number)s 办理使用") % {"number": case.number},
+        _("查阅人：%(name)s（%(username)s）") % {"name": _label(actor), "username": actor.get_username()},
+        _("时间：%(at)s（北京时间）") % {"at": local.strftime("%Y-%m-%d %H:%M:%S")},
+    ]
+
+
+def open_material(*, case: Case, material: Material, actor: User, kind: str, page: int = 1) -> OpenedMaterial:
+    """Serve one material's file to ``actor`` (whose scope the caller already checked with
+    ``selectors.material_for``): the stored bytes are re-hashed first; a digest mismatch or a
+    missing file is refused (MaterialTampered / MaterialUnavailable) and logged as an alert.
+    ``kind="preview"`` returns a watermarked PNG of ``page`` (PreviewUnavailable when it cannot be
+    rendered). Side effects: a MaterialView row with its ledger entry, for served and refused
+    attempts alike (committed even when the file is refused)."""
+    if kind not in MaterialView.Kind.values:
+        raise ValidationError({"kind": [_("未知的查阅方式。")]})
+    try:
+        data = material_files.read_checked(material)
+    except material_files.MaterialTampered as exc:
+        _record_view(case, material, actor, kind, MaterialView.Outcome.TAMPERED)
+        # An alert, not just a refusal: the file under MEDIA_ROOT was changed after submission.
+        logger.error(
+            "SECURITY: material %s of case %s failed its SHA-256 check (recorded %s, stored %s); refused to %s",
+            material.pk,
+            case.number,
+            exc.expected,
+            exc.actual,
+            actor.get_username(),
+        )
+        raise
+    except material_files.MaterialUnavailable:
+        _record_view(case, material, actor, kind, MaterialView.Outcome.MISSING)
+        logger.error("material %s of case %s has no readable stored file", material.pk, case.number)
+        raise
+    if kind == MaterialView.Kind.PREVIEW:
+        preview = material_files.watermarked_preview(
+            data, material.content_type, watermark_lines(case, actor, timezone.now()), page=page
+        )
+        _record_view(case, material, actor, kind, MaterialView.Outcome.SERVED)
+        return OpenedMaterial(
+            preview.png, "image/png", f"{case.number}-{material.pk}-p{preview.page}.png", preview.page, preview.pages
+        )
+    _record_view(case, material, actor, kind, MaterialView.Outcome.SERVED)
+    ext = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}.get(material.content_type, "bin")
+    return OpenedMaterial(
+        data, material.content_type or "application/octet-stream", f"{case.number}-{material.requirement.code}.{ext}"
+    )
+
+
+# --- facts about a case that are not transitions ---------------------------------------------
+
+
+def record_case_fact(*, case: Case, actor: User | None, name: str, payload: dict[str, Any]) -> CaseEvent:
+    """Append an event that records a fact without moving the state (a video verification's
+    outcome): from = to = the current state, so the case's chain of events stays unbroken.
+    Call inside the caller's transaction. Locks the case row (the next seq is allocated under it)."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("record_case_fact() must run inside the caller's transaction")
+    locked = Case.objects.select_for_update().only("pk", "state", "last_event_seq", "number").get(pk=case.pk)
+    locked.last_event_seq += 1
+    Case.objects.filter(pk=case.pk).update(last_event_seq=locked.last_event_seq, updated_at=timezone.now())
+    case.last_event_seq = locked.last_event_seq
+    event = CaseEvent(
+        case=case,
+        seq=locked.last_event_seq,
+        transition=name,
+        from_state=locked.state,
+        to_state=locked.state,
+        actor=actor,
+        actor_label=_label(actor),
+        at=timezone.now(),
+        payload=payload,
+    )
+    ledger_records.create_case_event(event, case.number)
+    return event
 
 
 def _is_uuid(value: str) -> bool:

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Model
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -22,7 +22,7 @@ from config.parsers import LimitedJSONParser
 from govmap.models import Region
 from halls.models import Hall
 from services.models import Item
-from workflows import actions, hooks, selectors
+from workflows import actions, hooks, material_files, selectors
 from workflows.actions import ApplicantInput, CorrectionItem, TransitionConflict, TransitionForbidden, UploadTooLarge
 from workflows.models import Case
 from workflows.rules import TRANSITIONS
@@ -32,6 +32,7 @@ from workflows.serializers import (
     CaseListSerializer,
     MaterialInSerializer,
     MaterialOutSerializer,
+    MaterialViewSerializer,
     TransitionBodySerializer,
 )
 
@@ -175,7 +176,9 @@ class CaseMaterialsView(APIView):
             # need the applicant's live grant (checked by the reuse hook). An explicit false refuses.
             consent = data.get("consent")
             reuse = hooks.material_reuse()
-            if data.get("e_license"):
+            if data.get("pledge"):
+                material = _run(actions.add_material_pledge, text=data["pledge"], **common)
+            elif data.get("e_license"):
                 if reuse is not None:
                     material = _run(reuse.use_e_licence, value=data["e_license"], consent=consent, **common)
                 else:
@@ -184,7 +187,115 @@ class CaseMaterialsView(APIView):
                 material = _run(reuse.use_shared_material, value=data["shared_material"], consent=consent, **common)
             else:
                 material = _run(actions.add_material_shared, material_id=data["shared_material"], **common)
-        return Response(MaterialOutSerializer(material).data, status=status.HTTP_201_CREATED)
+        return Response(
+            MaterialOutSerializer(material, context={"request": request, "case": case}).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class MaterialRefused(exceptions.APIException):
+    """409: the stored file failed its SHA-256 check (or is gone): refused, and alerted."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = gettext_lazy("材料文件与登记的摘要不符，已拒绝提供并告警。")
+    default_code = "material_integrity"
+
+
+class PreviewFailed(exceptions.APIException):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_detail = gettext_lazy("该文件无法生成预览，请下载原件查看。")
+    default_code = "preview_unavailable"
+
+
+def _material_or_404(request: Request, number: str, material_id: int) -> tuple[Case, Any]:
+    found = selectors.material_for(request.user, number, material_id)  # type: ignore[arg-type]
+    if found is None:
+        raise Http404
+    return found
+
+
+def _opened(request: Request, number: str, material_id: int, kind: str, page: int = 1) -> actions.OpenedMaterial:
+    case, material = _material_or_404(request, number, material_id)
+    if material.source == "e_license" or material.source == "pledge":
+        # No file of ours: an e-licence is shown by its verify page, a pledge by its text.
+        raise Http404
+    try:
+        return actions.open_material(case=case, material=material, actor=request.user, kind=kind, page=page)  # type: ignore[arg-type]
+    except material_files.MaterialTampered:
+        raise MaterialRefused() from None
+    except material_files.MaterialUnavailable:
+        raise MaterialRefused(_("材料文件缺失，已拒绝提供并告警。")) from None
+    except material_files.PreviewUnavailable:
+        raise PreviewFailed() from None
+
+
+def file_response(opened: actions.OpenedMaterial, *, inline: bool) -> HttpResponse:
+    """The bytes with headers that keep a browser from running or caching them."""
+    response = HttpResponse(opened.data, content_type=opened.content_type)
+    disposition = "inline" if inline else "attachment"
+    ascii_name = opened.filename.encode("ascii", "replace").decode().replace("?", "_")
+    response["Content-Disposition"] = f'{disposition}; filename="{ascii_name}"'
+    response["Content-Length"] = str(len(opened.data))
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    # An uploaded PDF opened from the download link must not run scripts in our origin.
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src 'self' data:"
+    response["X-Page-Count"] = str(opened.pages)
+    response["X-Page"] = str(opened.page)
+    return response
+
+
+_FILE_RESPONSES = {
+    200: OpenApiResponse(description="the file (Content-Disposition set); views are logged on the case"),
+    404: OpenApiResponse(description="unknown case or material, or outside the caller's duty"),
+    409: OpenApiResponse(description="the stored file failed its SHA-256 check or is missing: refused and alerted"),
+}
+
+
+class MaterialFileView(APIView):
+    """The material's original file, for those whose duty covers the case and for the applicant."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        responses={**_FILE_RESPONSES, 200: OpenApiResponse(description="the original file, as an attachment")}
+    )
+    def get(self, request: Request, number: str, material_id: int) -> HttpResponse:
+        return file_response(_opened(request, number, material_id, "download"), inline=False)
+
+
+class MaterialPreviewView(APIView):
+    """A PNG of one page with a visible watermark (仅供 <case> 办理使用, the viewer, Beijing time)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("page", int, description="page of a PDF, from 1 (default 1)")],
+        responses={
+            **_FILE_RESPONSES,
+            200: OpenApiResponse(description="image/png; X-Page and X-Page-Count headers"),
+            422: OpenApiResponse(description="the file cannot be rendered (damaged image, no such page)"),
+        },
+    )
+    def get(self, request: Request, number: str, material_id: int) -> HttpResponse:
+        try:
+            page = int(request.query_params.get("page", "1"))
+        except ValueError:
+            raise DjangoValidationError({"page": [_("页码须为正整数。")]}) from None
+        if page < 1 or page > 500:
+            raise DjangoValidationError({"page": [_("页码须为正整数。")]})
+        return file_response(_opened(request, number, material_id, "preview", page), inline=True)
+
+
+class MaterialViewsView(generics.ListAPIView):
+    """The case's material view log: who opened which material, how and when (refusals included)."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = MaterialViewSerializer
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        case = _case_or_404(self.request, self.kwargs["number"])  # type: ignore[arg-type]
+        return selectors.material_views(case)
 
 
 def _transition_kwargs(name: str, data: dict[str, Any]) -> dict[str, Any]:

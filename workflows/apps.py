@@ -19,6 +19,10 @@ class WorkflowsConfig(AppConfig):
         checks.register(check_holiday_data, "workflows")
         notify.register_templates()
 
+        from workflows.ledger_sources import register_sources
+
+        register_sources()
+
         def _invalidate(sender: type, instance: HolidayOverride, **kwargs: object) -> None:
             from workflows.calendar import invalidate_overrides
 

@@ -6,9 +6,12 @@ without it the workflow's own behaviour applies.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    from django.http import HttpRequest
+
     from accounts.models import User
     from halls.models import Window
     from workflows.models import Case, Material
@@ -56,3 +59,18 @@ def material_reuse() -> MaterialReuse | None:
 
 def print_stock() -> PrintStock | None:
     return _stock
+
+
+# A panel a higher app adds to the case page (e.g. remote video verification): called with the
+# request and the case, returns rendered HTML or "" when it has nothing to show this user.
+CasePanel = Callable[["HttpRequest", "Case"], str]
+_case_panels: list[CasePanel] = []
+
+
+def register_case_panel(panel: CasePanel) -> None:
+    if panel not in _case_panels:
+        _case_panels.append(panel)
+
+
+def case_panels() -> list[CasePanel]:
+    return list(_case_panels)

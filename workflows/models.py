@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 
 from accounts.protect import mask_id_number, mask_phone, reveal
-from services.models import Mode
+from services.models import MaterialGrade, Mode
 from workflows.results import Result
 
 __all__ = [
@@ -29,7 +29,9 @@ __all__ = [
     "DeliveryMethod",
     "HolidayOverride",
     "Material",
+    "MaterialGrade",
     "MaterialSource",
+    "MaterialView",
     "Mode",
     "Result",
     "SlaStatus",
@@ -99,6 +101,8 @@ TRANSITION_LABELS: dict[str, Any] = {
     "confirm_receipt": _("确认签收"),
     "deliver_online": _("电子送达"),
     "withdraw": _("撤回"),
+    # Facts recorded without a state change.
+    "video_verification": _("远程视频核验"),
 }
 
 
@@ -119,6 +123,7 @@ class MaterialSource(models.TextChoices):
     WINDOW_SCAN = "window_scan", _("窗口扫描")
     E_LICENSE = "e_license", _("电子证照库")
     SHARED = "shared", _("共享材料库")
+    PLEDGE = "pledge", _("告知承诺")
 
 
 class CaseSequence(models.Model):
@@ -435,6 +440,13 @@ class Material(models.Model):
     shared_from = models.ForeignKey(
         "self", verbose_name=_("共享来源"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # Trust grade (services.MaterialGrade): set from the source when stored, raised to "sighted"
+    # when staff see the original (at the window on verify, or by video).
+    grade = models.CharField(
+        _("可信等级"), max_length=16, choices=MaterialGrade.choices, default=MaterialGrade.UPLOADED
+    )
+    # 告知承诺: the pledge the applicant signed instead of the material (its digest is sha256).
+    pledge_text = models.TextField(_("承诺内容"), blank=True)
     # The applicant's consent to reuse an e-licence or a shared material (免提交).
     consent_at = models.DateTimeField(_("同意复用时间"), null=True, blank=True)
     valid_until = models.DateField(_("有效期至"), null=True, blank=True)
@@ -470,6 +482,40 @@ class Material(models.Model):
 
     def __str__(self) -> str:
         return f"{self.requirement_id} {self.sha256[:12]}"
+
+
+class MaterialView(models.Model):
+    """One opening of a material's file by someone (download or watermarked preview), or a refused
+    attempt: the view log of the case's audit trail (each row also has its ledger entry)."""
+
+    class Kind(models.TextChoices):
+        DOWNLOAD = "download", _("下载")
+        PREVIEW = "preview", _("预览")
+
+    class Outcome(models.TextChoices):
+        SERVED = "served", _("已提供")
+        TAMPERED = "tampered", _("摘要不符，已拒绝")
+        MISSING = "missing", _("文件缺失，已拒绝")
+
+    case = models.ForeignKey(Case, verbose_name=_("办件"), on_delete=models.CASCADE, related_name="material_views")
+    material = models.ForeignKey(Material, verbose_name=_("材料"), on_delete=models.CASCADE, related_name="views")
+    viewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("查阅人"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    viewer_label = models.CharField(_("查阅人名称"), max_length=128)
+    viewer_role = models.CharField(_("查阅人角色"), max_length=32, blank=True)
+    kind = models.CharField(_("方式"), max_length=16, choices=Kind.choices)
+    outcome = models.CharField(_("结果"), max_length=16, choices=Outcome.choices, default=Outcome.SERVED)
+    at = models.DateTimeField(_("时间"))
+
+    class Meta:
+        verbose_name = _("材料查阅记录")
+        verbose_name_plural = _("材料查阅记录")
+        ordering = ["case", "at", "pk"]
+        indexes = [models.Index(fields=["case", "at"], name="material_view_case_at")]
+
+    def __str__(self) -> str:
+        return f"{self.material_id} {self.viewer_label} {self.at:%Y-%m-%d %H:%M}"
 
 
 class CorrectionNotice(models.Model):

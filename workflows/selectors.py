@@ -22,6 +22,8 @@ from workflows.models import (
     CaseEvent,
     CaseState,
     CorrectionNotice,
+    Material,
+    MaterialView,
     SlaStatus,
 )
 
@@ -214,3 +216,31 @@ def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     dp, dl = p2 - p1, math.radians(lon2 - lon1)
     a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
     return 2 * r * math.asin(math.sqrt(a))
+
+
+def material_for(user: User | None, number: str, material_id: int | str) -> tuple[Case, Material] | None:
+    """A case the user may see (its duty covers it: receiving or delivery hall, authority,
+    supervisors in scope, the applicant) and one of its materials — a sub-case's file is its
+    parent's — else None (→ 404 for every other caller, never revealing that it exists)."""
+    try:
+        pk = int(material_id)
+    except (TypeError, ValueError):
+        return None
+    case = case_for(user, number)
+    if case is None:
+        return None
+    owner_id = case.parent_id or case.pk
+    material = Material.objects.select_related("requirement").filter(pk=pk, case_id=owner_id).first()
+    if material is None:
+        return None
+    return case, material
+
+
+def material_views(case: Case) -> QuerySet[MaterialView]:
+    """The view log of a case's materials (its parent's too for a sub-case), oldest first."""
+    ids = [case.pk] + ([case.parent_id] if case.parent_id else [])
+    return (
+        MaterialView.objects.filter(Q(case_id__in=ids) | Q(material__case_id__in=ids))
+        .select_related("material__requirement")
+        .order_by("at", "pk")
+    )

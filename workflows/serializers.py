@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Role
-from workflows.models import Case, CaseEvent, DeliveryMethod, Material, Mode
+from workflows.models import Case, CaseEvent, DeliveryMethod, Material, MaterialView, Mode
 from workflows.rules import Actor, available_transitions
 
 # --- requests -------------------------------------------------------------------------------
@@ -69,16 +70,24 @@ class MaterialInSerializer(serializers.Serializer):
     file = serializers.FileField(required=False, allow_empty_file=False, use_url=False)
     e_license = serializers.CharField(required=False, max_length=64)
     shared_material = serializers.IntegerField(required=False)
+    # 告知承诺: the applicant's pledge text instead of the material (where the requirement allows it).
+    pledge = serializers.CharField(required=False, max_length=2000)
     # Reusing an e-licence or a shared material needs the applicant's consent. No default: staff
     # reuse only under the applicant's live grant (licences.consent); the applicant's own request
     # is their consent, and an explicit false refuses it.
     consent = serializers.BooleanField(required=False, allow_null=True, default=None)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        given = [k for k in ("file", "e_license", "shared_material") if attrs.get(k) not in (None, "")]
+        given = [k for k in ("file", "e_license", "shared_material", "pledge") if attrs.get(k) not in (None, "")]
         if len(given) != 1:
             raise serializers.ValidationError(
-                {"file": [_("请提交文件，或指定一个电子证照（e_license）或共享材料（shared_material）。")]}
+                {
+                    "file": [
+                        _(
+                            "请提交文件，或指定一个电子证照（e_license）、共享材料（shared_material）或告知承诺（pledge）。"
+                        )
+                    ]
+                }
             )
         return attrs
 
@@ -90,6 +99,8 @@ class MaterialOutSerializer(serializers.ModelSerializer):
     requirement = serializers.CharField(source="requirement.code")
     requirement_name = serializers.CharField(source="requirement.name")
     original_sighted = serializers.SerializerMethodField()
+    url = serializers.SerializerMethodField(help_text="the original file (those whose duty covers the case)")
+    preview_url = serializers.SerializerMethodField(help_text="a watermarked PNG of page 1 (?page=N)")
 
     class Meta:
         model = Material
@@ -100,10 +111,30 @@ class MaterialOutSerializer(serializers.ModelSerializer):
             "sha256",
             "size",
             "source",
+            "grade",
             "content_type",
             "uploaded_at",
             "original_sighted",
+            "url",
+            "preview_url",
         ]
+
+    def _path(self, m: Material, name: str) -> str | None:
+        if not m.file:
+            return None  # an e-licence or a pledge: no file of ours to serve
+        case = self.context.get("case")
+        number = case.number if case is not None else m.case.number
+        path = reverse(name, args=[number, m.pk])
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request is not None else path
+
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_url(self, m: Material) -> str | None:
+        return self._path(m, "workflows:api-material-file")
+
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_preview_url(self, m: Material) -> str | None:
+        return self._path(m, "workflows:api-material-preview")
 
     @extend_schema_field(serializers.DictField(allow_null=True))
     def get_original_sighted(self, m: Material) -> dict[str, Any] | None:
@@ -113,6 +144,19 @@ class MaterialOutSerializer(serializers.ModelSerializer):
             "at": serializers.DateTimeField().to_representation(m.original_sighted_at),
             "hall": m.original_sighted_hall.code if m.original_sighted_hall else None,
         }
+
+
+class MaterialViewSerializer(serializers.ModelSerializer):
+    material = serializers.IntegerField(source="material_id")
+    requirement = serializers.CharField(source="material.requirement.code")
+    viewer = serializers.SerializerMethodField()
+
+    class Meta:
+        model = MaterialView
+        fields = ["id", "material", "requirement", "viewer", "viewer_label", "viewer_role", "kind", "outcome", "at"]
+
+    def get_viewer(self, v: MaterialView) -> int | None:
+        return v.viewer_id
 
 
 class EventOutSerializer(serializers.ModelSerializer):
@@ -240,7 +284,7 @@ class CaseDetailSerializer(CaseListSerializer):
         source = c.parent if c.parent_id else c  # a sub-case's file is its parent's
         assert source is not None
         qs = source.materials.filter(superseded_at__isnull=True).select_related("requirement", "original_sighted_hall")
-        return list(MaterialOutSerializer(qs, many=True).data)
+        return list(MaterialOutSerializer(qs, many=True, context={**self.context, "case": c}).data)
 
     def _result_dict(self, r: Any) -> dict[str, Any]:
         request = self.context.get("request")

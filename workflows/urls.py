@@ -10,6 +10,17 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("api/v1/cases/<str:number>/", api.CaseDetailView.as_view(), name="api-case"),
     path("api/v1/cases/<str:number>/materials/", api.CaseMaterialsView.as_view(), name="api-case-materials"),
     path(
+        "api/v1/cases/<str:number>/materials/<int:material_id>/file/",
+        api.MaterialFileView.as_view(),
+        name="api-material-file",
+    ),
+    path(
+        "api/v1/cases/<str:number>/materials/<int:material_id>/preview/",
+        api.MaterialPreviewView.as_view(),
+        name="api-material-preview",
+    ),
+    path("api/v1/cases/<str:number>/material-views/", api.MaterialViewsView.as_view(), name="api-material-views"),
+    path(
         "api/v1/cases/<str:number>/transitions/<str:transition>/",
         api.CaseTransitionView.as_view(),
         name="api-case-transition",

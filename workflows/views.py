@@ -23,7 +23,7 @@ from accounts.models import Role
 from govmap.models import Region
 from halls.models import Hall
 from notifications.text import join_clauses
-from services.models import Item
+from services.models import Item, grade_meets
 from workflows import actions, facts, guide, hooks, selectors
 from workflows.actions import ApplicantInput, CorrectionItem, TransitionConflict, UploadTooLarge
 from workflows.models import TRANSITION_LABELS, Case, CaseState, DeliveryMethod, SlaStatus
@@ -234,14 +234,20 @@ def case_detail(request: HttpRequest, number: str) -> HttpResponse:
         can_upload = False
     source = case.parent if case.parent_id else case
     assert source is not None
+    requirements = list(case.item.materials.all())
+    materials = actions.current_materials(source)
     return render(
         request,
         "workflows/case.html",
         {
             "case": case,
             "allowed": [(name, TRANSITION_LABELS[name]) for name in allowed],
-            "requirements": case.item.materials.all(),
-            "materials": actions.current_materials(source),
+            "requirements": requirements,
+            "materials": materials,
+            "checklist": _checklist(requirements, materials),
+            "material_views": list(selectors.material_views(case)[:200]),
+            "can_pledge": can_upload and any(r.pledge_allowed for r in requirements),
+            "panels": [html for panel in hooks.case_panels() if (html := panel(request, case))],
             "events": _labelled_events(case),
             "notices": case.corrections.order_by("issued_at"),
             "children": case.children.select_related("authority").order_by("number"),
@@ -319,6 +325,24 @@ def item_facts(request: HttpRequest, code: str) -> JsonResponse:
     )
 
 
+def _checklist(requirements: list[Any], materials: list[Any]) -> list[dict[str, Any]]:
+    """The requirement checklist with each requirement's current material beside it (shown inline
+    to whoever decides): present?, its grade, whether the grade meets the requirement's minimum."""
+    by_req = {m.requirement_id: m for m in materials}
+    rows = []
+    for r in requirements:
+        m = by_req.get(r.pk)
+        rows.append(
+            {
+                "requirement": r,
+                "material": m,
+                "grade_ok": m is not None and grade_meets(m.grade, r.min_grade),
+                "is_image": m is not None and bool(m.file),
+            }
+        )
+    return rows
+
+
 def _labelled_events(case: Case) -> list[Any]:
     """The case's events with Chinese (translated) transition and state labels: the stored values are
     the API's codes (``receive``, ``under_review``), which a clerk should never have to read."""
@@ -326,6 +350,8 @@ def _labelled_events(case: Case) -> list[Any]:
     events = list(case.events.select_related("actor").order_by("seq"))
     for e in events:
         e.transition_label = TRANSITION_LABELS.get(e.transition, e.transition)  # type: ignore[attr-defined]
+        # A fact recorded without a state change (e.g. a video verification) carries its own summary.
+        e.note = e.payload.get("summary", "") if isinstance(e.payload, dict) else ""  # type: ignore[attr-defined]
         e.from_label = states.get(e.from_state, e.from_state)  # type: ignore[attr-defined]
         e.to_label = states.get(e.to_state, e.to_state)  # type: ignore[attr-defined]
         if e.actor is not None and e.actor.role == "citizen":
@@ -391,15 +417,23 @@ def case_material(request: HttpRequest, number: str) -> HttpResponse:
     case = _case(request, number)
     upload = request.FILES.get("file")
     try:
-        if upload is None:
+        if "pledge" in request.POST:
+            actions.add_material_pledge(
+                case=case,
+                actor=request.user,  # type: ignore[arg-type]
+                requirement=request.POST.get("requirement", ""),
+                text=request.POST.get("pledge", ""),
+            )
+        elif upload is None:
             raise ValidationError({"file": [_("请选择文件。")]})
-        actions.add_material_file(
-            case=case,
-            actor=request.user,  # type: ignore[arg-type]
-            requirement=request.POST.get("requirement", ""),
-            upload=upload,
-            filename=upload.name or "",
-        )
+        else:
+            actions.add_material_file(
+                case=case,
+                actor=request.user,  # type: ignore[arg-type]
+                requirement=request.POST.get("requirement", ""),
+                upload=upload,
+                filename=upload.name or "",
+            )
     except ValidationError as exc:
         messages.error(request, _errors(exc))
     except (TransitionConflict, UploadTooLarge, PermissionDenied) as exc:
