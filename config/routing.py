@@ -10,3 +10,7 @@ try:  # halls owns the live boards; the import is optional until that app provid
     websocket_urlpatterns += _halls_ws
 except ImportError:  # pragma: no cover
     pass
+
+from remote.routing import websocket_urlpatterns as _remote_ws  # noqa: E402
+
+websocket_urlpatterns += _remote_ws

@@ -31,6 +31,7 @@ urlpatterns = [
     path("", include("workflows.urls")),
     path("", include("ledger.urls")),
     path("", include("licences.urls")),
+    path("", include("remote.urls")),
     path("", include("ratings.urls")),
     path("", include("citizen_portal.urls")),
 ]

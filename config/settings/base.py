@@ -46,6 +46,8 @@ INSTALLED_APPS = [
     "workflows",
     "ledger",
     "licences",
+    # Remote video verification sits on workflows (cases) and notifications (the applicant's link).
+    "remote",
     "ratings",
     "citizen_portal",
 ]
@@ -287,6 +289,13 @@ SPECTACULAR_SETTINGS = {
         "CaseStateEnum": "workflows.models.CaseState",
         "RectificationStateEnum": "ratings.models.RectState",
         "AppealStateEnum": "ratings.models.AppealState",
+        "MaterialGradeEnum": "services.models.MaterialGrade",
+        "MaterialViewKindEnum": "workflows.models.MaterialView.Kind",
+        "MaterialViewOutcomeEnum": "workflows.models.MaterialView.Outcome",
+        "VideoSessionKindEnum": "remote.models.SessionKind",
+        "VideoSessionStateEnum": "remote.models.SessionState",
+        "VideoSessionSideEnum": "remote.models.Side",
+        "VerificationOutcomeEnum": "remote.models.Outcome",
     },
 }
 
@@ -344,6 +353,11 @@ REAL_NAME_SERVICE_KEY = env("REAL_NAME_SERVICE_KEY", default="")
 REAL_NAME_SERVICE_TIMEOUT = env.float("REAL_NAME_SERVICE_TIMEOUT", default=3.0)
 # How long a clerk may see and attach another case's materials after the applicant consented (s).
 REUSE_GRANT_SECONDS = env.int("REUSE_GRANT_SECONDS", default=1800)
+
+# Remote video verification: ICE servers (JSON list, none by default: one extranet needs none),
+# minutes a session waits for the other side.
+REMOTE_ICE_SERVERS = env.json("REMOTE_ICE_SERVERS", default=[])
+REMOTE_JOIN_MINUTES = env.int("REMOTE_JOIN_MINUTES", default=10)
 
 # Map: no external tiles by default (government extranets are often offline).
 MAP_TILE_URL = env("MAP_TILE_URL", default="")
