@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('workflows', '0002_material_grades'),
+        ('workflows', '0003_material_grades'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

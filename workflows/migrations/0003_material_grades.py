@@ -16,7 +16,7 @@ def grade_existing(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('workflows', '0001_initial'),
+        ('workflows', '0002_case_form_data'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
