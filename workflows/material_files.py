@@ -20,6 +20,11 @@ from django.conf import settings
 # Previews are for reading on a workbench screen, not for printing: the longer side is capped.
 PREVIEW_MAX_SIDE = 1600
 PDF_RENDER_SCALE = 1.5  # 108 dpi: legible scans, small PNGs
+# A crafted file must not make the server allocate gigabytes: an image that decodes to more pixels
+# than this (Pillow's own bomb limit is ~179 M) and a PDF page larger than this on its longer side
+# after scaling are refused or scaled down.
+MAX_SOURCE_PIXELS = 40_000_000
+MAX_RENDER_SIDE = 2400
 
 DEFAULT_FONTS = [
     "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
@@ -103,7 +108,11 @@ def _page_image(data: bytes, content_type: str, page: int) -> tuple[Any, int]:
             pages = len(pdf)
             if not 1 <= page <= pages:
                 raise PreviewUnavailable(f"page {page} of {pages}")
-            image = pdf[page - 1].render(scale=PDF_RENDER_SCALE).to_pil()
+            pdf_page = pdf[page - 1]
+            width, height = pdf_page.get_size()
+            # A page may declare any size (up to 14,400 pt a side): cap the bitmap, not just the scale.
+            scale = min(PDF_RENDER_SCALE, MAX_RENDER_SIDE / max(width, height, 1.0))
+            image = pdf_page.render(scale=scale).to_pil()
         finally:
             pdf.close()
         return image, pages
@@ -111,8 +120,10 @@ def _page_image(data: bytes, content_type: str, page: int) -> tuple[Any, int]:
         raise PreviewUnavailable(f"page {page} of 1")
     try:
         image = Image.open(io.BytesIO(data))
+        if image.width * image.height > MAX_SOURCE_PIXELS:
+            raise PreviewUnavailable(f"{image.width}x{image.height} pixels")
         image.load()
-    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
+    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError) as exc:
         raise PreviewUnavailable(str(exc)) from exc
     return image, 1
 

@@ -332,3 +332,36 @@ def test_online_case_is_held_to_minimum_grades_at_acceptance(wf):
         actions.accept(case=case, actor=wf.users["yy_approver"])
     assert "申请书" in exc.value.message_dict["grades"][0]
     assert Case.objects.get(pk=case.pk).state == "submitted"
+
+
+def test_preview_refuses_an_image_bomb_and_caps_a_giant_pdf_page(wf, api_client):
+    import struct
+    import zlib
+
+    from reportlab.pdfgen.canvas import Canvas
+
+    # A PNG whose header claims 30000 x 30000 pixels (a few hundred bytes on disk).
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    bomb = (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", 30000, 30000, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(b"\x00" * 1024))
+        + chunk(b"IEND", b"")
+    )
+    out = io.BytesIO()
+    c = Canvas(out, pagesize=(14000, 14000))  # a page ~5 m a side
+    c.drawString(100, 100, "giant")
+    c.showPage()
+    c.save()
+    case = wf.receive()
+    png_m = wf.upload(case, "id_card", content=bomb)
+    pdf_m = wf.upload(case, "form", content=out.getvalue())
+    api_client.force_authenticate(wf.users["yy_approver"])
+    assert api_client.get(f"/api/v1/cases/{case.number}/materials/{png_m.pk}/preview/").status_code == 422
+    r = api_client.get(f"/api/v1/cases/{case.number}/materials/{pdf_m.pk}/preview/")
+    assert r.status_code == 200
+    from PIL import Image
+
+    assert max(Image.open(io.BytesIO(r.content)).size) <= 1600
