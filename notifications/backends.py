@@ -132,8 +132,22 @@ class FileBackend(BaseSmsBackend):
         final = self.directory / f"{payload.reference}.sms"
         if not final.exists():
             return []
-        created = datetime.fromtimestamp(final.stat().st_mtime, UTC)
-        return [SentMessage(provider_message_id=f"file-{payload.reference}", created_at=created)]
+        return [SentMessage(provider_message_id=f"file-{payload.reference}", created_at=self._sent_at(final))]
+
+    @staticmethod
+    def _sent_at(final: Path) -> datetime:
+        # The Date header is the sender's own clock at send time, the same clock the outbox row's
+        # created_at came from; the file's mtime is the filesystem's (another host's, on a share).
+        try:
+            with final.open(encoding="utf-8") as fh:
+                for line in fh:
+                    if not line.strip():
+                        break
+                    if line.startswith("Date: "):
+                        return datetime.fromisoformat(line[len("Date: ") :].strip())
+        except (OSError, ValueError):
+            pass
+        return datetime.fromtimestamp(final.stat().st_mtime, UTC)
 
 
 # The locmem backend's mailbox, like django.core.mail.outbox. Tests read and clear it.
