@@ -167,3 +167,14 @@ def test_print_panel_and_proxy_collection_through_the_workbench(wf, drive, djang
     assert Case.objects.get(pk=case.pk).state == "delivered"
     html = printer.get(f"/workbench/cases/{case.number}/").content.decode()
     assert "代领：李四" in html and proxy_id not in html and proxy_id[:6] + "********" in html
+
+
+def test_workbench_in_english(wf):
+    from django.conf import settings
+
+    case = wf.receive()
+    c = login(wf.users["zy_clerk"])
+    c.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    html = c.get(f"/workbench/cases/{case.number}/").content.decode()
+    assert "Next step" in html and "Material: " in html and "Withdrawing ends the case" in html
+    assert "name or full ID number" in c.get("/workbench/clerk/").content.decode()
