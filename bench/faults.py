@@ -57,6 +57,8 @@ DRILL_ENV = {
     "RESULT_RENDER_SWEEP_SECONDS": "20",
     "LEDGER_SEAL_SECONDS": "15",
     "SMS_SWEEP_SECONDS": "10",
+    # A board re-reads its hall every 5 s: a lost broadcast shows within the replay's 15 s settle.
+    "QUEUE_BOARD_REFRESH_SECONDS": "5",
 }
 
 
@@ -167,6 +169,7 @@ def backup_and_restore(pg: PrivatePostgres, app: App, db: str, workdir: Path, re
 
 def one_run(index: int, args: argparse.Namespace, pg: PrivatePostgres, top: Path, world_file: Path) -> dict[str, Any]:
     work = top / f"run{index}"
+    shutil.rmtree(work, ignore_errors=True)
     work.mkdir()
     db = f"tongban_run{index}"
     import psycopg
@@ -192,7 +195,7 @@ def one_run(index: int, args: argparse.Namespace, pg: PrivatePostgres, top: Path
             str(PY), str(ROOT / "bench" / "replay.py"), *[arg for b in app.bases for arg in ("--base", b)],
             "--world", str(world_file), "--sms", app.sms_base, "--rate", str(args.rate),
             "--duration", str(args.duration), "--seed", str(args.seed + index), "--record", str(record),
-            "--out", str(work / "replay.json"), "--drain", str(args.drain), "--board-settle", "5",
+            "--out", str(work / "replay.json"), "--drain", str(args.drain), "--board-settle", "15",
         ],
         cwd=ROOT, stdout=open(work / "replay.log", "w"), stderr=subprocess.STDOUT,  # noqa: SIM115
     )  # fmt: skip
@@ -302,22 +305,30 @@ def main() -> None:
     log(f"private PostgreSQL on {pg.port}, work in {top}")
     results: list[dict[str, Any]] = []
     try:
-        base_redis = PrivateRedis(top / "base-redis").start()
-        base = App(
-            workdir=top / "base",
-            database_url=pg.create_db("tongban_base"),
-            redis_url=base_redis.url,
-            extra_env={"RESULT_SIGNING_KEYS_DIR": str(top / "keys")},
-        )
-        base.workdir.mkdir()
-        t0 = time.monotonic()
-        prepare(base, halls=args.halls, seed=args.seed)
-        base_redis.stop()
-        if base.media_root.exists():
-            shutil.copytree(base.media_root, top / "base-media")
-        log(f"template database ready in {time.monotonic() - t0:.0f} s")
+        import psycopg
+
+        with psycopg.connect(pg.url("postgres"), autocommit=True) as conn:
+            have_base = conn.execute("SELECT 1 FROM pg_database WHERE datname = 'tongban_base'").fetchone()
+        world_file = top / "base" / "world.json"
+        if have_base and world_file.exists():
+            log("template database kept from an earlier drill in this work directory")
+        else:
+            base_redis = PrivateRedis(top / "base-redis").start()
+            base = App(
+                workdir=top / "base",
+                database_url=pg.create_db("tongban_base"),
+                redis_url=base_redis.url,
+                extra_env={"RESULT_SIGNING_KEYS_DIR": str(top / "keys")},
+            )
+            base.workdir.mkdir(exist_ok=True)
+            t0 = time.monotonic()
+            prepare(base, halls=args.halls, seed=args.seed)
+            base_redis.stop()
+            if base.media_root.exists():
+                shutil.copytree(base.media_root, top / "base-media", dirs_exist_ok=True)
+            log(f"template database ready in {time.monotonic() - t0:.0f} s")
         for i in range(1, args.runs + 1):
-            result = one_run(i, args, pg, top, base.workdir / "world.json")
+            result = one_run(i, args, pg, top, world_file)
             results.append(result)
             log(f"run {i}: {'PASS' if result['violations'] == 0 else 'FAIL'} ({result['violations']} violations)")
     finally:

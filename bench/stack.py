@@ -233,7 +233,6 @@ class App:
             OTP_PER_IP_PER_HOUR="100000",
             OTP_PER_PHONE_PER_HOUR="100",
             TONGBAN_DEMO_PASSWORD=STAFF_PASSWORD,
-            DB_CONN_MAX_AGE="60",
         )
         keep.update(self.extra_env)
         return keep
@@ -273,12 +272,14 @@ class App:
                     str(PY), "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1",
                     "--port", str(self.ports[i]), "--log-level", "warning", "--no-access-log",
                 ],
-                cwd=ROOT, env=self.env(), stdout=self._log(f"http{i}"), stderr=subprocess.STDOUT,
+                cwd=ROOT, env={**self.env(), "DB_POOL_MAX_SIZE": "8"}, stdout=self._log(f"http{i}"),
+                stderr=subprocess.STDOUT,
             )  # fmt: skip
         for i in indices:
             proc = self.http[i]
             assert proc is not None
-            wait_port(self.ports[i], proc=proc)
+            # Importing every app takes seconds on an idle machine, a minute or more on a loaded one.
+            wait_port(self.ports[i], timeout=240, proc=proc)
 
     def kill_http(self, index: int) -> None:
         proc = self.http[index]

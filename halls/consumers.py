@@ -2,14 +2,25 @@
 
 Thin: a client joins its hall's group, gets the current board on connect (so a reconnecting call
 screen is never stale), then every `queue.updated` the actions broadcast after commit.
+
+A broadcast can be lost on the way (the channel layer is at-most-once: a Redis restart, a publisher
+whose pooled connection just died — the fault drill in bench/faults.py caught one). So each socket
+also re-reads its hall every QUEUE_BOARD_REFRESH_SECONDS (default 30, ±10 % so screens spread out;
+0 turns it off) and sends the board when it changed since the previous read: a screen is never
+wrong for longer than that, whatever was lost.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+import random
 from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
 
 from halls import queue
 from halls.models import Hall
@@ -26,6 +37,18 @@ CLOSE_UNKNOWN_HALL = 4404
 DB_FREE_MESSAGES = frozenset({"queue.updated", "websocket.receive"})
 
 
+logger = logging.getLogger(__name__)
+
+
+def refresh_seconds() -> float:
+    return float(getattr(settings, "QUEUE_BOARD_REFRESH_SECONDS", 30.0))
+
+
+def _board(state: Any) -> dict[str, Any]:
+    # What the screen shows; `at` (when it was read) changes on every read.
+    return {k: v for k, v in dict(state).items() if k != "at"}
+
+
 def _hall_id(code: str) -> int | None:
     return Hall.objects.filter(code=code, is_active=True).values_list("pk", flat=True).first()
 
@@ -34,6 +57,7 @@ class HallQueueConsumer(AsyncJsonWebsocketConsumer):
     """`/ws/halls/<code>/queue/`: read-only board feed; anyone may watch a hall's call screen."""
 
     group: str | None = None
+    _refresher: asyncio.Future[None] | None = None
 
     async def connect(self) -> None:
         code = str(self.scope["url_route"]["kwargs"]["code"])
@@ -47,6 +71,22 @@ class HallQueueConsumer(AsyncJsonWebsocketConsumer):
         await self.accept()
         state = await database_sync_to_async(queue.queue_state)(hall_id)
         await self.send_json(dict(state))
+        if refresh_seconds() > 0:
+            self._refresher = asyncio.ensure_future(self._refresh(hall_id, _board(state)))
+
+    async def _refresh(self, hall_id: int, last: dict[str, Any]) -> None:
+        """Re-read the hall now and then; send the board when it changed (a lost broadcast)."""
+        while True:
+            await asyncio.sleep(refresh_seconds() * random.uniform(0.9, 1.1))
+            try:
+                state = await database_sync_to_async(queue.queue_state)(hall_id)
+            except Exception as exc:  # the database is restarting: try again next time
+                logger.warning("board refresh for hall %s failed: %s", hall_id, exc)
+                continue
+            board = _board(state)
+            if board != last:
+                last = board
+                await self.send_json(dict(state))
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         if message.get("type") in DB_FREE_MESSAGES:
@@ -56,6 +96,10 @@ class HallQueueConsumer(AsyncJsonWebsocketConsumer):
             await super().dispatch(message)
 
     async def disconnect(self, code: int) -> None:
+        if self._refresher is not None:
+            self._refresher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._refresher
         if self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
 

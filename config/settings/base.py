@@ -108,7 +108,21 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         }
     )
 else:
-    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
+    # Under ASGI each request runs in a thread of its own, so Django's persistent connections
+    # (CONN_MAX_AGE > 0) are never reused: they pile up until PostgreSQL refuses new clients (the
+    # fault drill, bench/faults.py, hit "too many clients" right after a database restart). So: no
+    # persistent connections by default, and psycopg's pool when DB_POOL_MAX_SIZE is set (per process;
+    # Django checks each pooled connection before handing it out, so a restart costs no errors).
+    _pool_max = env.int("DB_POOL_MAX_SIZE", default=0)
+    if _pool_max > 0:
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": env.int("DB_POOL_MIN_SIZE", default=1),
+            "max_size": _pool_max,
+            "timeout": env.float("DB_POOL_TIMEOUT", default=10.0),
+        }
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
+    else:
+        DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=0))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -396,7 +410,7 @@ _ENV_TUNABLES: dict[str, str] = {
     ),
     **dict.fromkeys(
         [
-            "LEDGER_SEAL_SECONDS", "RESULT_RENDER_SWEEP_SECONDS",
+            "LEDGER_SEAL_SECONDS", "RESULT_RENDER_SWEEP_SECONDS", "QUEUE_BOARD_REFRESH_SECONDS",
             "MAP_GEOJSON_TTL_SECONDS", "MAP_RATINGS_TTL_SECONDS", "MAP_REFRESH_SECONDS",
             "SLA_SWEEP_SECONDS", "SMS_DISPATCH_GRACE", "SMS_RATE_MAX_RESERVE_SECONDS", "SMS_RETRY_BACKOFF_BASE",
             "SMS_RETRY_BACKOFF_MAX", "SMS_SENDING_TIMEOUT", "SPATIAL_INDEX_RECHECK_SECONDS", "TWILIO_HTTP_TIMEOUT",

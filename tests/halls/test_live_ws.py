@@ -69,3 +69,24 @@ async def test_unknown_hall_is_refused(live_hall):
     connected, code = await communicator.connect()
     assert not connected
     assert code == 4404
+
+
+async def test_a_lost_broadcast_is_made_good_by_the_refresh(live_hall, settings):
+    """A change whose broadcast never arrived (channel layer restarted) still reaches the screen."""
+    settings.QUEUE_BOARD_REFRESH_SECONDS = 0.2
+    board = await _connect(live_hall.code)
+    assert (await board.receive_json_from(timeout=5))["waiting"] == 0
+    # Written without the action: no broadcast at all, as when the layer dropped it.
+    await database_sync_to_async(_ticket_without_broadcast)(live_hall)
+    update = await board.receive_json_from(timeout=5)
+    assert update["type"] == "queue.updated" and update["waiting"] == 1
+    # Nothing changed since: the refresh stays quiet.
+    assert await board.receive_nothing(timeout=0.6)
+    await board.disconnect()
+
+
+def _ticket_without_broadcast(hall) -> None:
+    from halls.models import QueueTicket
+    from halls.queue import service_day
+
+    QueueTicket.objects.create(hall=hall, service_date=service_day(), category="A", seq=99, number="A099")
