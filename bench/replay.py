@@ -360,6 +360,42 @@ class Replay:
         number = case["number"]
         self.counts[f"cases_{kind}"] += 1
         answered: list[str] = [case["events"][0]["transition"]] if case.get("events") else []
+        final = "unfinished"
+        try:
+            final = await self._after_create(
+                number,
+                case,
+                item,
+                creator,
+                citizen_token,
+                answered,
+                rng,
+                hall=hall,
+                clerk=clerk,
+                who=who,
+                online=online,
+                plan=plan,
+            )
+        finally:
+            # Also when the run ends first (cancelled): every case answered 201 is checked.
+            self.write({"kind": "case", "number": number, "answered": answered, "final": final, "mode": mode})
+
+    async def _after_create(
+        self,
+        number: str,
+        case: Any,
+        item: dict[str, Any],
+        creator: str | None,
+        citizen_token: str | None,
+        answered: list[str],
+        rng: random.Random,
+        *,
+        hall: dict[str, Any],
+        clerk: str | None,
+        who: dict[str, str],
+        online: bool,
+        plan: dict[str, Any],
+    ) -> str:
         required = [m["code"] for m in item["materials"] if m["required"]]
         for code in required:
             await self.upload(number, creator, code)
@@ -374,9 +410,9 @@ class Replay:
             "required": required,
         }
         final = await self.drive(number, case, ctx, answered, rng)
-        self.write({"kind": "case", "number": number, "answered": answered, "final": final, "mode": mode})
         if final == "delivered" and citizen_token and not self.stopping:
             await self.rate(number, citizen_token, plan["rating"], rng)
+        return final
 
     def decide(self, case: dict[str, Any], ctx: dict[str, Any]) -> tuple[str, str, dict[str, Any]] | None:
         """(who, transition, body) for the case's state, or None when nothing is left for us."""

@@ -31,6 +31,9 @@ ROOT = Path(__file__).resolve().parent.parent
 PY = ROOT / ".venv" / "bin" / "python"
 PG_BIN = Path(sorted(glob.glob("/usr/lib/postgresql/*/bin"))[-1]) if glob.glob("/usr/lib/postgresql/*/bin") else None
 STAFF_PASSWORD = "Replay-bench-2026!"
+# Each HTTP worker's psycopg pool: sized for the replay's concurrency on a loaded machine, where a
+# request can hold its connection for seconds (8 connections and a 10 s wait gave hundreds of 500s).
+HTTP_POOL = {"DB_POOL_MAX_SIZE": "30", "DB_POOL_TIMEOUT": "30"}
 
 
 def free_port() -> int:
@@ -260,8 +263,8 @@ class App:
         wait_port(self.sms_port, proc=self.sms)
 
     # --- HTTP ------------------------------------------------------------------------------------
-    def start_http(self, index: int | None = None) -> None:
-        """Start every HTTP worker, or (index) restart that one on its port."""
+    def start_http(self, index: int | None = None, wait: bool = True) -> None:
+        """Start every HTTP worker, or (index) restart that one on its port; wait: until it listens."""
         indices = range(self.http_workers) if index is None else [index]
         if not self.ports:
             self.ports = [free_port() for _ in range(self.http_workers)]
@@ -272,10 +275,10 @@ class App:
                     str(PY), "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1",
                     "--port", str(self.ports[i]), "--log-level", "warning", "--no-access-log",
                 ],
-                cwd=ROOT, env={**self.env(), "DB_POOL_MAX_SIZE": "8"}, stdout=self._log(f"http{i}"),
+                cwd=ROOT, env={**self.env(), **HTTP_POOL}, stdout=self._log(f"http{i}"),
                 stderr=subprocess.STDOUT,
             )  # fmt: skip
-        for i in indices:
+        for i in indices if wait else []:
             proc = self.http[i]
             assert proc is not None
             # Importing every app takes seconds on an idle machine, a minute or more on a loaded one.
