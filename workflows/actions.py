@@ -157,7 +157,16 @@ def _append_event(
     """Write the event and its ledger entry (same transaction; one statement on PostgreSQL).
     With ``guard`` (the transition's conditional UPDATE, PostgreSQL) all three go in one
     statement, and None means the UPDATE matched no row: nothing was written."""
-    event = CaseEvent(
+    return _write_event(
+        case, _event(case, name=name, from_state=from_state, actor=actor, at=at, payload=payload), guard=guard
+    )
+
+
+def _event(
+    case: Case, *, name: str, from_state: str, actor: User | None, at: datetime, payload: dict[str, Any] | None = None
+) -> CaseEvent:
+    """The (unsaved) event of the step ``case`` just took: its seq and target state as they are now."""
+    return CaseEvent(
         case=case,
         seq=case.last_event_seq,
         transition=name,
@@ -168,6 +177,9 @@ def _append_event(
         at=at,
         payload=payload or {},
     )
+
+
+def _write_event(case: Case, event: CaseEvent, *, guard: tuple[str, list[Any]] | None = None) -> CaseEvent | None:
     # Same transaction as the event: the ledger entry and the fact commit or roll back together
     # (on PostgreSQL one statement writes both).
     if ledger_records.create_case_event(event, case.number, guard=guard) is None:
@@ -268,7 +280,10 @@ _in_after: ContextVar[bool] = ContextVar("workflows_in_after", default=False)
 # the SAME case changed (the system chain approve → issue → queue_print). The case's row is locked
 # by the transition's own conditional UPDATE, so the chain's state changes are written by ONE
 # more UPDATE when the follow-ups end instead of one per step (still in the same transaction).
-_deferred: ContextVar[tuple[Case, list[str]] | None] = ContextVar("workflows_deferred", default=None)
+# On PostgreSQL the chain's LAST event is held back and written by that UPDATE's statement (the
+# UPDATE as its guard, as for the transition itself): one round trip less per chain. Events of the
+# case are still written in seq order (a held event is written before the next one is built).
+_deferred: ContextVar[tuple[Case, list[str], list[CaseEvent]] | None] = ContextVar("workflows_deferred", default=None)
 
 
 def _refuse_state(case: Case, actor: Actor, name: str) -> TransitionConflict:
@@ -321,7 +336,13 @@ def _transition(
             if deferred is not None and deferred[0] is case:
                 # A follow-up step of the transition that locked this row: written with the chain.
                 deferred[1].extend(fields)
-                _append_event(case, **event_args)
+                held = deferred[2]
+                while held:
+                    _write_event(case, held.pop(0))
+                if connection.vendor == "postgresql":
+                    held.append(_event(case, **event_args))
+                else:
+                    _append_event(case, **event_args)
             elif connection.vendor == "postgresql":
                 # One round trip: the conditional UPDATE (the state we read, as the mixin's save
                 # checks it), the event and its ledger entry. No row updated → nothing written.
@@ -334,14 +355,27 @@ def _transition(
                 _append_event(case, **event_args)
             if after is not None:
                 pending: list[str] = []
+                held_events: list[CaseEvent] = []
+                written_state = case.state  # what the row holds now (this transition's target)
                 token = _in_after.set(True)
-                chain = _deferred.set((case, pending))
+                chain = _deferred.set((case, pending, held_events))
                 try:
                     after(case, now)
                 finally:
                     _deferred.reset(chain)
                     _in_after.reset(token)
-                if pending:
+                if pending and held_events:
+                    # PostgreSQL: the row still holds the state this transition wrote; the chain's
+                    # UPDATE (conditional on it, as ConcurrentTransitionMixin's save would be) is
+                    # the guard of the held last event: one statement for both.
+                    last = held_events.pop()
+                    for event in held_events:
+                        _write_event(case, event)
+                    guard = _conditional_update(case, list(dict.fromkeys(pending)), written_state)
+                    if _write_event(case, last, guard=guard) is None:
+                        raise ConcurrentTransition("the case left the state this transition wrote")
+                    case._update_initial_state()
+                elif pending:
                     # The row still holds the state this transition wrote (ConcurrentTransitionMixin
                     # checks it): one UPDATE for every follow-up step of the same case.
                     case.save(update_fields=list(dict.fromkeys(pending)))
@@ -435,7 +469,11 @@ def _check_mode(item: Item, mode: str) -> None:
 def _issuing_hall(hall: Hall | None, field: str = "delivery.hall") -> Hall:
     if hall is None:
         raise ValidationError({field: [_("窗口领取须选择领证场所。")]})
-    if not hall.is_active or not Window.objects.filter(hall=hall, issuing=True).exists():
+    # A clerk's own halls carry the answer (accounts.scope.active_posts); any other hall is asked.
+    issues = getattr(hall, "has_issuing_window", None)
+    if issues is None:
+        issues = Window.objects.filter(hall=hall, issuing=True).exists()
+    if not hall.is_active or not issues:
         raise ValidationError({field: [_("“%(hall)s”没有出件（打证）窗口，请选择其他场所。") % {"hall": hall.name}]})
     return hall
 
@@ -514,7 +552,7 @@ def receive(
         raise ValidationError(
             {"receiving_hall": [_("您不在“%(hall)s”任职，不能在此收件。") % {"hall": receiving_hall.name}]}
         )
-    cross = is_cross_region(receiving_region=receiving_hall.region, jurisdiction=jurisdiction)
+    cross = is_cross_region(receiving_region=receiving_hall.region_id, jurisdiction=jurisdiction)
     window = intake_window(a, receiving_hall, cross_region=cross)
     if window is None:
         raise ValidationError(

@@ -17,6 +17,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.models import Role
+from accounts.scope import active_posts
 from config.api_errors import Conflict
 from config.parsers import LimitedJSONParser
 from govmap.models import Region
@@ -56,10 +58,22 @@ def _run(fn: Any, **kwargs: Any) -> Any:
 
 
 def _get(model: type[Model], field: str, value: Any, error_field: str, message: str) -> Any:
-    obj = model._default_manager.filter(**{field: value}).first() if value else None
+    qs = model._default_manager.all()
+    if model is Region:
+        qs = qs.defer("boundary")  # a GeoJSON polygon nobody creating a case needs
+    obj = qs.filter(**{field: value}).first() if value else None
     if obj is None:
         raise DjangoValidationError({error_field: [message]})
     return obj
+
+
+def _own_hall(request: Request, code: str | None) -> Hall | None:
+    """The hall ``code`` if it is one of the calling clerk's posts: loaded with the posts already
+    (accounts.scope.active_posts), so the intake does not read it again. Anyone else: None."""
+    user = request.user
+    if not code or getattr(user, "role", None) != Role.WINDOW_CLERK:
+        return None
+    return next((p.hall for p in active_posts(user) if p.hall.code == code), None)  # type: ignore[arg-type]
 
 
 def _case_or_404(request: Request, number: str) -> Case:
@@ -69,9 +83,13 @@ def _case_or_404(request: Request, number: str) -> Case:
     return case
 
 
-def _detail(request: Request, case: Case, code: int = status.HTTP_200_OK) -> Response:
-    fresh = selectors.case_for(request.user, case.number) or case  # type: ignore[arg-type]
-    return Response(CaseDetailSerializer(fresh, context={"request": request}).data, status=code)
+def _detail(request: Request, case: Case, code: int = status.HTTP_200_OK, *, created: bool = False) -> Response:
+    """Render ``case`` as the action left it: the actions write every field they change onto the
+    object they return (and its to-one rows were loaded by the lookup), so the case is not read
+    again; the serializer reads the case's own lists (events, materials, results) once each.
+    ``created``: the case was created by this request (creation writes no material)."""
+    context = {"request": request, "created": created}
+    return Response(CaseDetailSerializer(case, context=context).data, status=code)
 
 
 class CaseListCreateView(generics.ListAPIView):
@@ -107,7 +125,8 @@ class CaseListCreateView(generics.ListAPIView):
         jurisdiction = _get(Region, "adcode", data["jurisdiction"], "jurisdiction", _("未知的行政区划代码。"))
         delivery = data["delivery"]
         dhall = (
-            _get(Hall, "code", delivery["hall"], "delivery.hall", _("未找到该领证场所。"))
+            _own_hall(request, delivery["hall"])
+            or _get(Hall, "code", delivery["hall"], "delivery.hall", _("未找到该领证场所。"))
             if delivery.get("hall")
             else None
         )
@@ -122,7 +141,9 @@ class CaseListCreateView(generics.ListAPIView):
             "form": data.get("form"),
         }
         if data.get("receiving_hall") or request.user.role == "window_clerk":  # type: ignore[union-attr]
-            hall = _get(Hall, "code", data.get("receiving_hall"), "receiving_hall", _("请填写收件场所。"))
+            hall = _own_hall(request, data.get("receiving_hall")) or _get(
+                Hall, "code", data.get("receiving_hall"), "receiving_hall", _("请填写收件场所。")
+            )
             applicant = data.get("applicant")
             if not applicant:
                 raise DjangoValidationError({"applicant": [_("窗口收件须填写申请人信息。")]})
@@ -134,7 +155,7 @@ class CaseListCreateView(generics.ListAPIView):
             )
         else:
             case = _run(actions.create_online, **common)
-        return _detail(request, case, status.HTTP_201_CREATED)
+        return _detail(request, case, status.HTTP_201_CREATED, created=True)
 
 
 class CaseDetailView(APIView):

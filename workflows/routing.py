@@ -86,12 +86,16 @@ def joint_authorities(*, item: Item, jurisdiction: Region) -> list[Department]:
     return [competent_department(item=item, jurisdiction=jurisdiction, kind=k) for k in joint_kinds(item)]
 
 
-def is_cross_region(*, receiving_region: Region | None, jurisdiction: Region) -> bool:
+def is_cross_region(*, receiving_region: Region | str | None, jurisdiction: Region) -> bool:
     """通办 when the receiving hall lies outside the jurisdiction the applicant named: a clerk in 遵义
-    receiving for 云岩区 is, a clerk in 云岩区 receiving for 云岩区 (or for 贵阳市 as a whole) is not."""
+    receiving for 云岩区 is, a clerk in 云岩区 receiving for 云岩区 (or for 贵阳市 as a whole) is not.
+
+    ``receiving_region`` may be the region's adcode (a hall's ``region_id``): only the code matters,
+    so the caller need not load the region row (and its boundary)."""
     if receiving_region is None:
         return False
-    return not str(receiving_region.pk).startswith(_prefix(jurisdiction.pk))
+    code = receiving_region.pk if isinstance(receiving_region, Region) else receiving_region
+    return not str(code).startswith(_prefix(jurisdiction.pk))
 
 
 def _prefix(adcode: str) -> str:

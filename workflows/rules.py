@@ -12,6 +12,7 @@ from collections.abc import Callable
 from functools import cached_property
 
 from accounts.models import Role, User
+from accounts.scope import active_posts
 from halls.models import Hall, StaffPost, Window
 from workflows.models import Case, CaseState
 
@@ -40,12 +41,8 @@ class Actor:
     def posts(self) -> list[StaffPost]:
         if self.user is None or self.user.role != Role.WINDOW_CLERK or not self.user.is_active:
             return []
-        # Cached on the user object: one query per request (a request loads its own user).
-        cached: list[StaffPost] | None = getattr(self.user, "_workflow_posts", None)
-        if cached is None:
-            cached = list(StaffPost.objects.filter(user=self.user, is_active=True).select_related("window"))
-            self.user._workflow_posts = cached  # type: ignore[attr-defined]
-        return cached
+        # One query per request, shared with the caller's scope (accounts.scope.active_posts).
+        return active_posts(self.user)
 
     def hall_ids(self) -> set[int]:
         return {p.hall_id for p in self.posts}

@@ -6,7 +6,7 @@ import math
 import re
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from accounts.models import Role, User
 from accounts.protect import lookup_hash
@@ -48,8 +48,11 @@ def visible_q(user: User | None) -> Q:
         q |= Q(receiving_hall_id__in=halls) | Q(delivery_hall_id__in=halls)
     if scope.department_ids:
         depts = list(scope.department_ids)
-        # An approver also sees the joint parent of a sub-case they decide (read only).
-        q |= Q(authority_id__in=depts) | Q(children__authority_id__in=depts)
+        # An approver also sees the joint parent of a sub-case they decide (read only). EXISTS, not
+        # a join through children: a join repeats the parent once per child and needs DISTINCT
+        # over the whole row (slow to plan on wide rows), EXISTS keeps one row per case.
+        sub = Case.objects.filter(parent_id=OuterRef("pk"), authority_id__in=depts)
+        q |= Q(authority_id__in=depts) | Q(Exists(sub))
     if scope.region_prefixes:
         q |= (
             scope.region_q("jurisdiction__adcode")
@@ -59,22 +62,36 @@ def visible_q(user: User | None) -> Q:
     return own | (q & ~Q(state=S.DRAFT))
 
 
+# Columns a case's related rows carry that no case response shows: the jurisdiction's boundary
+# (a GeoJSON polygon, kilobytes per region) would otherwise be read with every case.
+LARGE_RELATED = ("jurisdiction__boundary",)
+
+
 def visible_cases(user: User | None) -> QuerySet[Case]:
-    return Case.objects.filter(visible_q(user)).distinct()
+    """Every remaining condition is on the case row or a to-one join: no row repeats, no DISTINCT."""
+    return Case.objects.filter(visible_q(user))
 
 
 def case_for(user: User | None, number: str) -> Case | None:
-    """One case by number if ``user`` may see it, else None (→ 404, never revealing existence)."""
+    """One case by number if ``user`` may see it, else None (→ 404, never revealing existence).
+
+    One query: the scope filter (the caller's scope is derived once per request, see
+    accounts.scope.scope_for), the unique number and the to-one rows every response shows.
+    """
     return (
         Case.objects.filter(visible_q(user), number=number)
         .select_related("item", "jurisdiction", "authority", "receiving_hall", "delivery_hall", "parent")
-        .distinct()
+        .defer(*LARGE_RELATED)
         .first()
     )
 
 
 def case_list(user: User | None, *, state: str = "", mode: str = "", sla: str = "") -> QuerySet[Case]:
-    qs = visible_cases(user).select_related("item", "authority", "receiving_hall", "delivery_hall", "jurisdiction")
+    qs = (
+        visible_cases(user)
+        .select_related("item", "authority", "receiving_hall", "delivery_hall", "jurisdiction")
+        .defer(*LARGE_RELATED)
+    )
     if state:
         qs = qs.filter(state__in=[s for s in state.split(",") if s])
     if mode:

@@ -10,8 +10,13 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Role
-from workflows.models import Case, CaseEvent, DeliveryMethod, Material, MaterialView, Mode
+from workflows.models import Case, CaseEvent, CaseState, DeliveryMethod, Material, MaterialView, Mode
 from workflows.rules import Actor, available_transitions
+
+# The states a case is in once its result was issued (every path after workflows.actions.issue).
+ISSUED_STATES = frozenset(
+    {CaseState.ISSUED, CaseState.PRINT_QUEUED, CaseState.READY_FOR_PICKUP, CaseState.MAILED, CaseState.DELIVERED}
+)
 
 # --- requests -------------------------------------------------------------------------------
 
@@ -281,6 +286,8 @@ class CaseDetailSerializer(CaseListSerializer):
 
     @extend_schema_field(MaterialOutSerializer(many=True))
     def get_materials(self, c: Case) -> list[dict[str, Any]]:
+        if self.context.get("created"):
+            return []  # created by this request: no material yet (workflows.api._detail)
         source = c.parent if c.parent_id else c  # a sub-case's file is its parent's
         assert source is not None
         qs = source.materials.filter(superseded_at__isnull=True).select_related("requirement", "original_sighted_hall")
@@ -291,14 +298,24 @@ class CaseDetailSerializer(CaseListSerializer):
         url = request.build_absolute_uri(r.verify_path) if request is not None else r.verify_path
         return {"id": str(r.pk), "verify_url": url, "number": r.number, "issuing_department": r.issuing_department.code}
 
+    def _results(self, c: Case) -> list[dict[str, Any]]:
+        # "result" and "results" show the same rows: read them once per case.
+        cache: dict[int, list[dict[str, Any]]] = self.__dict__.setdefault("_results_by_case", {})
+        if c.pk not in cache:
+            # Result rows are written by workflows.actions.issue only (approved → issued): a case
+            # that never got there has none, and is not asked.
+            rows = c.results.select_related("issuing_department").order_by("number") if c.state in ISSUED_STATES else []
+            cache[c.pk] = [self._result_dict(r) for r in rows]
+        return cache[c.pk]
+
     @extend_schema_field(serializers.DictField(allow_null=True))
     def get_result(self, c: Case) -> dict[str, Any] | None:
-        r = c.results.select_related("issuing_department").order_by("number").first()
-        return self._result_dict(r) if r is not None else None
+        results = self._results(c)
+        return results[0] if results else None
 
     @extend_schema_field(serializers.ListField(child=serializers.DictField()))
     def get_results(self, c: Case) -> list[dict[str, Any]]:
-        return [self._result_dict(r) for r in c.results.select_related("issuing_department").order_by("number")]
+        return self._results(c)
 
     @extend_schema_field(EventOutSerializer(many=True))
     def get_events(self, c: Case) -> list[dict[str, Any]]:
@@ -317,6 +334,8 @@ class CaseDetailSerializer(CaseListSerializer):
 
     @extend_schema_field(serializers.ListField(child=serializers.DictField()))
     def get_children(self, c: Case) -> list[dict[str, Any]]:
+        if not c.is_joint_parent:
+            return []  # only a joint parent has sub-cases
         return [
             {"number": ch.number, "authority": ch.authority.code if ch.authority else None, "state": ch.state}
             for ch in c.children.select_related("authority").order_by("number")
@@ -324,6 +343,8 @@ class CaseDetailSerializer(CaseListSerializer):
 
     @extend_schema_field(serializers.ListField(child=serializers.DictField()))
     def get_corrections(self, c: Case) -> list[dict[str, Any]]:
+        if not c.correction_count:
+            return []  # every notice counts itself on the case (workflows.actions.request_correction)
         dt = serializers.DateTimeField()
         return [
             {
