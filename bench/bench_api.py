@@ -143,6 +143,10 @@ def serve(kind: str, app: str, env: dict[str, str], workers: int, threads: int, 
 
     port = free_port()
     cwd = ROOT if app == "config" else ROOT / "bench"
+    if kind == "uvicorn":
+        # Django's persistent connections are per thread, and under ASGI the threads that run sync
+        # code come and go: connections pile up (Django's docs: disable them under ASGI).
+        env = {**env, "DB_CONN_MAX_AGE": "0", "FLOOR_CONN_MAX_AGE": "0"}
     proc = subprocess.Popen(server_cmd(kind, app, port, workers, threads), cwd=cwd, env=env, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -549,7 +553,8 @@ def case_numbers() -> list[str]:
     from workflows.models import Case
 
     # Cases the approver reads (routed to their department), as the approver's detail page would.
-    qs = Case.objects.filter(authority__code="520103-market", parent__isnull=True).order_by("-pk")
+    qs = Case.objects.filter(authority__code="520103-market", parent__isnull=True).exclude(state="draft")
+    qs = qs.order_by("-pk")
     return list(qs.values_list("number", flat=True)[:500])
 
 
