@@ -152,7 +152,7 @@ PROXY: dict[str, dict[str, int]] = {
     "create (receive)": {"postgresql": 13, "sqlite": 16},
     "upload": {"postgresql": 9, "sqlite": 11},
     "upload 2": {"postgresql": 9, "sqlite": 11},
-    "verify": {"postgresql": 11, "sqlite": 15},
+    "verify": {"postgresql": 12, "sqlite": 16},
     "transfer": {"postgresql": 9, "sqlite": 13},
     "detail (approver)": {"postgresql": 4, "sqlite": 4},
     "accept": {"postgresql": 8, "sqlite": 12},
@@ -192,7 +192,7 @@ ONLINE: dict[str, dict[str, int]] = {
     "upload 2": {"postgresql": 8, "sqlite": 10},
     "submit": {"postgresql": 11, "sqlite": 15},
     "detail (approver)": {"postgresql": 4, "sqlite": 4},
-    "accept": {"postgresql": 8, "sqlite": 12},
+    "accept": {"postgresql": 10, "sqlite": 14},
     "start_review": {"postgresql": 7, "sqlite": 11},
     "approve": {"postgresql": 12, "sqlite": 23},
     "detail (applicant)": {"postgresql": 5, "sqlite": 5},
@@ -226,7 +226,7 @@ JOINT: dict[str, dict[str, int]] = {
     "create (joint)": {"postgresql": 16, "sqlite": 19},
     "upload": {"postgresql": 9, "sqlite": 11},
     "upload 2": {"postgresql": 9, "sqlite": 11},
-    "verify": {"postgresql": 12, "sqlite": 16},
+    "verify": {"postgresql": 13, "sqlite": 17},
     "transfer": {"postgresql": 20, "sqlite": 30},
     "detail (parent, clerk)": {"postgresql": 6, "sqlite": 6},
     "detail (parent, approver)": {"postgresql": 5, "sqlite": 5},
@@ -261,9 +261,9 @@ PAGES: dict[str, dict[str, int]] = {
     "clerk workbench": {"postgresql": 12, "sqlite": 12},
     "approver workbench": {"postgresql": 13, "sqlite": 13},
     "case list page (supervisor)": {"postgresql": 3, "sqlite": 3},
-    "case page (approver)": {"postgresql": 9, "sqlite": 9},
+    "case page (approver)": {"postgresql": 14, "sqlite": 14},
     "我的办件": {"postgresql": 4, "sqlite": 4},
-    "我的办件 case": {"postgresql": 9, "sqlite": 9},
+    "我的办件 case": {"postgresql": 10, "sqlite": 10},
 }
 
 
