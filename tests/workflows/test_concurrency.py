@@ -84,6 +84,7 @@ def _kwargs(name: str) -> dict[str, Any]:
     return {
         "verify": {"id_checked": True, "originals_sighted": ["id_card"]},
         "request_correction": {"items": [CorrectionItem("form", "请补充")]},
+        "resubmit": {"notes": {1: "已补充"}},  # every notice item answered (resubmit refuses otherwise)
         "reject": {"reason": "不予受理"},
         "deny": {"reason": "不符合条件"},
         "suspend": {"reason": "听证"},
