@@ -440,7 +440,7 @@ class Replay:
                 )
             return "approver", "accept", {}
         if state == "needs_correction":
-            return ("citizen" if ctx["online"] else "clerk"), "resubmit", {}
+            return ("citizen" if ctx["online"] else "clerk"), "resubmit", {"notes": {"1": "已按告知重新提交"}}
         if state == "accepted":
             return "approver", "start_review", {}
         if state == "under_review":
