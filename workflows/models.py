@@ -565,3 +565,36 @@ class HolidayOverride(models.Model):
     def __str__(self) -> str:
         kind = _("上班") if self.is_workday else _("放假")
         return f"{self.date} {kind} {self.note}"
+
+
+class UnmaskField(models.TextChoices):
+    PHONE = "phone", _("手机号")
+    ID_NUMBER = "id_number", _("证件号码")
+
+
+class PersonalDataAccess(models.Model):
+    """One unmasking of an applicant's phone or ID number by staff: who, whose, which field, why,
+    when. Staff otherwise see both masked; this log is what supervisors review and export."""
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("查看人"), on_delete=models.PROTECT, related_name="+"
+    )
+    actor_role = models.CharField(_("查看人角色"), max_length=32)
+    case = models.ForeignKey(Case, verbose_name=_("办件"), on_delete=models.PROTECT, related_name="+")
+    # Whose data: the applicant as the case names them (masked name, keyed ID digest for lookups).
+    subject_name = models.CharField(_("数据主体"), max_length=128)
+    subject_id_hash = models.CharField(_("证件号码摘要"), max_length=64, db_index=True, editable=False)
+    field = models.CharField(_("字段"), max_length=16, choices=UnmaskField.choices)
+    reason = models.CharField(_("事由"), max_length=255)
+    # Kept for the supervisors' scope: the regions the case touches when it was viewed.
+    jurisdiction_code = models.CharField(_("属地代码"), max_length=12, db_index=True)
+    hall_region_code = models.CharField(_("收件场所区划"), max_length=12, blank=True, db_index=True)
+    at = models.DateTimeField(_("时间"), db_index=True)
+
+    class Meta:
+        verbose_name = _("个人信息查看记录")
+        verbose_name_plural = _("个人信息查看记录")
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_id} {self.case_id} {self.field}"

@@ -1,6 +1,6 @@
 from django.urls import URLPattern, URLResolver, path
 
-from workflows import api, views
+from workflows import api, unmask_views, views
 
 app_name = "workflows"
 urlpatterns: list[URLPattern | URLResolver] = [
@@ -25,6 +25,10 @@ urlpatterns: list[URLPattern | URLResolver] = [
         api.CaseTransitionView.as_view(),
         name="api-case-transition",
     ),
+    path("api/v1/cases/<str:number>/unmask/", unmask_views.CaseUnmaskView.as_view(), name="api-case-unmask"),
+    path("api/v1/audit/personal-data/", unmask_views.AccessLogView.as_view(), name="api-personal-data-log"),
+    path("supervision/personal-data/", unmask_views.access_log_page, name="personal-data"),
+    path("supervision/personal-data/export.csv", unmask_views.access_log_export, name="personal-data-export"),
     # Workbenches
     path("workbench/", views.home, name="home"),
     path("workbench/clerk/", views.clerk, name="clerk"),
@@ -34,5 +38,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("workbench/items/<str:code>/facts/", views.item_facts, name="item-facts"),
     path("workbench/cases/<str:number>/", views.case_detail, name="case"),
     path("workbench/cases/<str:number>/materials/", views.case_material, name="case-material"),
+    path("workbench/cases/<str:number>/unmask/", unmask_views.case_unmask_page, name="case-unmask"),
     path("workbench/cases/<str:number>/transitions/<str:transition>/", views.case_transition, name="case-transition"),
 ]
