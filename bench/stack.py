@@ -86,6 +86,11 @@ class PrivatePostgres:
         self.directory.mkdir(parents=True, exist_ok=True)
         if os.geteuid() == 0:
             shutil.chown(self.directory, "postgres", "postgres")
+            # mkdtemp makes 0700 directories: the postgres user must be able to pass through them.
+            for parent in self.directory.parents:
+                if parent == Path("/tmp") or parent == parent.parent:
+                    break
+                parent.chmod(parent.stat().st_mode | 0o711)
         data = self.directory / "data"
         if not data.exists():
             subprocess.run(
