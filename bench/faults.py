@@ -23,9 +23,9 @@ database and a tar of MEDIA_ROOT, restored into a fresh database and directory, 
 verify_ledger and the same checks (plus every file's digest) pass again.
 
 Violations are printed with the object they concern; exit 1 when any run has one. Writes
-bench/results/faults.json. --short is the CI version: one run of 60 s at 0.5 cases/s, eight halls
-(6.5 min wall with 80 s on this 2-core machine shared by eight agents, 2 of them preparing the
-template database; well under 5 min on an idle CI runner).
+bench/results/faults.json. --short is the CI version: one run of 60 s at 0.5 cases/s, eight halls.
+(Measured with an 80 s replay on a 2-core machine shared by eight agents, load 14-20: 391 s wall,
+113 s of it building the template database; an idle runner needs far less.)
 """
 
 from __future__ import annotations
