@@ -159,6 +159,15 @@ def test_zunyi_clerk_and_guiyang_approver_verify_by_video(media_browser, asgi_se
     for page in (clerk, approver, stranger):
         assert page.blocked == [] and page.errors == []
 
+    # What the call page weighs (document + its own JS/CSS, decoded).
+    call_bytes = clerk.evaluate(
+        """() => {
+            const nav = performance.getEntriesByType('navigation')[0];
+            const own = performance.getEntriesByType('resource').filter(r => r.name.includes('/static/remote/'));
+            return {doc: nav ? nav.decodedBodySize : 0, own: own.reduce((n, r) => n + r.decodedBodySize, 0)};
+        }"""
+    )
+    print(f"\ncall page: document {call_bytes['doc']} B + remote JS/CSS {call_bytes['own']} B")
     # Reported, never asserted (timings belong in the closing note, not in a pass/fail).
     js = Path(__file__).resolve().parents[2] / "remote" / "static" / "remote" / "call.js"
     record_property("start_to_both_connected_s", round(connected_s, 2))

@@ -296,3 +296,8 @@ async def test_applicant_joins_an_online_case_by_a_one_time_sms_link(wf, sms_out
     ok, code = await stranger.connect()
     assert not ok and code == 4403
     await guest.disconnect()
+    # The async client's requests ran in a worker thread: close its connection, or PostgreSQL
+    # refuses to drop the test database at the end of the run.
+    from django.db import connections
+
+    await sync_to_async(connections.close_all)()
