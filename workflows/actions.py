@@ -820,12 +820,18 @@ def verify(*, case: Case, actor: User, id_checked: bool, originals_sighted: Iter
         materials = loaded["materials"]
         to_mark = [m.pk for m in materials if m.requirement__code in sighted]
         if to_mark:
-            Material.objects.filter(pk__in=to_mark).update(
-                original_sighted_by=actor, original_sighted_at=now, original_sighted_hall=c.receiving_hall
-            )
             # The clerk saw the original of a submitted scan: it is now "sighted and sealed"
             # (an authority-issued material keeps its higher grade; a pledge has no original).
-            Material.objects.filter(pk__in=to_mark, grade=MaterialGrade.UPLOADED).update(grade=MaterialGrade.SIGHTED)
+            # One UPDATE for the sighting record and the grade.
+            Material.objects.filter(pk__in=to_mark).update(
+                original_sighted_by=actor,
+                original_sighted_at=now,
+                original_sighted_hall=c.receiving_hall,
+                grade=models.Case(
+                    models.When(grade=MaterialGrade.UPLOADED, then=models.Value(MaterialGrade.SIGHTED)),
+                    default=models.F("grade"),
+                ),
+            )
         digest = hashlib.sha256(
             "\n".join(sorted(f"{m.requirement__code}:{m.sha256}" for m in materials)).encode()
         ).hexdigest()
@@ -1282,8 +1288,11 @@ def print_result(*, case: Case, actor: User, blank_serials: Mapping[str, str] | 
     window: list[Window] = []
     wanted = {str(k).strip(): str(v or "").strip() for k, v in (blank_serials or {}).items() if str(v or "").strip()}
 
+    live: list[Result] = []  # the case's unrevoked results: read once, for the check and the stock
+
     def check(c: Case) -> None:
-        numbers = set(c.results.filter(revoked_at__isnull=True).values_list("number", flat=True))
+        live.extend(c.results.filter(revoked_at__isnull=True))
+        numbers = {r.number for r in live}
         unknown = sorted(set(wanted) - numbers)
         if unknown:
             raise ValidationError({"blank_serials": [_("该办件没有结果 %(n)s。") % {"n": "、".join(unknown)}]})
@@ -1298,7 +1307,7 @@ def print_result(*, case: Case, actor: User, blank_serials: Mapping[str, str] | 
             # Pre-printed blank stock (空白证书) is serially numbered; the serial goes into the event.
             serials = {
                 str(r.pk): serial
-                for r in c.results.filter(revoked_at__isnull=True)
+                for r in live
                 if (serial := stock.allocate(result=r, actor=actor, window=w, serial=wanted.get(r.number) or None))
             }
             if serials:
