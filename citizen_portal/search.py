@@ -161,9 +161,14 @@ def levenshtein(a: str, b: str) -> int:
     return prev[-1]
 
 
+# Typo matching costs len(query) × len(text) per item: beyond this length a query is not a typed
+# word any more, and only exact matching runs (a 100-character query must not cost a second).
+MAX_FUZZY_LENGTH = 24
+
+
 def _allowed_typos(pattern: str) -> int:
     n = len(pattern)
-    return 0 if n < 5 else 1 if n < 10 else 2
+    return 0 if n < 5 or n > MAX_FUZZY_LENGTH else 1 if n < 10 else 2
 
 
 @dataclass(frozen=True)
@@ -226,7 +231,7 @@ def _han_terms(q: str, han: bool, vocab: list[Word]) -> list[str]:
 
 def _han_typo_terms(q: str, vocab: list[Word]) -> list[str]:
     """A Chinese query with one wrong character (户口薄 for 户口簿): the names one edit away."""
-    if len(q) < 3:
+    if not 3 <= len(q) <= MAX_FUZZY_LENGTH:
         return []
     return _with_synonyms([w.text for w in vocab if abs(len(w.text) - len(q)) <= 1 and levenshtein(q, w.text) == 1])
 
@@ -284,7 +289,7 @@ def _pinyin_tier(e: Entry, py: str, han: bool) -> Score | None:
 
 def _fuzzy_tier(e: Entry, q: str, py: str, han: bool) -> Score | None:
     """Last resort, only when nothing matched: a small typo against the name (or keywords)."""
-    if han and len(q) >= 3 and approx_distance(q, e.name) <= 1:
+    if han and 3 <= len(q) <= MAX_FUZZY_LENGTH and approx_distance(q, e.name) <= 1:
         return (8, 0)
     budget = _allowed_typos(py)
     if budget:
@@ -305,8 +310,9 @@ def rank(q: str, *, candidates: set[int] | None = None) -> list[int]:
     han = bool(_HAN.search(q))
     compact = re.sub(r"[\s'’·]+", "", q)
     py = _py(compact) if han else _NON_ALNUM.sub("", compact)
-    entries = [e for e in _index.get() if candidates is None or e.pk in candidates]
-    vocab = _vocabulary(_index.get())
+    everything = _index.get()  # one fingerprint check per search
+    entries = everything if candidates is None else [e for e in everything if e.pk in candidates]
+    vocab = _vocabulary(everything)
     terms = _han_terms(compact, han, vocab)
     usage = item_usage()
 
@@ -336,8 +342,10 @@ def rank(q: str, *, candidates: set[int] | None = None) -> list[int]:
 
 def search(q: str, base: QuerySet[Item] | None = None) -> list[Item]:
     """The items of `base` (default: active items) matching `q`, in rank order."""
-    base = Item.objects.filter(is_active=True) if base is None else base
-    ids = set(base.values_list("pk", flat=True))
+    if base is None:
+        base, ids = Item.objects.filter(is_active=True), None
+    else:
+        ids = set(base.values_list("pk", flat=True))
     order = rank(q, candidates=ids)
     by_pk = base.in_bulk(order)
     return [by_pk[pk] for pk in order if pk in by_pk]
