@@ -38,3 +38,11 @@ def open_slots(days_ahead: int | None = None) -> int:
 def broadcast_hall(hall_id: int) -> None:
     """Re-send a hall's board (e.g. after an operator fixed data by hand)."""
     queue.broadcast_queue(hall_id)
+
+
+@shared_task(autoretry_for=(Exception,), retry_backoff=True, max_retries=3)
+def refresh_coverage() -> dict[str, object]:
+    """After halls changed (debounced, see halls.coverage.request_refresh): the map's coverage."""
+    from halls import coverage
+
+    return coverage.refresh()

@@ -27,6 +27,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         from accounts.demo import DEMO_PASSWORD, load_staff
         from govmap.loaders import load_shipped_regions
+        from halls import coverage
         from halls.demo import load_halls
         from services.demo import load_catalog, load_departments
 
@@ -35,6 +36,8 @@ class Command(BaseCommand):
             ("事项目录", load_catalog),
             ("部门", load_departments),
             ("服务场所", lambda: load_halls(size=options["size"], seed=options["seed"])),
+            # Bulk writes skip the hall signals: the map's coverage layer is filled here.
+            ("服务覆盖", coverage.refresh),
             ("工作人员", load_staff),
         ]
         # Later layers (case history, ratings) plug in here when their apps provide a loader.

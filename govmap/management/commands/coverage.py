@@ -7,15 +7,13 @@ For every county: the share of its area within DISTANCE of a comprehensive hall 
 from __future__ import annotations
 
 import json
-import time
 from typing import Any, cast
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from govmap.models import Region, RegionLevel
-from govmap.spatial import compute_coverage
-from halls import actions
-from halls.models import Hall, HallType
+from govmap.models import Region
+from halls import coverage
+from halls.models import HallType
 
 
 class Command(BaseCommand):
@@ -41,45 +39,15 @@ class Command(BaseCommand):
         unknown = [t for t in types if t not in HallType.values]
         if unknown or not types:
             raise CommandError(f"未知的场所类型：{', '.join(unknown) or '（空）'}；可选：{', '.join(HallType.values)}")
-        counties = Region.objects.filter(level=RegionLevel.COUNTY, boundary__isnull=False)
         prefix = opts["region"].strip()
-        if prefix:
-            if not Region.objects.filter(adcode=prefix).exists():
-                raise CommandError(f"未知的行政区划代码：{prefix}")
-            # GB/T 2260 is hierarchical: 52xxxx is the province, 5201xx a city, 520102 a county.
-            if prefix.endswith("0000"):
-                prefix = prefix[:2]
-            elif prefix.endswith("00"):
-                prefix = prefix[:4]
-            counties = counties.filter(adcode__startswith=prefix)
-        regions = list(counties.order_by("adcode").values_list("adcode", "name", "boundary"))
-        if not regions:
-            raise CommandError("没有带边界的区县数据，请先运行 import_regions 或 load_demo")
-        points = list(Hall.objects.filter(is_active=True, type__in=types).values_list("lat", "lon"))
-        started = time.perf_counter()
-        results = compute_coverage(
-            [(adcode, boundary) for adcode, _n, boundary in regions if boundary],
-            points,
-            distance_m=distance_m,
-            max_gaps=5,
-        )
-        elapsed = time.perf_counter() - started
-        names = {adcode: name for adcode, name, _b in regions}
-        if not opts["dry_run"]:
-            actions.save_coverage(
-                rows=[
-                    {
-                        "adcode": r.adcode,
-                        "covered_share": r.covered_share,
-                        "area_km2": r.area_km2,
-                        "uncovered_km2": r.uncovered_km2,
-                        "points": r.points,
-                        "gaps": r.gaps,
-                    }
-                    for r in results
-                ],
-                distance_m=round(distance_m),
-            )
+        if prefix and not Region.objects.filter(adcode=prefix).exists():
+            raise CommandError(f"未知的行政区划代码：{prefix}")
+        try:
+            run = coverage.compute(distance_m=round(distance_m), types=types, region=prefix, save=not opts["dry_run"])
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
+        results, names, elapsed = run.results, run.names, run.seconds
+        points = run.points
         gaps: list[dict[str, Any]] = sorted(
             ({"adcode": r.adcode, "name": names[r.adcode], **g} for r in results for g in r.gaps),
             key=lambda g: cast(float, g["area_km2"]),
@@ -91,7 +59,7 @@ class Command(BaseCommand):
             "distance_m": round(distance_m),
             "types": types,
             "counties": len(results),
-            "points": len(points),
+            "points": points,
             "covered_share": round(covered / total_area, 4) if total_area else 0.0,
             "seconds": round(elapsed, 2),
             "by_county": [
@@ -110,7 +78,7 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(summary, ensure_ascii=False, indent=2))
             return
         self.stdout.write(
-            f"服务半径 {opts['distance_km']:g} 公里，场所类型 {', '.join(types)}，{len(points)} 个服务点，"
+            f"服务半径 {opts['distance_km']:g} 公里，场所类型 {', '.join(types)}，{points} 个服务点，"
             f"{len(results)} 个区县，用时 {elapsed:.1f} 秒"
         )
         self.stdout.write(f"全省（所选范围）面积覆盖率：{summary['covered_share']:.1%}")
