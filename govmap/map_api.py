@@ -4,6 +4,7 @@
 - GET /api/v1/map/halls.geojson?bbox=&type=&item=    → every hall point with live figures
 - GET /api/v1/map/counties.geojson                    → county boundaries with coverage / ratings
 - GET /api/v1/map/halls/<code>/popup/                 → {"html"} of one hall's popup (escaped)
+- GET /api/v1/map/labels.geojson                      → place names: cities, counties, townships
 
 The GeoJSON is data, never markup: the page builds tooltips with escaping and popups come from a
 Django template (autoescaped), so a hall named "<script>…" is shown, never run.
@@ -35,9 +36,10 @@ from rest_framework.views import APIView
 
 from govmap.models import Region, RegionLevel
 from halls import live_selectors
+from halls.actions import booking_horizon_days
 from halls.hall_stats import rating_stats, stats_for_halls
-from halls.models import CountyCoverage, Hall, HallType, Window
-from halls.queue import waiting_counts
+from halls.models import CountyCoverage, Hall, HallLevel, HallType, Window
+from halls.queue import hall_categories, service_day, waiting_counts
 from services.models import Item
 
 MAX_K = 50
@@ -325,6 +327,69 @@ def counties_geojson(request: HttpRequest) -> HttpResponse:
     return response
 
 
+# --- place names (the offline reference layer) ----------------------------------------------------
+#
+# No tiles: without a tile server the only names on the map are ours. Cities and counties come
+# from the shipped regions (their representative point is always inside the boundary), townships
+# from the township service centres, whose names are "<township>便民服务中心". Each label carries
+# the zoom from which the page shows it, so the province view is not buried under 1,500 names.
+
+LABEL_MIN_ZOOM = {"city": 6, "county": 8, "township": 11}
+# Close in, a city's name at its centre only hides the county and township names around it.
+LABEL_MAX_ZOOM = {"city": 9, "county": 14, "township": 18}
+TOWNSHIP_SUFFIX = "便民服务中心"
+_labels_lock = threading.Lock()
+_labels_cache: dict[str, Any] = {"key": None, "body": b""}
+
+
+def township_name(hall_name: str) -> str:
+    return hall_name[: -len(TOWNSHIP_SUFFIX)] if hall_name.endswith(TOWNSHIP_SUFFIX) else hall_name
+
+
+def _label(name: str, kind: str, lat: float, lon: float, code: str) -> dict[str, Any]:
+    return {
+        "type": "Feature",
+        "id": f"{kind}:{code}",
+        "geometry": {"type": "Point", "coordinates": [round(lon, 5), round(lat, 5)]},
+        "properties": {"name": name, "kind": kind, "min_zoom": LABEL_MIN_ZOOM[kind], "max_zoom": LABEL_MAX_ZOOM[kind]},
+    }
+
+
+@extend_schema(exclude=True)
+@require_GET
+@gzip_page
+def labels_geojson(request: HttpRequest) -> HttpResponse:
+    """Place-name points: cities and counties (shipped regions) and townships (township centres)."""
+    key = f"{live_selectors.hall_index_version()}:{Region.objects.filter(lat__isnull=False).count()}"
+    if _labels_cache["key"] != key:
+        with _labels_lock:
+            if _labels_cache["key"] != key:
+                features = [
+                    _label(name, level, lat, lon, adcode)
+                    for adcode, name, level, lat, lon in Region.objects.filter(
+                        level__in=[RegionLevel.CITY, RegionLevel.COUNTY], lat__isnull=False, lon__isnull=False
+                    )
+                    .order_by("adcode")
+                    .values_list("adcode", "name", "level", "lat", "lon")
+                    if lat is not None and lon is not None  # filtered above; narrows the type
+                ]
+                features += [
+                    _label(township_name(name), "township", lat, lon, code)
+                    for code, name, lat, lon in Hall.objects.filter(
+                        is_active=True, type=HallType.STATION, level=HallLevel.TOWNSHIP
+                    )
+                    .order_by("code")
+                    .values_list("code", "name", "lat", "lon")
+                ]
+                body = json.dumps(
+                    {"type": "FeatureCollection", "features": features}, ensure_ascii=False, separators=(",", ":")
+                ).encode()
+                _labels_cache.update(key=key, body=body)
+    response = HttpResponse(_labels_cache["body"], content_type="application/geo+json; charset=utf-8")
+    response["Cache-Control"] = "max-age=300"
+    return response
+
+
 # --- popup -----------------------------------------------------------------------------------------
 
 
@@ -362,6 +427,11 @@ def hall_popup(request: HttpRequest, code: str) -> JsonResponse:
             "items": names,
             "items_more": max(0, total - len(names)),
             "blanket": blanket,
+            # Taking a number and booking need a queue; kiosks have none.
+            "categories": hall_categories(hall),
+            # Booking looks for free slots from the server's service day, not the browser's clock.
+            "today": service_day(),
+            "horizon": booking_horizon_days(),
         },
         request=request,
     )

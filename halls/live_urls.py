@@ -38,6 +38,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("api/v1/map/halls.geojson", map_api.halls_geojson, name="map-halls-geojson"),
     path("api/v1/map/counties.geojson", map_api.counties_geojson, name="map-counties-geojson"),
     path("api/v1/map/halls/<str:code>/popup/", map_api.hall_popup, name="map-hall-popup"),
+    path("api/v1/map/labels.geojson", map_api.labels_geojson, name="map-labels-geojson"),
     path("map/", mappage.map_page, name="map"),
     # Live boards
     path("halls/<str:code>/screen/", live_views.call_screen, name="call-screen"),

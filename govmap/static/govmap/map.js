@@ -1,5 +1,7 @@
 /* 政务数字地图: hall points from the GeoJSON endpoint into per-type marker clusters, county base
- * layer and coverage choropleth, live figures, item filter and "nearest to me".
+ * layer and coverage choropleth, live figures, item filter and "nearest to me"; place names (no
+ * tiles: cities, counties, townships and, close in, hall names), legends, popup actions (take a
+ * number, book, straight-line route from the chosen point) and a pick mode that always picks.
  *
  * Safety: names and every other database text reach the DOM through textContent or escapeHtml();
  * popup HTML is rendered (and escaped) by the server's Django template. */
@@ -28,6 +30,57 @@
     return q ? url + (url.indexOf("?") < 0 ? "?" : "&") + q : url;
   }
 
+  function csrfToken() {
+    var el = document.querySelector("#tb-csrf input[name=csrfmiddlewaretoken]");
+    return el ? el.value : "";
+  }
+
+  function postJSON(url, body) {
+    return fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Accept": "application/json", "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
+      body: JSON.stringify(body)
+    }).then(function (r) {
+      return r.json().catch(function () { return {}; }).then(function (data) {
+        if (!r.ok) {
+          var err = new Error((data && data.detail) || ("HTTP " + r.status));
+          err.status = r.status;
+          throw err;
+        }
+        return data;
+      });
+    });
+  }
+
+  function fill(template, values) {
+    return Object.keys(values).reduce(function (t, k) { return t.split("%(" + k + ")s").join(String(values[k])); }, template);
+  }
+
+  function isoDay(d) {
+    return d.getFullYear() + "-" + String(d.getMonth() + 1).padStart(2, "0") + "-" + String(d.getDate()).padStart(2, "0");
+  }
+
+  // One colour scale per choropleth, shared by the layer and its legend: [lower bound, colour, text].
+  var COVERAGE_STEPS = [
+    [0.9, "#1a9850", "≥ 90%"], [0.75, "#91cf60", "75–90%"], [0.6, "#d9ef8b", "60–75%"],
+    [0.45, "#fee08b", "45–60%"], [0.3, "#fc8d59", "30–45%"], [-Infinity, "#d73027", "< 30%"]
+  ];
+  var RATING_STEPS = [
+    [4.8, "#1a9850", "≥ 4.8"], [4.5, "#91cf60", "4.5–4.8"], [4, "#fee08b", "4.0–4.5"],
+    [3, "#fc8d59", "3.0–4.0"], [-Infinity, "#d73027", "< 3.0"]
+  ];
+  var NO_DATA = "#cccccc";
+  function stepColor(steps, v) {
+    if (v === null || v === undefined) { return NO_DATA; }
+    for (var i = 0; i < steps.length; i++) { if (v >= steps[i][0]) { return steps[i][1]; } }
+    return NO_DATA;
+  }
+
+  // Hall names appear from this zoom on (below it the clusters and place names are enough).
+  var HALL_LABEL_ZOOM = 14;
+  var MAX_LABELS = 400;
+
   function formatDistance(m, labels) {
     return m < 1000 ? Math.round(m) + " " + labels.metres : (m / 1000).toFixed(m < 10000 ? 2 : 1) + " " + labels.km;
   }
@@ -42,9 +95,14 @@
       this.cfg = opts.config;
       this.labels = this.cfg.labels;
       window.TongbanMapApp = this;
+      this.picking = false;
+      this.here = null;
       this.loadCounties();
+      this.loadLabels();
       this.loadHalls();
       this.bindPanel();
+      this.bindPick();
+      this.initLegend();
       var self = this;
       this.timer = setInterval(function () { self.refresh(); }, this.cfg.refreshMs);
       this.map.on("popupclose", function () { self.state.openCode = null; });
@@ -61,14 +119,8 @@
         base.addTo(self.map);
         base.bringToBack();
         self.countyBase = base;
-        function coverageColor(c) {
-          if (c === null || c === undefined) { return "#cccccc"; }
-          return c >= 0.9 ? "#1a9850" : c >= 0.75 ? "#91cf60" : c >= 0.6 ? "#d9ef8b" : c >= 0.45 ? "#fee08b" : c >= 0.3 ? "#fc8d59" : "#d73027";
-        }
-        function ratingColor(r) {
-          if (r === null || r === undefined) { return "#cccccc"; }
-          return r >= 4.8 ? "#1a9850" : r >= 4.5 ? "#91cf60" : r >= 4 ? "#fee08b" : r >= 3 ? "#fc8d59" : "#d73027";
-        }
+        function coverageColor(c) { return stepColor(COVERAGE_STEPS, c); }
+        function ratingColor(r) { return stepColor(RATING_STEPS, r); }
         function tooltip(p, text) { return escapeHtml(p.name) + "：" + escapeHtml(text); }
         var coverage = L.geoJSON(fc, {
           style: function (f) { return { color: "#555", weight: 1, fillColor: coverageColor(f.properties.coverage), fillOpacity: 0.55 }; },
@@ -92,7 +144,122 @@
         self.layerControl.addOverlay(rating, escapeHtml(self.labels.satisfaction));
         self.coverageLayer = coverage;
         self.ratingLayer = rating;
+        self.coverageKm = km;
+        var computed = fc.features.filter(function (f) { return f.properties.coverage !== null && f.properties.coverage !== undefined; });
+        document.body.dataset.coverageCounties = String(computed.length);
       }).catch(function (e) { self.status(e.message); });
+    },
+
+    // --- place names: the reference layer when there are no tiles --------------------------------
+    loadLabels: function () {
+      var self = this;
+      var pane = this.map.createPane("tbLabels");
+      pane.style.zIndex = 450;  // above the county fills, below markers and popups
+      pane.style.pointerEvents = "none";
+      this.labelLayer = L.layerGroup().addTo(this.map);
+      this.layerControl.addOverlay(this.labelLayer, escapeHtml(this.labels.placeNames));
+      this.placeLabels = [];
+      getJSON(this.cfg.labelsUrl).then(function (fc) {
+        self.placeLabels = fc.features.map(function (f) {
+          var c = f.geometry.coordinates;
+          return { name: f.properties.name, kind: f.properties.kind, minZoom: f.properties.min_zoom,
+                   maxZoom: f.properties.max_zoom, latlng: L.latLng(c[1], c[0]) };
+        });
+        document.body.dataset.labelsLoaded = String(self.placeLabels.length);
+        self.drawLabels();
+      }).catch(function (e) { self.status(e.message); });
+      this.map.on("zoomend moveend overlayadd", function () { self.drawLabels(); });
+      Object.keys(this.clusters).forEach(function (t) {
+        self.clusters[t].on("animationend", function () { self.drawLabels(); });
+      });
+    },
+
+    makeLabel: function (text, kind, latlng) {
+      var span = document.createElement("span");
+      span.textContent = text;  // names from the database never become markup
+      return L.marker(latlng, {
+        icon: L.divIcon({ className: "tb-label tb-label-" + kind, html: span, iconSize: null }),
+        pane: "tbLabels", interactive: false, keyboard: false
+      });
+    },
+
+    drawLabels: function () {
+      var self = this;
+      if (!this.labelLayer || !this.map.hasLayer(this.labelLayer)) { return; }
+      this.labelLayer.clearLayers();
+      var z = this.map.getZoom();
+      var bounds = this.map.getBounds().pad(0.1);
+      var n = 0;
+      this.placeLabels.forEach(function (p) {
+        if (n >= MAX_LABELS || z < p.minZoom || (p.maxZoom && z > p.maxZoom) || !bounds.contains(p.latlng)) { return; }
+        self.labelLayer.addLayer(self.makeLabel(p.name, p.kind, p.latlng));
+        n++;
+      });
+      if (z >= HALL_LABEL_ZOOM) {
+        // Only halls standing on their own (not inside a cluster) get their name written next to them.
+        Object.keys(this.state.markers).forEach(function (code) {
+          var m = self.state.markers[code];
+          var p = self.state.props[code] || {};
+          var cluster = self.clusters[p.type];
+          if (n >= MAX_LABELS || !cluster || !self.map.hasLayer(cluster) || !bounds.contains(m.getLatLng())) { return; }
+          if (cluster.getVisibleParent(m) !== m) { return; }
+          self.labelLayer.addLayer(self.makeLabel(p.name, "hall", m.getLatLng()));
+          n++;
+        });
+      }
+      document.body.dataset.labelsShown = String(n);
+    },
+
+    // --- legends of the choropleths ---------------------------------------------------------------
+    initLegend: function () {
+      var self = this;
+      var phone = window.matchMedia && window.matchMedia("(max-width: 640px)").matches;
+      var Legend = L.Control.extend({
+        onAdd: function () {
+          var div = L.DomUtil.create("div", "tb-map-legend");
+          div.id = "tb-map-legend";
+          div.hidden = true;
+          L.DomEvent.disableClickPropagation(div);
+          return div;
+        }
+      });
+      // On a phone the panel sits at the bottom: the legend goes under the layer switch instead.
+      this.legend = new Legend({ position: phone ? "topright" : "bottomright" });
+      this.legend.addTo(this.map);
+      this.map.on("overlayadd overlayremove", function () { self.renderLegend(); });
+    },
+
+    renderLegend: function () {
+      var el = document.getElementById("tb-map-legend");
+      if (!el) { return; }
+      while (el.firstChild) { el.removeChild(el.firstChild); }
+      var self = this;
+      function section(id, title, steps) {
+        var box = document.createElement("div");
+        box.className = "tb-legend-section";
+        box.id = id;
+        var h = document.createElement("div");
+        h.className = "tb-legend-title";
+        h.textContent = title;
+        box.appendChild(h);
+        steps.concat([[null, NO_DATA, self.labels.noData]]).forEach(function (s) {
+          var row = document.createElement("div");
+          var sw = document.createElement("span");
+          sw.className = "tb-swatch";
+          sw.style.background = s[1];
+          row.appendChild(sw);
+          row.appendChild(document.createTextNode(s[2]));
+          box.appendChild(row);
+        });
+        el.appendChild(box);
+      }
+      if (this.coverageLayer && this.map.hasLayer(this.coverageLayer)) {
+        section("tb-legend-coverage", this.labels.legendCoverage + "（" + this.coverageKm + " " + this.labels.km + "）", COVERAGE_STEPS);
+      }
+      if (this.ratingLayer && this.map.hasLayer(this.ratingLayer)) {
+        section("tb-legend-satisfaction", this.labels.legendSatisfaction, RATING_STEPS);
+      }
+      el.hidden = !el.firstChild;
     },
 
     // --- hall points ----------------------------------------------------------------------------
@@ -115,7 +282,11 @@
       marker.tbCode = p.code;
       marker.bindTooltip(function () { return self.tooltipText(self.state.props[marker.tbCode] || p); }, { direction: "top" });
       marker.bindPopup("…", { maxWidth: 320 });
-      marker.on("popupopen", function () { self.state.openCode = marker.tbCode; self.fillPopup(marker); });
+      marker.on("popupopen", function (ev) {
+        self.state.openCode = marker.tbCode;
+        self.bindPopupActions(ev.popup);
+        self.fillPopup(marker);
+      });
       return marker;
     },
 
@@ -154,7 +325,129 @@
         document.body.dataset.hallsLoaded = String(fc.features.length);
         var count = document.getElementById("tb-count");
         if (count) { count.textContent = self.labels.count.replace("%(n)s", String(fc.features.length)); }
+        self.drawLabels();
+        // /map/?hall=<code> (e.g. back from signing in to book) opens that hall's popup once.
+        var wanted = new URLSearchParams(window.location.search).get("hall");
+        if (wanted && !self.openedFromQuery && self.state.markers[wanted]) {
+          self.openedFromQuery = true;
+          self.openHall(wanted);
+        }
       }).catch(function (e) { self.status(e.message); });
+    },
+
+    // --- popup actions: take a number, book, straight-line route --------------------------------
+    bindPopupActions: function (popup) {
+      var self = this;
+      var el = popup && popup.getElement();
+      if (!el || el.dataset.tbBound) { return; }
+      el.dataset.tbBound = "1";
+      el.addEventListener("click", function (ev) {
+        var btn = ev.target.closest ? ev.target.closest("[data-act],[data-slot]") : null;
+        if (!btn) { return; }
+        var box = btn.closest(".tb-popup-actions");
+        if (!box) { return; }
+        ev.preventDefault();
+        if (btn.dataset.slot) { self.book(box, btn.dataset.slot); return; }
+        var act = btn.dataset.act;
+        if (act === "ticket") { self.takeTicket(box); }
+        else if (act === "book") { self.showSlots(box); }
+        else if (act === "route") { self.route(box); }
+      });
+    },
+
+    actionResult: function (box, text, link) {
+      var out = box.querySelector(".tb-act-result");
+      while (out.firstChild) { out.removeChild(out.firstChild); }
+      out.appendChild(document.createTextNode(text));
+      if (link) {
+        var a = document.createElement("a");
+        a.href = link.href;
+        a.textContent = link.text;
+        a.className = "tb-signin";
+        out.appendChild(document.createTextNode(" "));
+        out.appendChild(a);
+      }
+    },
+
+    takeTicket: function (box) {
+      var self = this;
+      var select = box.querySelector(".tb-ticket-category");
+      var url = this.cfg.ticketUrl.replace("{code}", encodeURIComponent(box.dataset.code));
+      postJSON(url, { category: select ? select.value : "A" }).then(function (t) {
+        self.actionResult(box, fill(self.labels.ticketTaken, {
+          number: t.number, ahead: Math.max(0, t.position - 1), min: Math.round(t.estimated_wait_s / 60)
+        }));
+        box.dataset.ticket = t.number;
+      }).catch(function (e) { self.actionResult(box, e.message); });
+    },
+
+    signedIn: function () {
+      var panel = document.getElementById("tb-panel");
+      return !!(panel && panel.dataset.signedIn);
+    },
+
+    showSlots: function (box) {
+      var self = this;
+      var code = box.dataset.code;
+      if (!this.signedIn()) {
+        var back = window.location.pathname + "?hall=" + encodeURIComponent(code);
+        this.actionResult(box, this.labels.signInToBook, {
+          href: this.cfg.loginUrl + "?next=" + encodeURIComponent(back), text: this.labels.signIn
+        });
+        return;
+      }
+      var select = box.querySelector(".tb-ticket-category");
+      var category = select ? select.value : "";
+      var slotsBox = box.querySelector(".tb-slots");
+      while (slotsBox.firstChild) { slotsBox.removeChild(slotsBox.firstChild); }
+      this.actionResult(box, this.labels.loadingSlots);
+      // The server's service day (not the browser's clock) is where the days ahead start.
+      var start = new Date((box.dataset.today || isoDay(new Date())) + "T12:00:00");
+      var url = this.cfg.slotsUrl.replace("{code}", encodeURIComponent(code));
+      var offset = 1;
+      var horizon = Number(box.dataset.horizon || 14);
+      function tryDay() {
+        if (offset > horizon) { self.actionResult(box, self.labels.noSlots); return; }
+        var day = new Date(start.getTime() + offset * 86400000);
+        offset++;
+        getJSON(withParams(url, { date: isoDay(day), category: category })).then(function (slots) {
+          var free = slots.filter(function (s) { return s.free > 0; });
+          if (!free.length) { tryDay(); return; }
+          self.actionResult(box, fill(self.labels.slotsOn, { date: free[0].date }));
+          free.slice(0, 8).forEach(function (s) {
+            var b = document.createElement("button");
+            b.type = "button";
+            b.className = "tb-slot";
+            b.dataset.slot = String(s.id);
+            b.textContent = s.start.slice(0, 5) + "-" + s.end.slice(0, 5) + "（" + s.free + "）";
+            slotsBox.appendChild(b);
+          });
+        }).catch(function (e) { self.actionResult(box, e.message); });
+      }
+      tryDay();
+    },
+
+    book: function (box, slotId) {
+      var self = this;
+      postJSON(this.cfg.appointmentsUrl, { slot: Number(slotId) }).then(function (a) {
+        var slotsBox = box.querySelector(".tb-slots");
+        while (slotsBox.firstChild) { slotsBox.removeChild(slotsBox.firstChild); }
+        self.actionResult(box, fill(self.labels.booked, { date: a.date, start: a.start.slice(0, 5), end: a.end.slice(0, 5) }));
+        box.dataset.booked = String(a.id);
+      }).catch(function (e) { self.actionResult(box, e.message); });
+    },
+
+    route: function (box) {
+      if (!this.here) { this.actionResult(box, this.labels.routeNeedsPoint); return; }
+      var to = L.latLng(Number(box.dataset.lat), Number(box.dataset.lon));
+      if (this.routeLine) { this.map.removeLayer(this.routeLine); }
+      var metres = this.map.distance(this.here, to);
+      var text = fill(this.labels.route, { d: formatDistance(metres, this.labels) });
+      this.routeLine = L.polyline([this.here, to], { color: "#ff6f00", weight: 3, dashArray: "6 6", interactive: false, className: "tb-route" })
+        .addTo(this.map);
+      this.routeLine.bindTooltip(text, { permanent: true, direction: "center", className: "tb-route-label" }).openTooltip();
+      this.actionResult(box, text);
+      document.body.dataset.routeMetres = String(Math.round(metres));
     },
 
     // Live figures: refresh the numbers (tooltips read them lazily) and the open popup.
@@ -171,6 +464,10 @@
     openHall: function (code) {
       var marker = this.state.markers[code];
       if (!marker) { return; }
+      var me = this;
+      // Mid-zoom (e.g. the nearest results are still being framed) the cluster cannot unfold the
+      // marker: try again once the zoom has ended.
+      if (this.map._animatingZoom) { this.map.once("zoomend", function () { me.openHall(code); }); return; }
       var cluster = this.clusters[(this.state.props[code] || {}).type];
       var self = this;
       if (cluster) {
@@ -241,18 +538,52 @@
       var pick = document.getElementById("tb-pick");
       if (pick) {
         pick.addEventListener("click", function () {
+          self.picking = true;
+          self.map.getContainer().classList.add("tb-picking");
+          document.body.dataset.picking = "1";
           self.status(self.labels.pickPoint);
-          self.map.getContainer().style.cursor = "crosshair";
-          self.map.once("click", function (ev) {
-            self.map.getContainer().style.cursor = "";
-            self.nearest(ev.latlng.lat, ev.latlng.lng);
-          });
+        });
+      }
+      var toggle = document.getElementById("tb-panel-toggle");
+      var panel = document.getElementById("tb-panel");
+      if (toggle && panel) {
+        toggle.addEventListener("click", function () {
+          var collapsed = panel.classList.toggle("tb-collapsed");
+          toggle.setAttribute("aria-expanded", collapsed ? "false" : "true");
+          toggle.textContent = collapsed ? self.labels.expand : self.labels.collapse;
         });
       }
     },
 
+    // Pick mode always picks: a click anywhere on the map (on a cluster, a marker or the ground) is
+    // the chosen point. The listener runs in the capture phase, before Leaflet's own handler on the
+    // container, so a cluster never gets the click that would zoom it, nor a marker its popup.
+    bindPick: function () {
+      var self = this;
+      var container = this.map.getContainer();
+      var down = null;
+      container.addEventListener("pointerdown", function (ev) { down = [ev.clientX, ev.clientY]; }, true);
+      container.addEventListener("click", function (ev) {
+        if (!self.picking) { return; }
+        var t = ev.target;
+        if (t && t.closest && (t.closest(".leaflet-control") || t.closest(".leaflet-popup"))) { return; }
+        // A drag of the map ends in a click too: that one moved the map, it chose nothing.
+        if (down && Math.abs(ev.clientX - down[0]) + Math.abs(ev.clientY - down[1]) > 6) { return; }
+        ev.stopPropagation();
+        ev.preventDefault();
+        self.picking = false;
+        container.classList.remove("tb-picking");
+        delete document.body.dataset.picking;
+        var ll = self.map.mouseEventToLatLng(ev);
+        self.nearest(ll.lat, ll.lng);
+      }, true);
+    },
+
     nearest: function (lat, lon) {
       var self = this;
+      this.here = L.latLng(lat, lon);
+      document.body.dataset.here = lat.toFixed(6) + "," + lon.toFixed(6);
+      if (this.routeLine) { this.map.removeLayer(this.routeLine); this.routeLine = null; }
       if (this.hereMarker) { this.map.removeLayer(this.hereMarker); }
       this.hereMarker = L.marker([lat, lon], {
         icon: L.divIcon({ className: "tb-here", iconSize: [14, 14] }), title: this.labels.you, zIndexOffset: 1000
