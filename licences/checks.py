@@ -11,10 +11,36 @@ from licences import conf
 
 
 def check_signing_key(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    from licences.keys import development_keys
+
     directory = conf.signing_keys_dir()
-    configured = bool(conf.signing_key_pem()) or (directory.is_dir() and any(directory.glob("*.key")))
+    dev = development_keys(directory)
+    real_files = directory.is_dir() and any(p not in dev for p in directory.glob("*.key"))
+    if dev and not conf.autogenerate_dev_key():
+        return [
+            checks.Error(
+                f"Development signing key(s) generated automatically in {directory}: "
+                f"{', '.join(p.name for p in dev)}. Documents signed with them prove nothing.",
+                hint="Delete them and create a real key (manage.py create_signing_key) or set RESULT_SIGNING_KEY.",
+                id="licences.E002",
+            )
+        ]
+    configured = bool(conf.signing_key_pem()) or real_files
     if configured:
         return []
+    if dev:
+        return (
+            [
+                checks.Warning(
+                    f"Result documents are signed with an automatically generated DEVELOPMENT key in {directory}.",
+                    hint="Production: create one with `manage.py create_signing_key` or set RESULT_SIGNING_KEY, "
+                    "and set RESULT_SIGNING_AUTOGENERATE=0.",
+                    id="licences.W003",
+                )
+            ]
+            if not settings.DEBUG
+            else []
+        )
     if not conf.autogenerate_dev_key():
         return [
             checks.Error(

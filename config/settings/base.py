@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "import_export",
     "axes",
+    "csp",
     "channels",
     # Our apps, lowest layer first (see ARCHITECTURE.md).
     "govmap",
@@ -58,6 +59,8 @@ MIDDLEWARE = [
     # First: every later reader of REMOTE_ADDR (throttles, axes, stored addresses) sees the real client.
     "config.client_ip.ClientAddressMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy on every response (django-csp; policy below).
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "config.middleware.ChineseByDefaultMiddleware",
@@ -70,6 +73,26 @@ MIDDLEWARE = [
     # Last, as django-axes requires: it must see the outcome of authentication.
     "axes.middleware.AxesMiddleware",
 ]
+
+# Content-Security-Policy in every environment, so the browser tests run under the production policy:
+# scripts and styles only from our own static files — no inline <script>, no on…= handlers, no
+# CDN. The map page adds the hashes of folium's generated blocks (govmap.mappage), ReDoc its own
+# needs (config.urls); nothing gets 'unsafe-inline' for scripts.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        # 'self' covers same-origin ws:/wss: (the live boards) in CSP 3 browsers.
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'self'"],
+    }
+}
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
