@@ -17,8 +17,8 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
-from rest_framework.authtoken.models import Token
 
+from accounts import tokens
 from accounts.identity import validate_applicant_identifier
 from accounts.models import ClaimReason, IdentityClaim, OtpCode, Role, User, VerificationSource
 from accounts.protect import lookup_hash, mask_id_number, protect
@@ -309,7 +309,7 @@ def verify_otp(
             user.id_verified_via = evidence.source
         user.last_login = now
         user.save()
-        token, _created = Token.objects.get_or_create(user=user)
+        token = tokens.issue(user)  # a new key at every login: the previous one stops working
     remember_device(device)
     return user, token.key
 

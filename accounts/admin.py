@@ -1,7 +1,10 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from accounts import tokens
 from accounts.models import OtpCode, User
 
 
@@ -19,6 +22,12 @@ class UserAdmin(BaseUserAdmin):
         (_("时间"), {"fields": ("last_login", "date_joined")}),
     )
     raw_id_fields = ("region", "department")
+    actions = ["revoke_tokens"]
+
+    @admin.action(description=_("吊销所选用户的 API 令牌"))
+    def revoke_tokens(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        count = sum(tokens.revoke(user) for user in queryset)
+        self.message_user(request, _("已吊销 %(n)s 个令牌。") % {"n": count})
 
     @admin.display(description=_("证件号码"))
     def masked_id(self, obj: User) -> str:

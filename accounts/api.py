@@ -8,13 +8,12 @@ from django.contrib.auth import authenticate
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, permissions, status
-from rest_framework.authtoken.models import Token
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
-from accounts import actions
+from accounts import actions, tokens, twofactor
 from accounts.devices import device_id, ensure_device, set_device_cookie
 from accounts.models import User
 from accounts.serializers import (
@@ -61,8 +60,16 @@ class StaffTokenView(APIView):
             raise exceptions.Throttled(detail=_("登录失败次数过多，账户已临时锁定，请稍后再试。"))
         if user is None or not isinstance(user, User) or not user.is_staff_role:
             raise exceptions.AuthenticationFailed(_("用户名或密码错误。"))
-        token, _created = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key})
+        if twofactor.needs_second_factor(user):
+            try:
+                ok = twofactor.check(user, data.validated_data.get("otp"))
+            except twofactor.SecondFactorMissing:
+                raise exceptions.AuthenticationFailed(
+                    _("该账户须先绑定动态口令（身份验证器）才能登录，请联系系统管理员。")
+                ) from None
+            if not ok:
+                raise exceptions.AuthenticationFailed(_("需要动态口令，或动态口令错误。"))
+        return Response({"token": tokens.issue(user).key})
 
 
 class OtpRequestView(APIView):
@@ -99,6 +106,18 @@ class OtpVerifyView(APIView):
         except actions.RateLimited as exc:
             raise exceptions.Throttled(wait=exc.retry_after, detail=str(exc)) from None
         return Response({"token": token})
+
+
+class LogoutView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(request=None, responses={204: None}, tags=["auth"])
+    def post(self, request: Request) -> Response:
+        """Revoke the caller's token (and end the session, if the call came with one)."""
+        tokens.revoke(request.user)
+        if request.session is not None and request.session.session_key:
+            request.session.flush()
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class MeView(APIView):

@@ -6,6 +6,8 @@ from rest_framework import serializers
 class TokenRequestSerializer(serializers.Serializer):
     username = serializers.CharField(max_length=150)
     password = serializers.CharField(max_length=128, trim_whitespace=False)
+    # The authenticator's code (or a recovery code): approvers, supervisors and admins.
+    otp = serializers.CharField(max_length=16, required=False, allow_blank=True)
 
 
 class TokenResponseSerializer(serializers.Serializer):

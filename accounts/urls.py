@@ -11,6 +11,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("api/v1/auth/me/", api.MeView.as_view(), name="me"),
     path("api/v1/identity/confirm/", identity_api.IdentityConfirmView.as_view(), name="identity-confirm"),
     path("api/v1/identity/claims/", identity_api.IdentityClaimListView.as_view(), name="identity-claims"),
+    path("api/v1/auth/logout/", api.LogoutView.as_view(), name="api-logout"),
     path("accounts/login/", views.StaffLoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(next_page="/"), name="logout"),
     path("accounts/sms-login/", views.sms_login, name="sms-login"),

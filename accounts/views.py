@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import LoginView
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -12,15 +17,50 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from accounts import actions
+from accounts import actions, twofactor
 from accounts.devices import device_id, ensure_device, set_device_cookie
-from accounts.models import Role
+from accounts.models import Role, User
 from config.client_ip import client_ip
+
+
+class StaffLoginForm(AuthenticationForm):
+    """Password, then — for approvers, supervisors and admins — the authenticator's one-time code
+    (or a recovery code). See accounts.twofactor for when it is required."""
+
+    otp_token = forms.CharField(
+        label=_("动态口令"),
+        required=False,
+        max_length=16,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        user = self.get_user()
+        if user is not None and isinstance(user, User):
+            try:
+                ok = twofactor.check(user, cleaned.get("otp_token")) if twofactor.needs_second_factor(user) else True
+            except twofactor.SecondFactorMissing:
+                raise forms.ValidationError(
+                    _("该账户须先绑定动态口令（身份验证器）才能登录，请联系系统管理员。"), code="no_second_factor"
+                ) from None
+            if not ok:
+                raise forms.ValidationError(_("动态口令错误或已使用，请重新输入。"), code="bad_second_factor")
+        return cleaned
 
 
 class StaffLoginView(LoginView):
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
+    form_class = StaffLoginForm
+
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
+        response = super().form_valid(form)
+        user = form.get_user()
+        if isinstance(user, User) and user.is_staff_role:
+            # A working day, not Django's two weeks: staff sessions open personal data.
+            self.request.session.set_expiry(settings.STAFF_SESSION_SECONDS)
+        return response
 
     def get_default_redirect_url(self) -> str:
         # Without ?next=, staff land on their workbench (which forwards by role), not on the

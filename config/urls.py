@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
+from accounts.views import StaffLoginView
 from config import health, metrics
 
 admin.site.site_header = _("通办 · 贵州政务服务管理后台")
@@ -19,6 +20,8 @@ urlpatterns = [
     path("metrics", metrics.metrics_view, name="metrics"),
     # Browsers ask for /favicon.ico on every page that names none; answer from the local static file.
     path("favicon.ico", RedirectView.as_view(url=staticfiles_storage.url("favicon.svg"), permanent=True)),
+    # The admin signs in through the staff login page, so its second factor applies there too.
+    path("admin/login/", StaffLoginView.as_view(), name="admin-login"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

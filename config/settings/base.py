@@ -36,6 +36,10 @@ INSTALLED_APPS = [
     "import_export",
     "axes",
     "csp",
+    # Staff second factor: TOTP (authenticator apps) and single-use recovery codes (accounts.twofactor).
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "channels",
     # Our apps, lowest layer first (see ARCHITECTURE.md).
     "govmap",
@@ -287,7 +291,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        # DRF tokens that expire (accounts.tokens); rotated at each login, revoked at logout.
+        "accounts.tokens.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
@@ -399,6 +404,15 @@ REMOTE_JOIN_MINUTES = env.int("REMOTE_JOIN_MINUTES", default=10)
 # Map: no external tiles by default (government extranets are often offline).
 MAP_TILE_URL = env("MAP_TILE_URL", default="")
 MAP_TILE_ATTRIBUTION = env("MAP_TILE_ATTRIBUTION", default="")
+
+# Staff: a working day per session and per API token; citizens keep Django's two weeks (sessions)
+# and a month (tokens). Second factor for approvers, supervisors and admins: required when
+# STAFF_2FA_REQUIRED (on in production settings), otherwise only once a device is enrolled.
+STAFF_SESSION_SECONDS = env.int("STAFF_SESSION_SECONDS", default=8 * 3600)
+STAFF_TOKEN_TTL_SECONDS = env.int("STAFF_TOKEN_TTL_SECONDS", default=12 * 3600)
+CITIZEN_TOKEN_TTL_SECONDS = env.int("CITIZEN_TOKEN_TTL_SECONDS", default=30 * 86400)
+STAFF_2FA_REQUIRED = env.bool("STAFF_2FA_REQUIRED", default=False)
+OTP_TOTP_ISSUER = "通办 Tongban"
 
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"

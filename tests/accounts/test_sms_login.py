@@ -51,7 +51,11 @@ def test_first_login_binds_name_and_id_then_later_logins_need_only_the_code(
     with django_capture_on_commit_callbacks(execute=True):
         request_code(api_client)
     resp = verify(api_client, last_code(PHONE))
-    assert resp.status_code == 200 and resp.json()["token"] == token
+    # The same account, with a rotated token (issue 11: a login issues a new key, the old one dies).
+    assert resp.status_code == 200 and resp.json()["token"] != token
+    assert api_client.get("/api/v1/auth/me/", HTTP_AUTHORIZATION=f"Token {token}").status_code == 401
+    me = api_client.get("/api/v1/auth/me/", HTTP_AUTHORIZATION=f"Token {resp.json()['token']}").json()
+    assert me["id_number_masked"] == ID[:6] + "********" + ID[-4:]
 
 
 def test_codes_are_stored_hashed_and_expire(api_client, django_capture_on_commit_callbacks):
