@@ -27,28 +27,42 @@ class Conflict(exceptions.APIException):
         self.extra = extra
 
 
-def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
-    """DRF error details as {field path: [messages]}, nested serializers and lists included
-    ("materials.1.code"), every message a plain string — never the repr of a dict or ErrorDetail."""
+def _paths(detail: Any, prefix: str = "") -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
+
+    def add(key: str, msgs: list[str]) -> None:
+        out.setdefault(key, []).extend(msgs)
+
     if isinstance(detail, dict):
         for key, value in detail.items():
-            path = f"{prefix}.{key}" if prefix else str(key)
-            for k, msgs in _flatten(value, path).items():
-                out.setdefault(k, []).extend(msgs)
-        return out
-    if isinstance(detail, list):
-        if all(not isinstance(m, dict | list) for m in detail):
-            return {prefix or "non_field_errors": [str(m) for m in detail]} if detail else {}
+            for k, msgs in _paths(value, f"{prefix}.{key}" if prefix else str(key)).items():
+                add(k, msgs)
+    elif isinstance(detail, list):
         for index, value in enumerate(detail):
             if isinstance(value, dict | list):
-                path = f"{prefix}.{index}" if prefix else str(index)
-                for k, msgs in _flatten(value, path).items():
-                    out.setdefault(k, []).extend(msgs)
+                for k, msgs in _paths(value, f"{prefix}.{index}" if prefix else str(index)).items():
+                    add(k, msgs)
             else:
-                out.setdefault(prefix or "non_field_errors", []).append(str(value))
-        return out
-    return {prefix or "non_field_errors": [str(detail)]}
+                add(prefix or "non_field_errors", [str(value)])
+    else:
+        add(prefix or "non_field_errors", [str(detail)])
+    return out
+
+
+def _flatten(detail: Any) -> dict[str, list[str]]:
+    """DRF error details as {field: [messages]}, every message a plain string — never the repr of a
+    dict or ErrorDetail. A nested problem is listed under its full path ("delivery.method",
+    "items.1.reason") and, for clients that look up the top-level field, under that field too, with
+    the rest of the path in front of the message."""
+    paths = _paths(detail)
+    out: dict[str, list[str]] = {}
+    for path, msgs in paths.items():
+        top, _sep, rest = path.partition(".")
+        out.setdefault(top, []).extend(f"{rest}: {m}" if rest else m for m in msgs)
+    for path, msgs in paths.items():
+        if "." in path:
+            out[path] = msgs
+    return out
 
 
 def error_body(detail: str, errors: dict[str, list[str]] | None = None, **extra: Any) -> dict[str, Any]:
@@ -74,8 +88,12 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return None
     if isinstance(exc, exceptions.ValidationError):
         errors = _flatten(exc.detail)
-        first = next(iter(errors.values()), [_("输入有误。")])
-        response.data = error_body(first[0] if len(errors) == 1 else _("输入有误，请检查标出的字段。"), errors)
+        fields = [k for k in errors if "." not in k]
+        single = len(fields) == 1 and len(errors[fields[0]]) == 1
+        # One problem: say it (by its own message, without the path prefix); several: point at them.
+        only = next((v[0] for k, v in errors.items() if "." in k), None) if single else None
+        first = only or (errors[fields[0]][0] if single else _("输入有误，请检查标出的字段。"))
+        response.data = error_body(first if errors else _("输入有误。"), errors)
     elif isinstance(exc, Conflict):
         response.data = error_body(str(exc.detail), **exc.extra)
     elif isinstance(exc, exceptions.APIException):

@@ -14,3 +14,11 @@ except ImportError:  # pragma: no cover
 from remote.routing import websocket_urlpatterns as _remote_ws  # noqa: E402
 
 websocket_urlpatterns += _remote_ws
+
+# Last: any other path is refused with a clean close (4404) instead of URLRouter's "No route found"
+# exception, which tore the connection down with a server error and a traceback in the log.
+from django.urls import re_path  # noqa: E402
+
+from config.ws import UnknownPathConsumer  # noqa: E402
+
+websocket_urlpatterns.append(re_path(r"", UnknownPathConsumer.as_asgi()))

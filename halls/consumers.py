@@ -21,12 +21,15 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from halls import queue
 from halls.models import Hall
 
 # Application close code for "no such hall" (4000-4999 are free for applications).
 CLOSE_UNKNOWN_HALL = 4404
+# Clients only ever send {"type": "ping"}; anything much longer is not for us and is not parsed.
+MAX_FRAME_CHARS = 4096
 
 # Message types whose handlers never touch the database. Channels (4.2+) runs
 # `close_old_connections` through `sync_to_async` before EVERY handler: one hop through the single
@@ -102,6 +105,19 @@ class HallQueueConsumer(AsyncJsonWebsocketConsumer):
                 await self._refresher
         if self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any) -> None:
+        # A frame that is not JSON (or is binary) gets an error message; the screen stays connected.
+        # Before, the JSONDecodeError escaped the consumer and the socket died with it.
+        if text_data is None or len(text_data) > MAX_FRAME_CHARS:
+            await self.send_json({"type": "error", "detail": str(_("只接受 JSON 文本消息。"))})
+            return
+        try:
+            content = await self.decode_json(text_data)
+        except ValueError:
+            await self.send_json({"type": "error", "detail": str(_("消息不是有效的 JSON。"))})
+            return
+        await self.receive_json(content, **kwargs)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         # Clients only listen; a "ping" keeps proxies from closing an idle socket.

@@ -86,4 +86,10 @@ def test_flatten_lists_of_nested_objects():
         "tags": {0: [ErrorDetail("太长", code="max_length")]},
         "name": [ErrorDetail("必填", code="required")],
     }
-    assert _flatten(detail) == {"items.1.reason": ["必填"], "tags.0": ["太长"], "name": ["必填"]}
+    assert _flatten(detail) == {
+        "items": ["1.reason: 必填"],
+        "tags": ["0: 太长"],
+        "name": ["必填"],
+        "items.1.reason": ["必填"],
+        "tags.0": ["太长"],
+    }
