@@ -322,6 +322,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # The map's GeoJSON and popup endpoints are plain Django views: described by a hook.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "govmap.map_schema.add_map_endpoints",
+    ],
     # Several apps have a `level` or `state` field with different choice sets: name each one.
     "ENUM_NAME_OVERRIDES": {
         "RegionLevelEnum": "govmap.models.RegionLevel",
