@@ -13,8 +13,8 @@ from .base import BASE_DIR, SECRET_KEY, env
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 if not SECRET_KEY:
     raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set in production.")
-if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5 or SECRET_KEY.startswith("django-insecure"):
-    raise ImproperlyConfigured("DJANGO_SECRET_KEY is too weak for production (at least 50 varied characters).")
+if len(SECRET_KEY) < 50 or SECRET_KEY.startswith("django-insecure"):
+    raise ImproperlyConfigured("DJANGO_SECRET_KEY is too weak for production (at least 50 random characters).")
 if DEBUG:
     raise ImproperlyConfigured("DJANGO_DEBUG must be off in production.")
 

@@ -6,6 +6,7 @@ import contextlib
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -65,6 +66,9 @@ def test_api_docs_served_locally(client):
 
 def _settings_import(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    # A key directory of its own: production refuses to start over a development key that a local
+    # `make run` may have generated in var/keys.
+    clean.setdefault("RESULT_SIGNING_KEYS_DIR", tempfile.mkdtemp(prefix="tongban-keys-"))
     clean.update(env)
     clean["DJANGO_SETTINGS_MODULE"] = "config.settings.production"
     return subprocess.run(
