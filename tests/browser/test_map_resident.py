@@ -135,6 +135,11 @@ def test_resident_on_the_map(asgi_server, offline_context, demo, screenshot):
 
     # A hall's popup: take a number, then the straight line from the picked point.
     hall = Hall.objects.get(code="520102-C01")
+    # Let the nearest results finish framing the map, as a person reading them would.
+    page.wait_for_function(
+        "() => { const m = TongbanMapApp.map; return !m._animatingZoom && !(m._panAnim && m._panAnim._inProgress); }"
+    )
+    page.wait_for_timeout(500)
     page.evaluate("() => { TongbanMapApp.openHall('520102-C01'); }")
     popup = page.locator(".leaflet-popup .tb-popup")
     expect(popup.locator(".tb-popup-title")).to_have_text(hall.name, timeout=20_000)

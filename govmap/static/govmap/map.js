@@ -465,9 +465,10 @@
       var marker = this.state.markers[code];
       if (!marker) { return; }
       var me = this;
-      // Mid-zoom (e.g. the nearest results are still being framed) the cluster cannot unfold the
-      // marker: try again once the zoom has ended.
-      if (this.map._animatingZoom) { this.map.once("zoomend", function () { me.openHall(code); }); return; }
+      // Mid-zoom or mid-pan (e.g. the nearest results are still being framed) the cluster cannot
+      // unfold the marker: try again once the map has come to rest.
+      var busy = this.map._animatingZoom || (this.map._panAnim && this.map._panAnim._inProgress);
+      if (busy) { this.map.once("moveend", function () { me.openHall(code); }); return; }
       var cluster = this.clusters[(this.state.props[code] || {}).type];
       var self = this;
       if (cluster) {
