@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.fixtures.workflows import PDF, PNG
+from tests.workflows.test_browser_workbench import pick
 
 CHROMIUM = Path("/usr/bin/chromium")
 
@@ -45,6 +46,8 @@ def page_as(browser, live_server, user):
 
     context.route("**/*", guard)
     page = context.new_page()
+    # Irreversible steps (transfer, approve, hand-over) ask for confirmation: the user says yes.
+    page.on("dialog", lambda dialog: dialog.accept())
     page.blocked = blocked  # type: ignore[attr-defined]
     return page
 
@@ -63,8 +66,12 @@ def test_proxy_case_from_zunyi_to_guiyang_and_back(browser, live_server, transac
     # 遵义 window: receive for 云岩区, scan materials, verify, transfer
     clerk = page_as(browser, live_server, wf.users["zy_clerk"])
     clerk.goto(f"{live_server.url}/workbench/clerk/")
-    clerk.select_option("select[name=item]", "GZ-0001")
-    clerk.select_option("select[name=jurisdiction]", "520103")
+    # The receive form's typeahead pickers (items by words, jurisdiction by name) and the facts the
+    # item's result certifies.
+    pick(clerk, "item-search", "食品", "食品经营许可")
+    pick(clerk, "jurisdiction-search", "云岩", "云岩区")
+    clerk.fill("input[name=fact_premises]", "贵阳市云岩区中华北路1号")
+    clerk.fill("textarea[name=fact_scope]", "预包装食品销售")
     clerk.fill("input[name=name]", "张三")
     clerk.fill("input[name=id_number]", wf.applicant_id)
     clerk.fill("input[name=phone]", "13800138000")
