@@ -23,15 +23,25 @@ def portal_html_attrs(context: Any) -> SafeString:
     request = context.get("request")
     site = context.get("site")
     p = prefs.read(request, site) if request is not None else prefs.Prefs("standard", False, "")
-    style = ""
-    if site is not None and HEX_RE.match(site.accent or "") and HEX_RE.match(site.festive_accent or ""):
-        # Validated hex colours only: nothing an administrator types reaches the style attribute raw.
-        style = f"--site-accent: {site.accent}; --site-festive: {site.festive_accent};"
+    return format_html(' data-skin="{}" data-elderly="{}"', p.skin, "on" if p.elderly else "off")
+
+
+@register.simple_tag(takes_context=True)
+def portal_site_style(context: Any) -> SafeString:
+    """The site's colours as CSS variables, in a <style> block carrying the response's CSP nonce:
+    the policy allows styles from our own files only (style-src 'self'), so an inline style
+    attribute would be dropped by the browser and every city would look the same."""
+    request = context.get("request")
+    site = context.get("site")
+    if site is None or not (HEX_RE.match(site.accent or "") and HEX_RE.match(site.festive_accent or "")):
+        return SafeString("")
+    # Validated hex colours only: nothing an administrator types reaches the style block raw.
+    nonce = getattr(request, "csp_nonce", "") if request is not None else ""
     return format_html(
-        ' data-skin="{}" data-elderly="{}"{}',
-        p.skin,
-        "on" if p.elderly else "off",
-        format_html(' style="{}"', style) if style else "",
+        '<style nonce="{}">html[data-skin] {{ --site-accent: {}; --site-festive: {}; }}</style>',
+        nonce,
+        site.accent,
+        site.festive_accent,
     )
 
 
