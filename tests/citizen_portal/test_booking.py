@@ -28,7 +28,9 @@ def tuesday() -> Any:
 
 
 @pytest.fixture
-def citizen(client: Any, make_user: Any) -> Any:
+def citizen(tuesday: None, client: Any, make_user: Any) -> Any:
+    # Log in on the pinned Tuesday: a session opened on the real (or CI-pinned) day and then carried
+    # to 9 June has long expired, and every request would bounce to the login page.
     user = make_user(phone="13900001234", real_name="李四")
     client.force_login(user)
     return user
