@@ -225,7 +225,12 @@ class App:
             CELERY_BROKER_URL=f"{self.redis_url}/1",
             MEDIA_ROOT=str(self.media_root),
             RESULT_SIGNING_KEYS_DIR=str(self.workdir / "keys"),
-            RESULT_SIGNING_AUTOGENERATE="true",
+            # Production refuses auto-generated keys: prepare() creates a real one in the workdir.
+            RESULT_SIGNING_AUTOGENERATE="false",
+            # The stack is served over plain http on loopback (no TLS proxy in front of it).
+            SECURE_SSL_REDIRECT="false",
+            # The replay's staff log in with passwords (tokens); TOTP enrolment is not simulated.
+            STAFF_2FA_REQUIRED="false",
             PUBLIC_BASE_URL="http://127.0.0.1",
             LOG_LEVEL="WARNING",
             LOG_FORMAT="json",
@@ -361,6 +366,8 @@ def prepare(app: App, *, halls: int, seed: int) -> dict[str, Any]:
     """migrate, load the Guizhou demo (idempotent), then the replay's staff: clerks with tokens at
     `halls` comprehensive halls (one per 通办 intake window and one at an issuing window), approvers
     at every department, a province supervisor. Returns the world file's content (written beside)."""
+    if not any((app.workdir / "keys").glob("*.key")):
+        app.manage("create_signing_key", "--skip-checks", "--dir", str(app.workdir / "keys"))
     app.manage("migrate", "--noinput", "-v0")
     app.manage("load_demo")
     out = subprocess.run(
