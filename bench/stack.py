@@ -251,9 +251,14 @@ class App:
         return keep
 
     def manage(self, *args: str, **kw: Any) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [str(PY), "manage.py", *args], cwd=ROOT, env=self.env(), check=True, text=True, capture_output=True, **kw
+        done = subprocess.run(
+            [str(PY), "manage.py", *args], cwd=ROOT, env=self.env(), check=False, text=True, capture_output=True, **kw
         )
+        if done.returncode != 0:
+            # Say why: a bare CalledProcessError hides the command's own message (e.g. a settings refusal).
+            sys.stderr.write(f"manage.py {' '.join(args)} failed:\n{done.stderr[-4000:]}\n")
+            done.check_returncode()
+        return done
 
     def _log(self, name: str) -> Any:
         return open(self.workdir / f"{name}.log", "ab")
