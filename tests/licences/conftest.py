@@ -1,1 +1,1 @@
-from tests.licences.helpers import on_commit, signing_keys  # noqa: F401
+from tests.licences.helpers import delivered, on_commit, signing_keys  # noqa: F401

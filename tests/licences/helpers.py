@@ -44,3 +44,25 @@ def grant_reuse(case, clerk, capture):
     with capture(execute=True):
         grant = consent.request_grant(case=case, actor=clerk)
     return consent.confirm_with_code(case=case, actor=clerk, grant_id=grant.pk, code=last_code(grant.applicant.phone))
+
+
+def client_for(user: Any) -> Any:
+    from rest_framework.test import APIClient
+
+    c = APIClient()
+    c.force_authenticate(user)
+    return c
+
+
+@pytest.fixture
+def delivered(wf, drive, on_commit):
+    """A first case received in Zunyi, decided in Guiyang, handed over in Zunyi: in the library."""
+    from licences.models import ELicence
+    from workflows import actions as wf_actions
+
+    case = wf.receive()
+    wf.upload_required(case)
+    case = on_commit(drive, case, "approved")
+    case = on_commit(wf_actions.print_result, case=case, actor=wf.users["zy_printer"])
+    case = on_commit(wf_actions.hand_over, case=case, actor=wf.users["zy_printer"])
+    return case, ELicence.objects.get(result__case=case)

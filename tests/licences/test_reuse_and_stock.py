@@ -4,34 +4,16 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from rest_framework.test import APIClient
 
 from ledger.models import Entry
 from licences import actions, selectors
 from licences.models import BlankStock, ELicence, ReuseConsent
 from tests.fixtures.workflows import id_number
-from tests.licences.helpers import grant_reuse
+from tests.licences.helpers import client_for, grant_reuse
 from workflows import actions as wf_actions
 from workflows.actions import ApplicantInput
 from workflows.models import Material
 from workflows.results import Result
-
-
-def client_for(user) -> APIClient:
-    c = APIClient()
-    c.force_authenticate(user)
-    return c
-
-
-@pytest.fixture
-def delivered(wf, drive, on_commit):
-    """A first case received in Zunyi, decided in Guiyang, handed over in Zunyi: in the library."""
-    case = wf.receive()
-    wf.upload_required(case)
-    case = on_commit(drive, case, "approved")
-    case = on_commit(wf_actions.print_result, case=case, actor=wf.users["zy_printer"])
-    case = on_commit(wf_actions.hand_over, case=case, actor=wf.users["zy_printer"])
-    return case, ELicence.objects.get(result__case=case)
 
 
 def second_case_in_guiyang(wf):

@@ -11,35 +11,18 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 import time_machine
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from ledger.models import Entry
-from licences.models import ELicence, ReuseConsent, ReuseGrant
+from licences.models import ReuseConsent, ReuseGrant
 from notifications.backends import outbox
 from tests.fixtures.accounts import last_code
 from tests.fixtures.workflows import id_number
+from tests.licences.helpers import client_for
 from workflows import actions as wf_actions
 from workflows.actions import ApplicantInput
 from workflows.models import Material
-
-
-def client_for(user) -> APIClient:
-    c = APIClient()
-    c.force_authenticate(user)
-    return c
-
-
-@pytest.fixture
-def delivered(wf, drive, on_commit):
-    case = wf.receive()
-    wf.upload_required(case)
-    case = on_commit(drive, case, "approved")
-    case = on_commit(wf_actions.print_result, case=case, actor=wf.users["zy_printer"])
-    case = on_commit(wf_actions.hand_over, case=case, actor=wf.users["zy_printer"])
-    return case, ELicence.objects.get(result__case=case)
 
 
 def fabricated_case(wf):
