@@ -371,8 +371,10 @@ def prepare(app: App, *, halls: int, seed: int) -> dict[str, Any]:
     """migrate, load the Guizhou demo (idempotent), then the replay's staff: clerks with tokens at
     `halls` comprehensive halls (one per 通办 intake window and one at an issuing window), approvers
     at every department, a province supervisor. Returns the world file's content (written beside)."""
-    if not any((app.workdir / "keys").glob("*.key")):
-        app.manage("create_signing_key", "--skip-checks", "--dir", str(app.workdir / "keys"))
+    # The key goes where the stack's processes will look (an extra_env may share one across runs).
+    keys = Path(app.env()["RESULT_SIGNING_KEYS_DIR"])
+    if not any(keys.glob("*.key")):
+        app.manage("create_signing_key", "--skip-checks", "--dir", str(keys))
     app.manage("migrate", "--noinput", "-v0")
     app.manage("load_demo")
     out = subprocess.run(

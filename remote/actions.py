@@ -204,6 +204,10 @@ class Joined:
     offer: bool
     # Channels of an earlier browser of the same side (a reload, a second tab): told to close.
     replaced: list[str] = field(default_factory=list)
+    # Channels of the other side already there when this browser joined: their own "peer joined"
+    # announcement may still be in flight (channels-redis delivers group messages through pub/sub,
+    # so it can reach a subscription made after it was sent) and is not news to this browser.
+    present: list[str] = field(default_factory=list)
 
 
 @serialised_on_sqlite
@@ -229,7 +233,7 @@ def join(*, session_id: str, user: User | None, guest_sessions: list[str], chann
             raise SessionConflict(session.state)
         replaced = list(Peer.objects.filter(session=session, side=side).values_list("channel_name", flat=True))
         Peer.objects.filter(session=session, side=side).delete()
-        other = Peer.objects.filter(session=session).exclude(side=side).exists()
+        present = list(Peer.objects.filter(session=session).exclude(side=side).values_list("channel_name", flat=True))
         Peer.objects.create(
             session=session,
             side=side,
@@ -237,7 +241,15 @@ def join(*, session_id: str, user: User | None, guest_sessions: list[str], chann
             user=user if user is not None and user.is_authenticated else None,
             joined_at=timezone.now(),
         )
-        return Joined(str(session.pk), side, session.state, session.join_deadline, offer=other, replaced=replaced)
+        return Joined(
+            str(session.pk),
+            side,
+            session.state,
+            session.join_deadline,
+            offer=bool(present),
+            replaced=replaced,
+            present=present,
+        )
 
 
 @serialised_on_sqlite

@@ -26,6 +26,7 @@ class VideoSignalConsumer(AsyncJsonWebsocketConsumer):
     group: str | None = None
     session_id: str = ""
     side: str = ""
+    present: frozenset[str] = frozenset()
 
     async def connect(self) -> None:
         self.session_id = str(self.scope["url_route"]["kwargs"]["session"])
@@ -43,6 +44,7 @@ class VideoSignalConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_SESSION_OVER)
             return
         self.side = joined.side
+        self.present = frozenset(joined.present)
         self.group = actions.group_name(self.session_id)
         for old in joined.replaced:
             await self.channel_layer.send(old, {"type": "session.replaced"})
@@ -103,7 +105,9 @@ class VideoSignalConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json({"type": "signal", "data": event["data"]})
 
     async def peer_joined(self, event: dict[str, Any]) -> None:
-        if event.get("channel") != self.channel_name:
+        # A peer that was there before us is already in our welcome ("offer"); its announcement can
+        # still arrive late over channels-redis' pub/sub and must not look like a second arrival.
+        if event.get("channel") != self.channel_name and event.get("channel") not in self.present:
             await self.send_json({"type": "peer-joined", "side": event.get("side")})
 
     async def peer_left(self, event: dict[str, Any]) -> None:

@@ -115,17 +115,9 @@ def redis_url() -> str:
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     """Throttles, rate buckets and cached indexes must not leak from one test into the next."""
-    from django.core.cache import cache
-    from django.core.cache.backends.redis import RedisCache
+    from tests.cache import clear_own_cache
 
-    if isinstance(cache, RedisCache):
-        # clear() would FLUSHDB under the other xdist workers' feet: drop only this process's keys.
-        client = cache._cache.get_client(write=True)
-        keys = list(client.scan_iter(match=f"{cache.key_prefix}:*", count=1000))
-        if keys:
-            client.delete(*keys)
-    else:
-        cache.clear()
+    clear_own_cache()
     # Process-local indexes trust themselves for a moment without asking the cache; a test must
     # never see the previous test's regions.
     from govmap import geo

@@ -4,7 +4,6 @@ a verification record + case event in the ledger, expiry, the applicant's one-ti
 from __future__ import annotations
 
 import io
-import os
 import re
 from datetime import timedelta
 
@@ -51,10 +50,6 @@ def communicator(session, user=None, guest=None) -> WebsocketCommunicator:
 # --- the signalling path ---------------------------------------------------------------------
 
 
-@pytest.mark.skipif(
-    bool(os.environ.get("REDIS_URL")),
-    reason="KNOWN FAILURE on the Redis-backed services pass (found at integration, not fixed yet; see closing note)",
-)
 @pytest.mark.django_db(transaction=True)
 async def test_two_staff_posts_join_the_second_offers_and_signals_are_relayed(wf, received):
     started = await sync_to_async(actions.start_session)(case=received, actor=wf.users["zy_clerk"])

@@ -5,7 +5,6 @@ many numbers stays bounded."""
 from __future__ import annotations
 
 import contextlib
-import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -136,10 +135,6 @@ def test_one_device_is_limited_even_on_fresh_phone_numbers(settings, api_client)
     assert request_code(api_client, phone="13987008888").status_code == 202
 
 
-@pytest.mark.skipif(
-    bool(os.environ.get("REDIS_URL")),
-    reason="KNOWN FAILURE on the Redis-backed services pass (found at integration, not fixed yet; see closing note)",
-)
 @pytest.mark.django_db
 def test_global_breaker_bounds_bombing_across_many_numbers_but_known_devices_pass(
     settings, django_capture_on_commit_callbacks
