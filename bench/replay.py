@@ -906,6 +906,7 @@ def main() -> None:
             app.workdir.mkdir(parents=True, exist_ok=True)
             world_data = prepare(app, halls=args.halls, seed=args.seed)
             app.start()
+            app.supervise()
             bases, sms = app.bases, app.sms_base
         else:
             if not (args.world and args.sms):

@@ -6,6 +6,12 @@ touched), a PRIVATE redis-server on its own port, the SMS stand-in (bench/sms_st
 Twilio-shaped HTTP server that journals every accepted message), N single-process uvicorn HTTP
 workers on N ports (config.asgi, production settings), one Celery worker and one Celery beat.
 
+As the README's production section runs them under systemd with `Restart=always`, `App.supervise()`
+restarts an HTTP worker, the Celery worker or beat that exits by itself (not one the fault drill
+killed on purpose: that one the drill restarts itself, later), and records each restart. The first
+one it caught: the Celery worker exiting with kombu's "Unrecoverable error: AttributeError
+('NoneType' object has no attribute 'hostname')" when Redis restarted under an ack in flight.
+
 The replay client spreads its requests over the N workers itself and moves to the next worker when
 one refuses the connection — what nginx's `proxy_next_upstream error` does in front of them.
 Never imported by the app.
@@ -22,6 +28,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -195,6 +202,10 @@ class App:
     beat: subprocess.Popen[bytes] | None = None
     sms: subprocess.Popen[bytes] | None = None
     sms_port: int = 0
+    # What the supervisor restarted: {"process", "rc", "at"} (time.monotonic()), for the drill's report.
+    restarts: list[dict[str, Any]] = field(default_factory=list)
+    _lock: threading.RLock = field(default_factory=threading.RLock)
+    _supervising: threading.Event = field(default_factory=threading.Event)
 
     @property
     def sms_journal(self) -> Path:
@@ -300,11 +311,12 @@ class App:
             wait_port(self.ports[i], timeout=240, proc=proc)
 
     def kill_http(self, index: int) -> None:
-        proc = self.http[index]
-        if proc is not None:
-            proc.kill()
-            proc.wait()
-        self.http[index] = None
+        with self._lock:
+            proc = self.http[index]
+            if proc is not None:
+                proc.kill()
+                proc.wait()
+            self.http[index] = None
 
     # --- Celery ----------------------------------------------------------------------------------
     def start_worker(self) -> None:
@@ -320,11 +332,12 @@ class App:
 
     def kill_worker(self) -> None:
         """kill -9 the worker's main process and its pool children (the whole session)."""
-        if self.worker is not None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.worker.pid, signal.SIGKILL)
-            self.worker.wait()
-        self.worker = None
+        with self._lock:
+            if self.worker is not None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.worker.pid, signal.SIGKILL)
+                self.worker.wait()
+            self.worker = None
 
     def start_beat(self) -> None:
         self.beat = subprocess.Popen(
@@ -336,10 +349,43 @@ class App:
         )  # fmt: skip
 
     def kill_beat(self) -> None:
-        if self.beat is not None:
-            self.beat.kill()
-            self.beat.wait()
-        self.beat = None
+        with self._lock:
+            if self.beat is not None:
+                self.beat.kill()
+                self.beat.wait()
+            self.beat = None
+
+    # --- supervision (systemd's Restart=always) --------------------------------------------------
+    def supervise(self, interval: float = 1.0) -> None:
+        """Start the watchdog thread: a process that exited by itself is started again."""
+        if self._supervising.is_set():
+            return
+        self._supervising.set()
+        threading.Thread(target=self._watch, args=(interval,), name="stack-supervisor", daemon=True).start()
+
+    def _watch(self, interval: float) -> None:
+        while self._supervising.is_set():
+            time.sleep(interval)
+            with self._lock:
+                if not self._supervising.is_set():
+                    return
+                for i, proc in enumerate(self.http):
+                    if proc is not None and proc.poll() is not None:
+                        self._restarted(f"HTTP worker {i}", proc.returncode)
+                        with contextlib.suppress(Exception):
+                            self.start_http(i, wait=False)
+                if self.worker is not None and self.worker.poll() is not None:
+                    self._restarted("Celery worker", self.worker.returncode)
+                    with contextlib.suppress(ProcessLookupError):
+                        os.killpg(self.worker.pid, signal.SIGKILL)  # its pool children too
+                    self.start_worker()
+                if self.beat is not None and self.beat.poll() is not None:
+                    self._restarted("Celery beat", self.beat.returncode)
+                    self.start_beat()
+
+    def _restarted(self, name: str, rc: int | None) -> None:
+        self.restarts.append({"process": name, "rc": rc, "at": time.monotonic()})
+        print(f"[{time.strftime('%H:%M:%S')}] supervisor: {name} exited by itself (rc {rc}), restarting", flush=True)
 
     def start(self, sms_delay: float = 0.0) -> None:
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -349,22 +395,24 @@ class App:
         self.start_beat()
 
     def stop(self) -> None:
-        for i in range(len(self.http)):
-            proc = self.http[i]
-            if proc is not None and proc.poll() is None:
-                proc.terminate()
-        for i in range(len(self.http)):
-            proc = self.http[i]
-            if proc is not None:
-                try:
-                    proc.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-        self.kill_worker()
-        self.kill_beat()
-        if self.sms is not None:
-            self.sms.terminate()
-            self.sms.wait()
+        self._supervising.clear()
+        with self._lock:  # the watchdog must not start anything again meanwhile
+            for i in range(len(self.http)):
+                proc = self.http[i]
+                if proc is not None and proc.poll() is None:
+                    proc.terminate()
+            for i in range(len(self.http)):
+                proc = self.http[i]
+                if proc is not None:
+                    try:
+                        proc.wait(timeout=15)
+                    except subprocess.TimeoutExpired:
+                        proc.kill()
+            self.kill_worker()
+            self.kill_beat()
+            if self.sms is not None:
+                self.sms.terminate()
+                self.sms.wait()
 
 
 def prepare(app: App, *, halls: int, seed: int) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from halls import actions as hall_actions
 from halls import live_selectors, queue
 from halls.models import AppointmentSlot, Hall, HallType, QueueTicket
 from services.models import Item
+from workdays import calendar
 
 # Where "nearest" is measured from when the visitor gave no position: 贵阳 (the provincial centre).
 DEFAULT_POSITION = (26.6470, 106.6302)
@@ -72,7 +73,7 @@ def _days(today: dt.date) -> list[dt.date]:
     return [
         today + dt.timedelta(days=i)
         for i in range(hall_actions.booking_horizon_days() + 1)
-        if hall_actions.is_working_day(today + dt.timedelta(days=i))
+        if calendar.is_workday(today + dt.timedelta(days=i))
     ]
 
 

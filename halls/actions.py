@@ -45,6 +45,7 @@ from halls.models import (
     Window,
     allowed_ticket_transitions,
 )
+from workdays import calendar
 
 logger = logging.getLogger(__name__)
 
@@ -346,16 +347,6 @@ def booking_horizon_days() -> int:
     return int(getattr(settings, "APPOINTMENT_HORIZON_DAYS", 14))
 
 
-def is_working_day(day: dt.date) -> bool:
-    """State Council schedule (with 调休) where chinese-calendar knows the year, else Monday–Friday."""
-    try:
-        import chinese_calendar
-
-        return bool(chinese_calendar.is_workday(day))
-    except (ImportError, NotImplementedError):
-        return day.weekday() < 5
-
-
 def slot_capacity(hall: Hall) -> int:
     """People per hour and queue: two per window, at least two (a one-window station still books)."""
     per_window = int(getattr(settings, "APPOINTMENT_CAPACITY_PER_WINDOW", 2))
@@ -376,7 +367,8 @@ def ensure_slots(*, hall: Hall, day: dt.date) -> list[AppointmentSlot]:
         or hall.type == HallType.KIOSK
         or day < today
         or day > today + dt.timedelta(days=booking_horizon_days())
-        or not is_working_day(day)
+        # The same calendar as the case clocks: an admin-declared holiday opens no slots.
+        or not calendar.is_workday(day)
     ):
         return []
     capacity = slot_capacity(hall)

@@ -52,7 +52,7 @@ from ratings.models import (
     indicators_for,
 )
 from services.models import Department, Mode
-from workflows import calendar
+from workdays import calendar
 from workflows.models import Case, CaseEvent, CaseState
 
 # A case can be rated once it reached one of these (一事一评 after the result, or the refusal).

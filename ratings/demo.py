@@ -38,7 +38,7 @@ from ratings.models import (
     RectState,
 )
 from services.models import Item
-from workflows import calendar
+from workdays import calendar
 from workflows.models import Case, CaseState
 
 DAYS = 182

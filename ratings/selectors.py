@@ -37,7 +37,7 @@ from ratings.models import (
     RegionDayTally,
     WindowDayTally,
 )
-from workflows import calendar
+from workdays import calendar
 
 SUPERVISING_ROLES = (Role.SUPERVISOR, Role.HALL_SUPERVISOR, Role.ADMIN)
 LEVEL_SUMS = {f"c{n}": Sum(f"c{n}") for n in LEVELS}

@@ -37,7 +37,7 @@ from ratings.models import (
     Level,
     RectState,
 )
-from workflows import calendar
+from workdays import calendar
 from workflows.selectors import case_for
 
 LEVEL_CHOICES = [(int(v), str(label)) for v, label in Level.choices]

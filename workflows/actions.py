@@ -50,7 +50,8 @@ from ledger.actions import append as ledger_append
 from ledger.models import Kind as LedgerKind
 from notifications.text import clause
 from services.models import Department, Item, MaterialGrade, MaterialRequirement, Mode, grade_meets
-from workflows import calendar, facts, hooks, material_files, notify
+from workdays import calendar
+from workflows import facts, hooks, material_files, notify
 from workflows.models import (
     ACCEPTANCE_STATES,
     DECISION_STATES,
@@ -187,16 +188,26 @@ def _write_event(case: Case, event: CaseEvent, *, guard: tuple[str, list[Any]] |
     return event
 
 
-def _conditional_update(case: Case, fields: list[str], stored_state: str) -> tuple[str, list[Any]]:
+def _conditional_update(
+    case: Case, fields: list[str], stored_state: str, stored_seq: int | None = None
+) -> tuple[str, list[Any]]:
     """The UPDATE ``case.save(update_fields=fields)`` issues under ConcurrentTransitionMixin —
     same SET list, values prepared by the same fields (auto_now included), ``WHERE id = <pk> AND
-    state = <the state we read>`` — with RETURNING, to run as the guard of the event's INSERT."""
+    state = <the state we read>`` — with RETURNING, to run as the guard of the event's INSERT.
+
+    With ``stored_seq`` also ``AND last_event_seq = <the seq we read>``: a fact recorded in the
+    meantime (record_case_fact: a video outcome, a consent) leaves the state alone but takes the
+    seq this transition was about to write; without this the event's INSERT hit the (case, seq)
+    unique constraint and the request ended in a 500."""
     values: list[Any] = []
     for name in fields:
         field = Case._meta.get_field(name)
         values.append((field, None, field.pre_save(case, False)))  # type: ignore[union-attr]
     query = UpdateQuery(Case)
-    query.add_q(models.Q(pk=case.pk, state=stored_state))
+    where = models.Q(pk=case.pk, state=stored_state)
+    if stored_seq is not None:
+        where &= models.Q(last_event_seq=stored_seq)
+    query.add_q(where)
     query.add_update_fields(values)
     sql, params = query.get_compiler(connection.alias).as_sql()
     return f"{sql} RETURNING {connection.ops.quote_name('id')}", list(params)
@@ -329,6 +340,7 @@ def _transition(
             except TransitionNotAllowed:
                 raise _refuse_state(case, actor, name) from None
             step = prepare(case, now) if prepare is not None else Step(fields=[], payload={})
+            read_seq = case.last_event_seq
             case.last_event_seq += 1
             fields = ["state", "last_event_seq", "updated_at", *step.fields]
             deferred = _deferred.get() if nested else None
@@ -346,13 +358,20 @@ def _transition(
             elif connection.vendor == "postgresql":
                 # One round trip: the conditional UPDATE (the state we read, as the mixin's save
                 # checks it), the event and its ledger entry. No row updated → nothing written.
-                guard = _conditional_update(case, list(dict.fromkeys(fields)), from_state)
+                guard = _conditional_update(case, list(dict.fromkeys(fields)), from_state, read_seq)
                 if _append_event(case, **event_args, guard=guard) is None:
-                    raise ConcurrentTransition("the case left the state we read")
+                    raise ConcurrentTransition("the case left the state (or the event seq) we read")
                 case._update_initial_state()
             else:
                 case.save(update_fields=list(dict.fromkeys(fields)))
-                _append_event(case, **event_args)
+                try:
+                    _append_event(case, **event_args)
+                except IntegrityError as exc:
+                    # SQLite: the state guard passed but a fact took our seq since we read the
+                    # case (see _conditional_update); the same answer as PostgreSQL's guard.
+                    if "seq" not in str(exc):
+                        raise
+                    raise ConcurrentTransition("the event seq we read was taken") from exc
             if after is not None:
                 pending: list[str] = []
                 held_events: list[CaseEvent] = []

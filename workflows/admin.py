@@ -1,15 +1,7 @@
 from django.contrib import admin
 
-from workflows.models import Case, CaseEvent, CorrectionNotice, HolidayOverride
+from workflows.models import Case, CaseEvent, CorrectionNotice
 from workflows.results import Result
-
-
-@admin.register(HolidayOverride)
-class HolidayOverrideAdmin(admin.ModelAdmin):
-    list_display = ("date", "is_workday", "note", "updated_at")
-    list_filter = ("is_workday",)
-    search_fields = ("note",)
-    date_hierarchy = "date"
 
 
 class CaseEventInline(admin.TabularInline):

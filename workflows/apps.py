@@ -9,27 +9,15 @@ class WorkflowsConfig(AppConfig):
 
     def ready(self) -> None:
         from django.conf import settings
-        from django.core import checks
-        from django.db.models.signals import post_delete, post_save
+        from django.db.models.signals import post_save
 
         from workflows import notify
-        from workflows.checks import check_holiday_data
-        from workflows.models import HolidayOverride
 
-        checks.register(check_holiday_data, "workflows")
         notify.register_templates()
 
         from workflows.ledger_sources import register_sources
 
         register_sources()
-
-        def _invalidate(sender: type, instance: HolidayOverride, **kwargs: object) -> None:
-            from workflows.calendar import invalidate_overrides
-
-            invalidate_overrides(instance.date.year)
-
-        post_save.connect(_invalidate, sender=HolidayOverride, weak=False, dispatch_uid="workflows-holiday-save")
-        post_delete.connect(_invalidate, sender=HolidayOverride, weak=False, dispatch_uid="workflows-holiday-delete")
 
         from accounts.models import User
 

@@ -24,7 +24,8 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from accounts.scope import region_prefix
-from workflows import calendar, notify
+from workdays import calendar
+from workflows import notify
 from workflows.actions import deem_accept_overdue
 from workflows.models import ACCEPTANCE_STATES, Case, SlaStatus
 

@@ -42,7 +42,9 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "channels",
-    # Our apps, lowest layer first (see ARCHITECTURE.md).
+    # Our apps, lowest layer first (see ARCHITECTURE.md). workdays (the working-day calendar) imports
+    # no app of ours: halls' appointment slots and workflows' case clocks share it.
+    "workdays",
     "govmap",
     "services",
     "halls",

@@ -17,11 +17,12 @@ from halls.models import (
     TicketPriority,
     Window,
 )
+from workdays import calendar
 
 
 def _working_day_after(day: dt.date) -> dt.date:
     day += dt.timedelta(days=1)
-    while not actions.is_working_day(day):
+    while not calendar.is_workday(day):
         day += dt.timedelta(days=1)
     return day
 
@@ -77,6 +78,26 @@ class TestSlots:
         kiosk = hall_factory("520102", type="kiosk", windows="kiosk")
         assert api_client.get(f"/api/v1/halls/{kiosk.code}/slots/", {"date": _next_working_day()}).json() == []
         assert not AppointmentSlot.objects.exists()
+
+    def test_the_admin_holiday_schedule_decides_like_it_does_for_case_clocks(self, api_client, live_hall):
+        """Slots and case clocks read one calendar: a declared 临时放假 opens nothing, a declared
+        调休上班 Saturday opens the usual slots (halls once asked chinese-calendar only)."""
+        from workdays.calendar import invalidate_overrides
+        from workdays.models import HolidayOverride
+
+        holiday = _next_working_day()
+        saturday = timezone.localdate() + dt.timedelta(days=1)
+        while saturday.weekday() != 5 or calendar.is_workday(saturday):
+            saturday += dt.timedelta(days=1)
+        HolidayOverride.objects.create(date=holiday, is_workday=False, note="测试：临时放假")
+        HolidayOverride.objects.create(date=saturday, is_workday=True, note="测试：调休上班")
+        try:
+            url = f"/api/v1/halls/{live_hall.code}/slots/"
+            assert api_client.get(url, {"date": holiday.isoformat()}).json() == []
+            assert len(api_client.get(url, {"date": saturday.isoformat()}).json()) == 6 * 4
+            assert not AppointmentSlot.objects.filter(date=holiday).exists()
+        finally:
+            invalidate_overrides()  # the test's rollback deletes the rows without signals
 
     def test_bad_date(self, api_client, live_hall):
         response = api_client.get(f"/api/v1/halls/{live_hall.code}/slots/", {"date": "2026-13-40"})

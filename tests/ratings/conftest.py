@@ -15,7 +15,7 @@ TZ = ZoneInfo("Asia/Shanghai")
 
 @pytest.fixture(autouse=True)
 def _fresh_holiday_cache():
-    from workflows.calendar import invalidate_overrides
+    from workdays.calendar import invalidate_overrides
 
     invalidate_overrides()
     yield

@@ -12,7 +12,7 @@ from ratings import actions
 from ratings.actions import RatingConflict, RatingInput
 from ratings.models import Appeal, HallTally, Rating, Rectification, RegionDayTally
 from tests.ratings.conftest import local
-from workflows import calendar
+from workdays import calendar
 
 pytestmark = pytest.mark.django_db
 
@@ -64,7 +64,7 @@ def test_deadline_days_is_a_setting(wf, deliver, settings):
 
 
 def test_admin_holiday_override_moves_the_deadline(wf, deliver):
-    from workflows.models import HolidayOverride
+    from workdays.models import HolidayOverride
 
     HolidayOverride.objects.create(date=dt.date(2026, 10, 12), is_workday=False, note="测试：临时放假")
     calendar.invalidate_overrides()

@@ -65,8 +65,8 @@ def test_check_deploy_is_silent_under_production_settings(prod):
     # The operator has entered next year's State Council schedule (workflows.W001 otherwise).
     from django.utils import timezone
 
-    from workflows.calendar import invalidate_overrides
-    from workflows.models import HolidayOverride
+    from workdays.calendar import invalidate_overrides
+    from workdays.models import HolidayOverride
 
     for year in (timezone.localdate().year, timezone.localdate().year + 1):
         HolidayOverride.objects.get_or_create(date=dt.date(year, 1, 1), defaults={"is_workday": False})

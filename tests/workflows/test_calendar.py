@@ -6,9 +6,9 @@ import datetime as dt
 
 import pytest
 
-from workflows import calendar
-from workflows.checks import check_holiday_data
-from workflows.models import HolidayOverride
+from workdays import calendar
+from workdays.checks import check_holiday_data
+from workdays.models import HolidayOverride
 
 D = dt.date
 

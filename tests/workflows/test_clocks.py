@@ -7,7 +7,8 @@ import datetime as dt
 from django.utils import timezone
 
 from notifications.models import OutboxMessage
-from workflows import actions, calendar
+from workdays import calendar
+from workflows import actions
 from workflows.models import Case, CaseEvent
 from workflows.sla import mark_colours, sweep
 

@@ -1,11 +1,11 @@
-"""Chinese working days (工作日) for the case clocks.
+"""Chinese working days (工作日): the one calendar for case clocks, appointment slots and deadlines.
 
 Order of authority for a date:
 1. an admin-entered ``HolidayOverride`` row (the State Council publishes next year's schedule each
    November, long before a new chinese-calendar release reaches production);
 2. the ``chinese-calendar`` package (covers 2004 up to its last bundled year and raises beyond);
 3. Monday-Friday. This fallback is wrong around holidays, so a Django system check
-   (``workflows.checks``) warns loudly whenever the current or next year has no data.
+   (``workdays.checks``) warns loudly whenever the current or next year has no data.
 
 Deadlines are the END of a working day in the project's time zone: an application submitted on a
 Friday with a limit of 5 working days is due at 23:59:59 of the fifth working day after that Friday
@@ -57,7 +57,7 @@ def _overrides_for(year: int) -> dict[dt.date, bool]:
     cached = _override_cache.get(year)
     if cached is not None and time.monotonic() - cached[0] < OVERRIDE_TTL:
         return cached[1]
-    from workflows.models import HolidayOverride
+    from workdays.models import HolidayOverride
 
     rows = dict(HolidayOverride.objects.filter(date__year=year).values_list("date", "is_workday"))
     with _lock:
