@@ -79,7 +79,14 @@ def app_env(db_url: str, redis_url: str, tmp: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "CELERY_"))}
     env.update(
         DJANGO_SETTINGS_MODULE="config.settings.production",
-        DJANGO_SECRET_KEY="bench-api-not-a-secret",
+        # Production settings refuse a weak key, auto-generated signing keys, plain http and staff
+        # without a second factor; the bench serves plain http on loopback with a real key (main()).
+        DJANGO_SECRET_KEY="bench-api-not-a-secret-" + "x" * 40,
+        RESULT_SIGNING_AUTOGENERATE="false",
+        SECURE_SSL_REDIRECT="false",
+        SESSION_COOKIE_SECURE="false",
+        CSRF_COOKIE_SECURE="false",
+        STAFF_2FA_REQUIRED="false",
         DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost,testserver",
         DATABASE_URL=db_url,
         REDIS_URL=redis_url,
@@ -579,6 +586,10 @@ def main() -> None:
     db_url = prepare_database(args.database_url)
     floor_url = prepare_database(args.database_url + "_floor")
     env = app_env(db_url, args.redis_url, tmp)
+    subprocess.run(
+        [str(BIN / "python"), "manage.py", "create_signing_key", "--skip-checks", "--dir", str(tmp / "keys")],
+        cwd=ROOT, env=env, check=True, capture_output=True,
+    )  # fmt: skip
     floor_env = {**env, "DJANGO_SETTINGS_MODULE": "floor.settings", "FLOOR_DATABASE_URL": floor_url}
     results: dict[str, Any] = {
         "command": "flock /tmp/tongban-redis.lock .venv/bin/python bench/bench_api.py " + " ".join(sys.argv[1:]),
