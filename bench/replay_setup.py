@@ -68,11 +68,22 @@ def main() -> None:
             windows = list(Window.objects.filter(hall=hall).order_by("number"))
             for w in windows:
                 StaffPost.objects.get_or_create(user=user, hall=hall, window=w)
+            # The colleague of the next shift: the replay's login stream signs in as them, so the
+            # key rotation of a login (issue 11) never revokes a token another stream is using.
+            shift, _ = User.objects.get_or_create(
+                username=f"rp-shift-{code}".lower(),
+                defaults={"role": Role.WINDOW_CLERK, "real_name": f"{hall.name}回放换班", "is_staff": True},
+            )
+            shift.password = password
+            shift.save(update_fields=["password"])
+            for w in windows:
+                StaffPost.objects.get_or_create(user=shift, hall=hall, window=w)
             world["halls"].append(  # type: ignore[attr-defined]
                 {
                     "code": code,
                     "region": hall.region_id,
                     "clerk": username,
+                    "shift_clerk": shift.username,
                     "windows": [w.pk for w in windows if w.general_intake or w.tongban_intake],
                     "lat": hall.lat,
                     "lon": hall.lon,
