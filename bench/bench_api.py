@@ -98,6 +98,11 @@ def app_env(db_url: str, redis_url: str, tmp: Path) -> dict[str, str]:
         SMS_BACKEND="locmem",
         LOG_LEVEL="ERROR",
         PYTHONUNBUFFERED="1",
+        # The README's production section: a psycopg pool per HTTP worker (each request reuses a
+        # connection; without it every request would open one, which the floor never does).
+        DB_POOL_MAX_SIZE="10",
+        DB_POOL_MIN_SIZE="2",
+        DB_POOL_TIMEOUT="10",
     )
     return env
 
