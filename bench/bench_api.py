@@ -404,6 +404,51 @@ def percentiles(samples: list[float]) -> dict[str, float]:
     }
 
 
+# --- where the machine's CPU goes during a phase (a diagnosis beside the figures) -------------------
+
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+_KINDS = (("gunicorn", "http"), ("uvicorn", "http"), ("celery", "celery"), ("postgres", "postgres"))
+
+
+def cpu_snapshot() -> dict[int, tuple[str, float]]:
+    """CPU seconds (user + system) of every process that serves the bench, by kind: the HTTP
+    server's workers, the Celery worker, PostgreSQL's backends, Redis, and this process (the
+    clients). Read from /proc; empty where there is none (the figures then omit it)."""
+    out: dict[int, tuple[str, float]] = {}
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return out
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid = int(entry.name)
+        kind = "clients" if pid == os.getpid() else ""
+        if not kind:
+            kind = next((k for needle, k in _KINDS if needle in cmdline), "")
+        if not kind and "redis-server" in cmdline:
+            kind = "redis"
+        if kind:
+            out[pid] = (kind, (int(fields[11]) + int(fields[12])) / _TICK)
+    return out
+
+
+def cpu_ms_per_call(
+    before: dict[int, tuple[str, float]], after: dict[int, tuple[str, float]], calls: int
+) -> dict[str, float]:
+    spent: dict[str, float] = defaultdict(float)
+    for pid, (kind, seconds) in after.items():
+        spent[kind] += seconds - (before[pid][1] if pid in before else 0.0)
+    total = sum(spent.values())
+    figures = {kind: round(1000 * sec / max(calls, 1), 2) for kind, sec in sorted(spent.items())}
+    figures["total"] = round(1000 * total / max(calls, 1), 2)
+    return figures
+
+
 def drive(
     base: str,
     tokens: dict[str, str],
@@ -443,13 +488,17 @@ def drive(
 
     deadline = time.monotonic() + seconds
     started = time.monotonic()
+    cpu_before = cpu_snapshot()
     threads = [threading.Thread(target=run, args=(i,)) for i in range(clients)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     elapsed = time.monotonic() - started
+    cpu = cpu_ms_per_call(cpu_before, cpu_snapshot(), counters["calls"])
     return {
+        # CPU milliseconds per API call by process kind, measured over the phase (all cores).
+        "cpu_ms_per_call": cpu,
         "seconds": round(elapsed, 1),
         "clients": clients,
         "completed": counters["done"],

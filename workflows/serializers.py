@@ -98,6 +98,58 @@ class MaterialInSerializer(serializers.Serializer):
 
 
 # --- responses ------------------------------------------------------------------------------
+#
+# Every response serializer below writes its ``to_representation`` out by hand. DRF's generic path
+# (ModelSerializer) introspects the model and builds a field object per column on EVERY
+# instantiation, then walks them per row: on a case detail that was ~10 ms of a ~20 ms request. The
+# declared fields stay: they are the OpenAPI schema (drf-spectacular reads them), and
+# tests/workflows/test_representation.py checks that each hand-written rendering equals DRF's
+# generic one (``serializers.ModelSerializer.to_representation``) for cases in every state, so a
+# field added to ``Meta.fields`` but not to the rendering fails a test.
+
+# One shared DateTimeField renders every timestamp: DRF's ISO 8601 in the active time zone ("Z" for
+# UTC), read from settings at call time, so sharing the instance changes nothing.
+_DATETIME = serializers.DateTimeField()
+
+
+# The columns the renderings below read (``only``): a material's and an event's own rows are narrow,
+# but their joined rows are not (an event's actor is a whole user row, password hash included).
+MATERIAL_COLUMNS = (
+    "case",
+    "requirement__code",
+    "requirement__name",
+    "sha256",
+    "size",
+    "source",
+    "grade",
+    "content_type",
+    "file",
+    "uploaded_at",
+    "original_sighted_at",
+    "original_sighted_hall__code",
+)
+EVENT_COLUMNS = (
+    "case",
+    "seq",
+    "transition",
+    "from_state",
+    "to_state",
+    "actor_label",
+    "at",
+    "payload",
+    "actor__role",
+    "actor__username",
+    "actor__real_name",
+)
+
+
+def _dt(value: Any) -> str | None:
+    return _DATETIME.to_representation(value) if value else None
+
+
+def _text(value: Any) -> str | None:
+    """A CharField/ChoiceField value as DRF renders it (a TextChoices member becomes its value)."""
+    return None if value is None else str(value)
 
 
 class MaterialOutSerializer(serializers.ModelSerializer):
@@ -146,8 +198,24 @@ class MaterialOutSerializer(serializers.ModelSerializer):
         if m.original_sighted_at is None:
             return None
         return {
-            "at": serializers.DateTimeField().to_representation(m.original_sighted_at),
+            "at": _dt(m.original_sighted_at),
             "hall": m.original_sighted_hall.code if m.original_sighted_hall else None,
+        }
+
+    def to_representation(self, m: Material) -> dict[str, Any]:
+        return {
+            "id": m.pk,
+            "requirement": m.requirement.code,
+            "requirement_name": m.requirement.name,
+            "sha256": m.sha256,
+            "size": m.size,
+            "source": _text(m.source),
+            "grade": _text(m.grade),
+            "content_type": m.content_type,
+            "uploaded_at": _dt(m.uploaded_at),
+            "original_sighted": self.get_original_sighted(m),
+            "url": self.get_url(m),
+            "preview_url": self.get_preview_url(m),
         }
 
 
@@ -184,8 +252,19 @@ class EventOutSerializer(serializers.ModelSerializer):
         return e.actor.get_username()
 
     def to_representation(self, instance: CaseEvent) -> dict[str, Any]:
-        data = super().to_representation(instance)
-        data["from"] = data.pop("from_")
+        data = {
+            "seq": instance.seq,
+            "transition": instance.transition,
+            "from": instance.from_state,
+            "to": instance.to_state,
+            "actor": self.get_actor(instance),
+            "actor_name": instance.actor_label,
+            "at": _dt(instance.at),
+            "payload": instance.payload,
+        }
+        return self._citizen_label(instance, data)
+
+    def _citizen_label(self, instance: CaseEvent, data: dict[str, Any]) -> dict[str, Any]:
         if instance.actor is not None and instance.actor.role == Role.CITIZEN:
             # Older events stored the username as the label when the citizen had no real name.
             data["actor_name"] = instance.actor.real_name or str(_("申请人"))
@@ -224,6 +303,21 @@ class CaseListSerializer(serializers.ModelSerializer):
 
     def get_sla_status(self, c: Case) -> str | None:
         return c.sla_status or None
+
+    def to_representation(self, c: Case) -> dict[str, Any]:
+        return {
+            "number": c.number,
+            "item": c.item.code,
+            "item_name": c.item.name,
+            "mode": _text(c.mode),
+            "state": _text(c.state),
+            "jurisdiction": _text(c.jurisdiction_id),
+            "authority": self.get_authority(c),
+            "receiving_hall": self.get_receiving_hall(c),
+            "cross_region": c.cross_region,
+            "sla_status": self.get_sla_status(c),
+            "created_at": _dt(c.created_at),
+        }
 
 
 class CaseDetailSerializer(CaseListSerializer):
@@ -277,12 +371,27 @@ class CaseDetailSerializer(CaseListSerializer):
 
     @extend_schema_field(serializers.DictField())
     def get_sla(self, c: Case) -> dict[str, Any]:
-        dt = serializers.DateTimeField()
-        return {
-            "accept_by": dt.to_representation(c.accept_by) if c.accept_by else None,
-            "decide_by": dt.to_representation(c.decide_by) if c.decide_by else None,
-            "status": c.sla_status or None,
-        }
+        return {"accept_by": _dt(c.accept_by), "decide_by": _dt(c.decide_by), "status": c.sla_status or None}
+
+    def to_representation(self, c: Case) -> dict[str, Any]:
+        data = super().to_representation(c)
+        data.update(
+            delivery=self.get_delivery(c),
+            applicant=self.get_applicant(c),
+            sla=self.get_sla(c),
+            materials=self.get_materials(c),
+            result=self.get_result(c),
+            results=self.get_results(c),
+            events=self.get_events(c),
+            available_transitions=self.get_available_transitions(c),
+            parent=self.get_parent(c),
+            children=self.get_children(c),
+            corrections=self.get_corrections(c),
+            tracking_number=c.tracking_number,
+            decision_reason=c.decision_reason,
+            legal_basis=c.legal_basis,
+        )
+        return data
 
     @extend_schema_field(MaterialOutSerializer(many=True))
     def get_materials(self, c: Case) -> list[dict[str, Any]]:
@@ -291,7 +400,8 @@ class CaseDetailSerializer(CaseListSerializer):
         source = c.parent if c.parent_id else c  # a sub-case's file is its parent's
         assert source is not None
         qs = source.materials.filter(superseded_at__isnull=True).select_related("requirement", "original_sighted_hall")
-        return list(MaterialOutSerializer(qs, many=True, context={**self.context, "case": c}).data)
+        child = MaterialOutSerializer(context={**self.context, "case": c})
+        return [child.to_representation(m) for m in qs.only(*MATERIAL_COLUMNS)]
 
     def _result_dict(self, r: Any) -> dict[str, Any]:
         request = self.context.get("request")
@@ -319,7 +429,9 @@ class CaseDetailSerializer(CaseListSerializer):
 
     @extend_schema_field(EventOutSerializer(many=True))
     def get_events(self, c: Case) -> list[dict[str, Any]]:
-        return list(EventOutSerializer(c.events.select_related("actor").order_by("seq"), many=True).data)
+        child = EventOutSerializer()
+        events = c.events.select_related("actor").only(*EVENT_COLUMNS).order_by("seq")
+        return [child.to_representation(e) for e in events]
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_available_transitions(self, c: Case) -> list[str]:
@@ -345,12 +457,7 @@ class CaseDetailSerializer(CaseListSerializer):
     def get_corrections(self, c: Case) -> list[dict[str, Any]]:
         if not c.correction_count:
             return []  # every notice counts itself on the case (workflows.actions.request_correction)
-        dt = serializers.DateTimeField()
         return [
-            {
-                "items": n.items,
-                "issued_at": dt.to_representation(n.issued_at),
-                "resolved_at": dt.to_representation(n.resolved_at) if n.resolved_at else None,
-            }
+            {"items": n.items, "issued_at": _dt(n.issued_at), "resolved_at": _dt(n.resolved_at)}
             for n in c.corrections.order_by("issued_at")
         ]
