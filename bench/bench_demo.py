@@ -1,4 +1,4 @@
-"""Speed of the demo hall registry loader (halls.demo.load_halls) on a fresh SQLite database.
+"""Speed of the demo hall registry loader (demo.hall_registry.load_halls) on a fresh SQLite database.
 
     .venv/bin/python bench/bench_demo.py [--repeat 3] [--sizes default,large]
 
@@ -36,10 +36,10 @@ def _child(size: str, db_path: Path) -> dict[str, Any]:
     call_command("migrate", verbosity=0)
     migrate_s = time.perf_counter() - t0
 
+    from demo.hall_registry import load_halls
     from govmap.loaders import load_shipped_regions
-    from halls.demo import load_halls
     from halls.models import Hall, Window
-    from services.demo import load_catalog, load_departments
+    from services.catalog_data import load_catalog, load_departments
 
     t0 = time.perf_counter()
     load_shipped_regions("520000")
@@ -130,7 +130,7 @@ def main() -> None:
         if size == "large-incremental":
             summary[size]["note"] = "fresh_s = the large run after a default run (villages only)"
     report = {
-        "benchmark": "halls.demo.load_halls on a fresh SQLite database",
+        "benchmark": "demo.hall_registry.load_halls on a fresh SQLite database",
         "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "machine": {
             "python": platform.python_version(),

@@ -27,7 +27,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         setup_django(prepare_database(None, tmp))
-        from services.demo import load_catalog
+        from services.catalog_data import load_catalog
 
         load_catalog()
         sys.path.insert(0, str(ROOT))

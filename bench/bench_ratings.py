@@ -42,10 +42,10 @@ def _setup(url: str, *, load: bool = True) -> None:
     setup_django(url, quiet=False, DJANGO_ALLOWED_HOSTS="testserver,127.0.0.1")
     if not load:
         return
-    from accounts.demo import load_staff
+    from demo.hall_registry import load_halls
+    from demo.staff import load_staff
     from govmap.loaders import load_shipped_regions
-    from halls.demo import load_halls
-    from services.demo import load_catalog, load_departments
+    from services.catalog_data import load_catalog, load_departments
 
     load_shipped_regions("520000")
     load_catalog()

@@ -257,6 +257,8 @@ class App:
             OTP_PER_IP_PER_HOUR="100000",
             OTP_PER_PHONE_PER_HOUR="100",
             TONGBAN_DEMO_PASSWORD=STAFF_PASSWORD,
+            # prepare() runs `manage.py load_demo` under these production settings: install the demo app.
+            TONGBAN_DEMO="1",
         )
         keep.update(self.extra_env)
         return keep

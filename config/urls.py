@@ -44,6 +44,7 @@ urlpatterns = [
     path("", include("govmap.urls")),
     path("", include("services.urls")),
     path("", include("halls.urls")),
+    path("", include("mapview.urls")),
     path("", include("notifications.urls")),
     path("", include("workflows.urls")),
     path("", include("ledger.urls")),

@@ -1,12 +1,10 @@
-"""Full paths of the live side: queues, appointments, live boards, the map and nearest-hall API.
+"""Full paths of the live side: queues, appointments, live boards.
 
-The map page and its endpoints are views of govmap's top-layer modules (govmap.mappage,
-govmap.map_api); their routes live here so that govmap/urls.py stays the geographic core's.
+The map page, its endpoints and the nearest-hall API read halls from above: mapview/urls.py.
 """
 
 from django.urls import URLPattern, URLResolver, path
 
-from govmap import map_api, mappage
 from halls import live_api, live_views
 
 urlpatterns: list[URLPattern | URLResolver] = [
@@ -33,13 +31,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
         live_api.AppointmentCheckInView.as_view(),
         name="appointment-check-in",
     ),
-    # Nearest hall and the map
-    path("api/v1/halls/nearest/", map_api.NearestHallsView.as_view(), name="halls-nearest"),
-    path("api/v1/map/halls.geojson", map_api.halls_geojson, name="map-halls-geojson"),
-    path("api/v1/map/counties.geojson", map_api.counties_geojson, name="map-counties-geojson"),
-    path("api/v1/map/halls/<str:code>/popup/", map_api.hall_popup, name="map-hall-popup"),
-    path("api/v1/map/labels.geojson", map_api.labels_geojson, name="map-labels-geojson"),
-    path("map/", mappage.map_page, name="map"),
     # Live boards
     path("halls/<str:code>/screen/", live_views.call_screen, name="call-screen"),
     path("halls/<str:code>/console/", live_views.clerk_console, name="clerk-console"),

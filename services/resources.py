@@ -199,7 +199,7 @@ class ItemResource(resources.ModelResource):
         # An imported item may bring a kind or level no department exists for yet: create them in
         # the same transaction so every imported item is routable at once.
         if not kwargs.get("dry_run") and not result.has_errors() and not result.has_validation_errors():
-            from services.demo import load_departments
+            from services.catalog_data import load_departments
 
             load_departments()
 

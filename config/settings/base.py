@@ -58,6 +58,8 @@ INSTALLED_APPS = [
     "remote",
     "ratings",
     "citizen_portal",
+    # The map page and its endpoints read halls, queues and ratings: top layer, beside the portal.
+    "mapview",
 ]
 
 MIDDLEWARE = [
@@ -83,7 +85,7 @@ MIDDLEWARE = [
 
 # Content-Security-Policy in every environment, so the browser tests run under the production policy:
 # scripts and styles only from our own static files — no inline <script>, no on…= handlers, no
-# CDN. The map page adds the hashes of folium's generated blocks (govmap.mappage), ReDoc its own
+# CDN. The map page adds the hashes of folium's generated blocks (mapview.mappage), ReDoc its own
 # needs (config.urls); nothing gets 'unsafe-inline' for scripts.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
@@ -329,7 +331,7 @@ SPECTACULAR_SETTINGS = {
     # The map's GeoJSON and popup endpoints are plain Django views: described by a hook.
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "govmap.map_schema.add_map_endpoints",
+        "mapview.map_schema.add_map_endpoints",
     ],
     # Several apps have a `level` or `state` field with different choice sets: name each one.
     "ENUM_NAME_OVERRIDES": {

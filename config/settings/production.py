@@ -8,7 +8,7 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import BASE_DIR, SECRET_KEY, env
+from .base import BASE_DIR, INSTALLED_APPS, SECRET_KEY, env
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 if not SECRET_KEY:
@@ -17,6 +17,12 @@ if len(SECRET_KEY) < 50 or SECRET_KEY.startswith("django-insecure"):
     raise ImproperlyConfigured("DJANGO_SECRET_KEY is too weak for production (at least 50 random characters).")
 if DEBUG:
     raise ImproperlyConfigured("DJANGO_DEBUG must be off in production.")
+
+# The demo data (`manage.py load_demo`) is not part of a real deployment. Only a deliberately
+# demo-configured production stack asks for it: the fault drill (bench/stack.py) and benchmarks
+# that load the demo into a server running these settings.
+if env.bool("TONGBAN_DEMO", default=False):
+    INSTALLED_APPS = [*INSTALLED_APPS, "demo"]
 
 # Result signing: never generate a key here, and never start with one that was generated elsewhere
 # (a development key copied along with var/ would sign certificates nobody can trust).

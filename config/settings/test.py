@@ -3,7 +3,7 @@
 import os
 
 from .base import *  # noqa: F403
-from .base import BASE_DIR, env
+from .base import BASE_DIR, INSTALLED_APPS, env
 
 DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="tongban-test-key")
@@ -17,6 +17,8 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 AXES_ENABLED = True
+# The demo data and `manage.py load_demo` (top layer; production installs it only with TONGBAN_DEMO=1).
+INSTALLED_APPS = [*INSTALLED_APPS, "demo"]
 
 # Tests run tasks eagerly unless a test deliberately talks to a real broker and worker
 # (tests marked `broker` switch this off and start a worker process themselves).

@@ -10,8 +10,8 @@ README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def test_readme_demo_accounts_exist(demo_halls: Any) -> None:
-    from accounts.demo import load_staff
     from accounts.models import User
+    from demo.staff import load_staff
 
     load_staff()
     text = README.read_text(encoding="utf-8")

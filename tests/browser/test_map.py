@@ -14,8 +14,8 @@ XSS_NAME = '<script>alert("map")</script><img src=x onerror=alert(1)>南明区�
 def test_map_with_20000_points(asgi_server, offline_context, catalog, settings, fresh_hall_index):
     from playwright.sync_api import expect
 
+    from demo.hall_registry import load_halls
     from halls import actions, live_selectors
-    from halls.demo import load_halls
     from halls.models import Hall
 
     settings.MAP_REFRESH_SECONDS = 1

@@ -43,7 +43,7 @@ def _zunyi_hall() -> Hall:
 def test_book_remind_cancel(client: Any, demo_halls: Any, citizen: Any, tuesday: None, on_commit: Any) -> None:
     hall = _zunyi_hall()
     # Step 1: the halls nearest the 遵义 site's centre come first, the centre itself at the top.
-    from citizen_portal.demo import load_sites
+    from demo.portal import load_sites
 
     load_sites()
     html = client.get("/book/", {"site": "520300"}).content.decode()

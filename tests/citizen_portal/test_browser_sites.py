@@ -75,7 +75,7 @@ def login_cookie(user: Any, base: str) -> dict[str, str]:
 
 @pytest.fixture
 def guizhou(asgi_server: str, demo_halls: Any, fresh_hall_index: None) -> str:
-    from citizen_portal.demo import load_portal
+    from demo.portal import load_portal
 
     load_portal()
     return asgi_server

@@ -5,7 +5,7 @@ from services.models import Item
 
 @pytest.fixture
 def portal(demo_halls):
-    from citizen_portal.demo import load_portal
+    from demo.portal import load_portal
 
     load_portal()
     return demo_halls

@@ -17,7 +17,7 @@ TEN = ("520100", "520200", "520300", "520400", "520500", "520600", "522300", "52
 
 @pytest.fixture
 def sites(demo_halls: Any) -> list[CitySite]:
-    from citizen_portal.demo import load_portal
+    from demo.portal import load_portal
 
     load_portal()
     return list(CitySite.objects.order_by("position"))

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def portal(demo_halls: Any) -> Any:
-    from citizen_portal.demo import load_portal
+    from demo.portal import load_portal
 
     load_portal()
     return demo_halls

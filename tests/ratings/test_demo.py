@@ -8,9 +8,9 @@ pytestmark = pytest.mark.django_db
 
 
 def test_load_ratings_demo(demo_halls):
-    from accounts.demo import load_staff
+    from demo.ratings import load_ratings
+    from demo.staff import load_staff
     from ratings import selectors, tally
-    from ratings.demo import load_ratings
     from ratings.models import HallTally, Rating, Rectification, RegionDayTally
 
     load_staff()

@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 from django.db import IntegrityError, transaction
 
+from services.catalog_data import DATA_DIR, load_catalog, load_departments
 from services.catalog_format import CODE_RE, TYPE_CODES, Vocabulary, parse_row
-from services.demo import DATA_DIR, load_catalog, load_departments
 from services.models import Department, DepartmentKind, IndustryZone, Item, MaterialRequirement
 
 pytestmark = pytest.mark.django_db

@@ -9,8 +9,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from openpyxl import load_workbook
 
+from services.catalog_data import DATA_DIR
 from services.catalog_format import COLUMNS
-from services.demo import DATA_DIR
 from services.models import Department, Item, MaterialRequirement
 from services.resources import CatalogImportError, export_catalog_bytes, import_catalog_file
 

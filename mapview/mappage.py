@@ -36,6 +36,8 @@ from halls.models import HallType
 GUIZHOU_CENTER = (26.82, 106.7)
 GUIZHOU_ZOOM = 7
 
+# The static files keep their govmap/ prefix (mapview/static/govmap/): their URLs predate the
+# split and are referenced from outside the page (tests, cached pages, the offline bundle check).
 LEAFLET_JS = "govmap/vendor/leaflet/leaflet.js"
 LEAFLET_CSS = "govmap/vendor/leaflet/leaflet.css"
 CLUSTER_JS = "govmap/vendor/leaflet.markercluster/leaflet.markercluster.js"
@@ -73,11 +75,11 @@ class TongbanMapApp(JSCSSMixin):  # type: ignore[misc]
 
 def map_config() -> dict[str, Any]:
     return {
-        "hallsUrl": reverse("halls:map-halls-geojson"),
-        "countiesUrl": reverse("halls:map-counties-geojson"),
-        "nearestUrl": reverse("halls:halls-nearest"),
+        "hallsUrl": reverse("mapview:map-halls-geojson"),
+        "countiesUrl": reverse("mapview:map-counties-geojson"),
+        "nearestUrl": reverse("mapview:halls-nearest"),
         "popupUrl": "/api/v1/map/halls/{code}/popup/",
-        "labelsUrl": reverse("halls:map-labels-geojson"),
+        "labelsUrl": reverse("mapview:map-labels-geojson"),
         "ticketUrl": "/api/v1/halls/{code}/tickets/",
         "slotsUrl": "/api/v1/halls/{code}/slots/",
         "appointmentsUrl": reverse("halls:appointments"),
@@ -170,7 +172,7 @@ def map_page(request: HttpRequest) -> HttpResponse:
     assert isinstance(root, Figure)
     root.title = _("政务数字地图 · 通办")
     # The side panel (filters, nearest results) is a Django template: autoescaped, translated.
-    root.html.add_child(Element(render_to_string("govmap/map_panel.html", request=request)))
+    root.html.add_child(Element(render_to_string("mapview/map_panel.html", request=request)))
     html = root.render()
     response = HttpResponse(html, content_type="text/html; charset=utf-8")
     # folium writes its set-up as inline <script>/<style> blocks. Rather than 'unsafe-inline', the

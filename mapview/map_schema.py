@@ -1,7 +1,7 @@
 """OpenAPI description of the map's data endpoints (drf-spectacular postprocessing hook).
 
 /api/v1/map/halls.geojson, counties.geojson and halls/<code>/popup/ are plain Django views (they
-serve pre-serialised, pre-gzipped bytes: see govmap.map_api), so drf-spectacular cannot see them.
+serve pre-serialised, pre-gzipped bytes: see mapview.map_api), so drf-spectacular cannot see them.
 This hook adds them to /api/schema/ as they behave, which also puts them under schemathesis.
 """
 

@@ -1,6 +1,7 @@
 """python manage.py load_demo [--size default|large] — the Guizhou demo data, idempotent.
 
 Order follows the app layers: regions → catalog and departments → halls → staff → history.
+The demo app sits above every domain app, so it calls each loader directly.
 """
 
 from __future__ import annotations
@@ -25,11 +26,13 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=52, help="合成点位的随机种子（可复现）")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from accounts.demo import DEMO_PASSWORD, load_staff
+        from demo.hall_registry import load_halls
+        from demo.portal import load_portal
+        from demo.ratings import load_ratings
+        from demo.staff import DEMO_PASSWORD, load_staff
         from govmap.loaders import load_shipped_regions
         from halls import coverage
-        from halls.demo import load_halls
-        from services.demo import load_catalog, load_departments
+        from services.catalog_data import load_catalog, load_departments
 
         steps: list[tuple[str, Callable[[], Any]]] = [
             ("行政区划", lambda: load_shipped_regions("520000")),
@@ -39,22 +42,9 @@ class Command(BaseCommand):
             # Bulk writes skip the hall signals: the map's coverage layer is filled here.
             ("服务覆盖", coverage.refresh),
             ("工作人员", load_staff),
+            ("好差评", load_ratings),
+            ("市州站点与政策文件", load_portal),
         ]
-        # Later layers (case history, ratings) plug in here when their apps provide a loader.
-        for module, func_name, label in (
-            ("workflows.demo", "load_cases", "办件"),
-            ("ratings.demo", "load_ratings", "好差评"),
-            ("citizen_portal.demo", "load_portal", "市州站点与政策文件"),
-        ):
-            try:
-                mod = __import__(module, fromlist=[func_name])
-            except ModuleNotFoundError as exc:
-                if not exc.name or not (
-                    module == exc.name or module.startswith(exc.name + ".")
-                ):  # a broken import inside the loader must not pass silently
-                    raise
-                continue
-            steps.append((label, getattr(mod, func_name)))
 
         total = time.perf_counter()
         for label, step in steps:

@@ -420,7 +420,7 @@ def hall_popup(request: HttpRequest, code: str) -> JsonResponse:
     stats = stats_for_halls([hall.pk])[hall.pk]
     names, total, blanket = _items_received(hall)
     html = render_to_string(
-        "govmap/popup.html",
+        "mapview/popup.html",
         {
             "hall": hall,
             "stats": stats,

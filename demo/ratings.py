@@ -1,4 +1,4 @@
-"""Demo history of 好差评 for ``manage.py load_demo`` (called automatically when this module exists).
+"""Demo history of 好差评 for ``manage.py load_demo``.
 
 ``load_ratings()`` adds about half a year of rated, finished cases (一事一评) and rated window visits
 (一次一评) at the province's comprehensive halls: mostly satisfied, each hall with its own quality

@@ -1,4 +1,4 @@
-"""The Guizhou demo hall registry (halls.demo.load_halls): counts, geometry, codes, idempotence."""
+"""The Guizhou demo hall registry (demo.hall_registry.load_halls): counts, geometry, codes, idempotence."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from halls.demo import TOWNSHIP_STATIONS, load_halls, plan_halls
+from demo.hall_registry import TOWNSHIP_STATIONS, load_halls, plan_halls
 from halls.models import Hall, Window
 
 CITY_NAMES = [

@@ -1,7 +1,10 @@
 """Load the catalog shipped in services/data/ and the departments that handle it.
 
-Called by `load_demo` (idempotent: running it twice changes nothing) and by the `catalog` test
-fixture. Regions must already be loaded (govmap); they are read from the database.
+Not demo data: the shipped catalog is the province's real list, and `load_departments` also runs
+after every catalog import (services.resources), so this stays in services while the demo loaders
+live in the demo app. Called by `load_demo` (idempotent: running it twice changes nothing), by the
+catalog import and by the `catalog` test fixture. Regions must already be loaded (govmap); they are
+read from the database.
 """
 
 from __future__ import annotations
