@@ -59,9 +59,9 @@ class HttpRealNameService:
     must not verify anybody (the citizen can still bind at a window)."""
 
     def __init__(self, url: str | None = None, key: str | None = None, timeout: float | None = None) -> None:
-        self.url = url if url is not None else getattr(settings, "REAL_NAME_SERVICE_URL", "")
-        self.key = key if key is not None else getattr(settings, "REAL_NAME_SERVICE_KEY", "")
-        self.timeout = timeout if timeout is not None else float(getattr(settings, "REAL_NAME_SERVICE_TIMEOUT", 3.0))
+        self.url = url if url is not None else settings.REAL_NAME_SERVICE_URL
+        self.key = key if key is not None else settings.REAL_NAME_SERVICE_KEY
+        self.timeout = timeout if timeout is not None else float(settings.REAL_NAME_SERVICE_TIMEOUT)
 
     def check(self, *, name: str, id_number: str, phone: str) -> Verdict:
         if not self.url:
@@ -88,7 +88,7 @@ class HttpRealNameService:
 
 
 def get_service() -> RealNameService:
-    path = getattr(settings, "REAL_NAME_SERVICE", "accounts.realname.NoRealNameService")
+    path = settings.REAL_NAME_SERVICE
     service: RealNameService = import_string(path)()
     return service
 
