@@ -10,11 +10,6 @@ def batch_size() -> int:
     return int(settings.LEDGER_BATCH_SIZE)
 
 
-def seal_interval_seconds() -> float:
-    """How often Celery beat seals the pending entries into a signed batch."""
-    return float(settings.LEDGER_SEAL_SECONDS)
-
-
 def keyring_path() -> str:
     """Dotted path of a zero-argument callable returning the signing keyring (see licences.keys).
 

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 import environ
-from celery.schedules import crontab
 from csp.constants import NONCE
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
@@ -280,18 +279,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
-    # SMS_SWEEP_SECONDS: how often due, lost or stuck outbox messages are re-queued.
-    "dispatch-outbox": {
-        "task": "notifications.tasks.dispatch_pending",
-        "schedule": env.float("SMS_SWEEP_SECONDS", 30.0),
-    },
-    "appointment-no-shows": {"task": "halls.tasks.mark_appointment_no_shows", "schedule": 300.0},
-    # Tomorrow's appointment slots open each night (and on the first beat after a restart).
-    "open-appointment-slots": {"task": "halls.tasks.open_slots", "schedule": crontab(hour=1, minute=5)},
-    # The day before: "your appointment is tomorrow" (18:00, after the day's changes are in).
-    "appointment-reminders": {"task": "halls.tasks.send_appointment_reminders", "schedule": crontab(hour=18, minute=0)},
-}
+# The beat schedule (every periodic task and its period) is in config/celery.py.
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
