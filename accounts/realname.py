@@ -31,6 +31,8 @@ from typing import Protocol
 from django.conf import settings
 from django.utils.module_loading import import_string
 
+from core.phones import national
+
 logger = logging.getLogger(__name__)
 
 
@@ -66,7 +68,8 @@ class HttpRealNameService:
     def check(self, *, name: str, id_number: str, phone: str) -> Verdict:
         if not self.url:
             return Verdict.UNKNOWN
-        body = json.dumps({"name": name, "id_number": id_number, "phone": phone}).encode()
+        # The service's contract takes the 11 digits (phones are stored in E.164, core.phones).
+        body = json.dumps({"name": name, "id_number": id_number, "phone": national(phone)}).encode()
         request = urllib.request.Request(  # noqa: S310 - the URL is an operator's setting
             self.url,
             data=body,

@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
 from config.api_errors import Conflict
+from core.phones import normalize_phone
 from halls import queue
 from halls.models import (
     TICKET_TRANSITIONS,
@@ -92,8 +93,6 @@ def can_operate_window(user: User | None, window: Window) -> bool:
 def _normalize_phone(phone: str) -> str:
     if not phone:
         return ""
-    from notifications.phone import normalize_phone
-
     try:
         return normalize_phone(phone)
     except ValueError:
