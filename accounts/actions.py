@@ -22,7 +22,7 @@ from accounts import tokens
 from accounts.identity import validate_applicant_identifier
 from accounts.models import ClaimReason, IdentityClaim, OtpCode, Role, User, VerificationSource
 from accounts.protect import lookup_hash, mask_id_number, protect
-from notifications.phone import normalize_phone
+from core.phones import mainland_mobile, national
 
 
 class RateLimited(Exception):
@@ -33,23 +33,20 @@ class RateLimited(Exception):
         self.retry_after = retry_after
 
 
-def normalise_phone(phone: str) -> str:
-    """Return a mainland mobile number as its 11 local digits (how User/OtpCode store it).
-
-    Parsing is notifications.phone.normalize_phone's (one definition of a valid number system-wide);
-    citizens log in with mainland mobiles only, so any other E.164 number is refused here.
-    """
+def _citizen_phone(phone: str) -> str:
+    """The stored form (E.164, core.phones) of a citizen's phone; citizens log in with mainland
+    mobiles only, so anything else (a foreign number included) is refused with the form's message."""
     try:
-        e164 = normalize_phone(phone or "")
+        return mainland_mobile(phone or "")
     except ValueError:
-        e164 = ""
-    if not e164.startswith("+86"):
-        raise ValidationError({"phone": [_("请输入有效的11位手机号码。")]})
-    return e164[3:]
+        raise ValidationError({"phone": [_("请输入有效的11位手机号码。")]}) from None
 
 
 def _code_hash(phone: str, code: str, salt: str) -> str:
-    mac = hmac.new(settings.SECRET_KEY.encode(), f"{salt}:{phone}:{code}".encode(), hashlib.sha256).hexdigest()
+    # The MAC covers the 11 digits, as it did before phones were stored in E.164: a code requested
+    # just before that migration still verifies after it.
+    digits = national(phone)
+    mac = hmac.new(settings.SECRET_KEY.encode(), f"{salt}:{digits}:{code}".encode(), hashlib.sha256).hexdigest()
     return f"{salt}${mac}"
 
 
@@ -100,7 +97,7 @@ def request_otp(*, phone: str, ip: str | None, device: str | None = None) -> Otp
     """
     from notifications.actions import enqueue_sms
 
-    phone = normalise_phone(phone)
+    phone = _citizen_phone(phone)
     now = timezone.now()
     hour_ago = now - timedelta(hours=1)
     with transaction.atomic():
@@ -210,7 +207,7 @@ def verify_otp(
     """
     from accounts.realname import Verdict, evidence_for
 
-    phone = normalise_phone(phone)
+    phone = _citizen_phone(phone)
     code = (code or "").strip()
     invalid = ValidationError({"code": [_("验证码错误或已过期，请重新获取。")]})
     if not re.fullmatch(r"\d{6}", code):
@@ -289,7 +286,9 @@ def verify_otp(
             raise invalid
         if user is None:
             try:
-                user = User.objects.create(username=f"citizen-{phone}", phone=phone, role=Role.CITIZEN, is_staff=False)
+                user = User.objects.create(
+                    username=f"citizen-{national(phone)}", phone=phone, role=Role.CITIZEN, is_staff=False
+                )
             except IntegrityError:
                 raise invalid from None
             user.set_unusable_password()
@@ -333,7 +332,7 @@ def confirm_identity(
     if id_checked is not True:
         errors["id_checked"] = [_("请先当面查验申请人的身份证件原件。")]
     try:
-        phone = normalise_phone(phone)
+        phone = _citizen_phone(phone)
     except ValidationError as exc:
         errors.update(exc.message_dict)
         phone = ""

@@ -7,6 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from accounts.protect import mask_id_number, mask_phone, reveal
+from core.phones import PhoneField
 
 
 class Role(models.TextChoices):
@@ -47,7 +48,7 @@ class User(AbstractUser):
         on_delete=models.PROTECT,
         related_name="staff",
     )
-    phone = models.CharField(_("手机号"), max_length=20, blank=True, db_index=True)
+    phone = PhoneField(_("手机号"), max_length=20, blank=True, db_index=True)
     real_name = models.CharField(_("真实姓名"), max_length=64, blank=True)
     applicant_type = models.CharField(_("申请人类型"), max_length=16, choices=ApplicantType.choices, blank=True)
     # The ID number (or USCC) is encrypted at rest; the keyed hash allows lookups without decrypting.
@@ -106,7 +107,7 @@ class IdentityClaim(models.Model):
     Conflicting claims are never merged automatically: the claimant is told to bring the ID card to
     a window, and the clerk who confirms the binding there closes the claim."""
 
-    phone = models.CharField(_("手机号"), max_length=20, db_index=True)
+    phone = PhoneField(_("手机号"), max_length=20, db_index=True)
     id_number_hash = models.CharField(_("证件号码摘要"), max_length=64, db_index=True, editable=False)
     id_number_masked = models.CharField(_("证件号码"), max_length=32)
     name = models.CharField(_("申报姓名"), max_length=64, blank=True)
@@ -139,7 +140,7 @@ class IdentityClaim(models.Model):
 class OtpCode(models.Model):
     """A one-time SMS login code. Only a salted hash is stored; single use; short-lived."""
 
-    phone = models.CharField(_("手机号"), max_length=20, db_index=True)
+    phone = PhoneField(_("手机号"), max_length=20, db_index=True)
     code_hash = models.CharField(_("验证码摘要"), max_length=128)
     requested_ip = models.GenericIPAddressField(_("请求地址"), null=True, blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True, db_index=True)

@@ -10,9 +10,9 @@ from functools import lru_cache
 from cryptography.fernet import Fernet
 from django.conf import settings
 
-# One masking rule for phones system-wide (stored local digits and E.164 both come out 138****8000);
-# re-exported here beside the other identifier masks for accounts.models and workflows.models.
-from notifications.phone import mask_phone as mask_phone
+# One masking rule for phones system-wide (core.phones); re-exported here beside the other
+# identifier masks for accounts.models and workflows.models.
+from core.phones import mask_phone as mask_phone
 
 
 @lru_cache(maxsize=4)

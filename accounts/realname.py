@@ -31,6 +31,8 @@ from typing import Protocol
 from django.conf import settings
 from django.utils.module_loading import import_string
 
+from core.phones import national
+
 logger = logging.getLogger(__name__)
 
 
@@ -59,14 +61,15 @@ class HttpRealNameService:
     must not verify anybody (the citizen can still bind at a window)."""
 
     def __init__(self, url: str | None = None, key: str | None = None, timeout: float | None = None) -> None:
-        self.url = url if url is not None else getattr(settings, "REAL_NAME_SERVICE_URL", "")
-        self.key = key if key is not None else getattr(settings, "REAL_NAME_SERVICE_KEY", "")
-        self.timeout = timeout if timeout is not None else float(getattr(settings, "REAL_NAME_SERVICE_TIMEOUT", 3.0))
+        self.url = url if url is not None else settings.REAL_NAME_SERVICE_URL
+        self.key = key if key is not None else settings.REAL_NAME_SERVICE_KEY
+        self.timeout = timeout if timeout is not None else float(settings.REAL_NAME_SERVICE_TIMEOUT)
 
     def check(self, *, name: str, id_number: str, phone: str) -> Verdict:
         if not self.url:
             return Verdict.UNKNOWN
-        body = json.dumps({"name": name, "id_number": id_number, "phone": phone}).encode()
+        # The service's contract takes the 11 digits (phones are stored in E.164, core.phones).
+        body = json.dumps({"name": name, "id_number": id_number, "phone": national(phone)}).encode()
         request = urllib.request.Request(  # noqa: S310 - the URL is an operator's setting
             self.url,
             data=body,
@@ -88,7 +91,7 @@ class HttpRealNameService:
 
 
 def get_service() -> RealNameService:
-    path = getattr(settings, "REAL_NAME_SERVICE", "accounts.realname.NoRealNameService")
+    path = settings.REAL_NAME_SERVICE
     service: RealNameService = import_string(path)()
     return service
 

@@ -26,8 +26,8 @@ from accounts.models import User
 
 def ttl(user: User) -> timedelta:
     if user.is_staff_role:
-        return timedelta(seconds=int(getattr(settings, "STAFF_TOKEN_TTL_SECONDS", 12 * 3600)))
-    return timedelta(seconds=int(getattr(settings, "CITIZEN_TOKEN_TTL_SECONDS", 30 * 86400)))
+        return timedelta(seconds=int(settings.STAFF_TOKEN_TTL_SECONDS))
+    return timedelta(seconds=int(settings.CITIZEN_TOKEN_TTL_SECONDS))
 
 
 def issue(user: User) -> Token:

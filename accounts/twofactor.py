@@ -28,7 +28,7 @@ RECOVERY_CODES = 10
 
 
 def enforced() -> bool:
-    return bool(getattr(settings, "STAFF_2FA_REQUIRED", False))
+    return bool(settings.STAFF_2FA_REQUIRED)
 
 
 def needs_second_factor(user: User) -> bool:

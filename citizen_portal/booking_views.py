@@ -19,6 +19,7 @@ from citizen_portal import actions as portal_actions
 from citizen_portal import selectors
 from citizen_portal.views import _messages, _user, citizen_required
 from config.api_errors import Conflict
+from core.phones import national
 from halls import actions as hall_actions
 from halls import live_selectors, queue
 from halls.models import AppointmentSlot, Hall, HallType, QueueTicket
@@ -111,7 +112,7 @@ def _hall_context(request: HttpRequest, hall: Hall, data: Any, errors: list[str]
         "categories": categories,
         "items": Item.objects.filter(is_active=True).only("code", "name").order_by("code"),
         "item_code": data.get("item", ""),
-        "phone": data.get("phone", "") or _user(request).phone,
+        "phone": data.get("phone", "") or national(_user(request).phone),
         "errors": errors,
         "suggestions": suggestions,
     }

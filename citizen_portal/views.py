@@ -317,7 +317,7 @@ def _case_context(request: HttpRequest, case: Case) -> dict[str, Any]:
         "show_outcome": bool(results or pickup or rating or case.state in OUTCOME_STATES),
         "deadline": selectors.deadline_of(case),
         "max_upload_mb": max_upload_bytes() // (1024 * 1024),
-        "poll_seconds": int(getattr(settings, "CITIZEN_TRACK_POLL_SECONDS", 10)),
+        "poll_seconds": int(settings.CITIZEN_TRACK_POLL_SECONDS),
         "assistance": selectors.assistance_of(case),
     }
 

@@ -83,7 +83,7 @@ def query_case(request: HttpRequest) -> HttpResponse:
             "status": status,
             "timeline": selectors.timeline(case),
             "assistance": selectors.assistance_of(case),
-            "poll_seconds": int(getattr(settings, "CITIZEN_TRACK_POLL_SECONDS", 10)),
+            "poll_seconds": int(settings.CITIZEN_TRACK_POLL_SECONDS),
         },
     )
     response["Cache-Control"] = "private, no-store"

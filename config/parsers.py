@@ -43,8 +43,8 @@ def _depth_exceeds(value: Any, limit: int) -> bool:
 
 class LimitedJSONParser(JSONParser):
     def parse(self, stream: Any, media_type: str | None = None, parser_context: Mapping[str, Any] | None = None) -> Any:
-        max_bytes = int(getattr(settings, "JSON_MAX_BYTES", 1024 * 1024))
-        max_depth = int(getattr(settings, "JSON_MAX_DEPTH", 32))
+        max_bytes = int(settings.JSON_MAX_BYTES)
+        max_depth = int(settings.JSON_MAX_DEPTH)
         parser_context = parser_context or {}
         encoding = parser_context.get("encoding", settings.DEFAULT_CHARSET)
         raw = stream.read(max_bytes + 1) if stream is not None else b""

@@ -78,7 +78,7 @@ def _level(rng: random.Random, quality: float) -> int:
 def _citizens() -> list[User]:
     users = []
     for n in range(1, 21):
-        phone = f"1700000{n:04d}"
+        phone = f"+861700000{n:04d}"  # the stored form (core.phones)
         user, _ = User.objects.get_or_create(
             username=f"demo-citizen-{n:02d}",
             defaults={"role": Role.CITIZEN, "phone": phone, "real_name": f"演示群众{n:02d}"},

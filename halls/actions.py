@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
 from config.api_errors import Conflict
+from core.phones import normalize_phone
 from halls import queue
 from halls.models import (
     TICKET_TRANSITIONS,
@@ -92,8 +93,6 @@ def can_operate_window(user: User | None, window: Window) -> bool:
 def _normalize_phone(phone: str) -> str:
     if not phone:
         return ""
-    from notifications.phone import normalize_phone
-
     try:
         return normalize_phone(phone)
     except ValueError:
@@ -344,12 +343,12 @@ DEFAULT_SLOT_PERIODS: tuple[tuple[dt.time, dt.time], ...] = (
 
 
 def booking_horizon_days() -> int:
-    return int(getattr(settings, "APPOINTMENT_HORIZON_DAYS", 14))
+    return int(settings.APPOINTMENT_HORIZON_DAYS)
 
 
 def slot_capacity(hall: Hall) -> int:
     """People per hour and queue: two per window, at least two (a one-window station still books)."""
-    per_window = int(getattr(settings, "APPOINTMENT_CAPACITY_PER_WINDOW", 2))
+    per_window = int(settings.APPOINTMENT_CAPACITY_PER_WINDOW)
     return max(2, per_window * hall.windows.count())
 
 
@@ -407,7 +406,7 @@ def book_appointment(*, slot: AppointmentSlot, actor: User, phone: str = "", ite
     slot_start = timezone.make_aware(dt.datetime.combine(slot.date, slot.start))
     if slot_start <= timezone.now():
         raise ValidationError({"slot": [_("只能预约尚未开始的时段。")]})
-    limit = int(getattr(settings, "APPOINTMENT_NO_SHOW_LIMIT", 3))
+    limit = int(settings.APPOINTMENT_NO_SHOW_LIMIT)
     if no_show_count(actor) >= limit:
         raise PermissionDenied(_("近90天爽约次数过多，暂停网上预约，请现场取号。"))
     phone = _normalize_phone(phone) or actor.phone
@@ -465,8 +464,8 @@ def cancel_appointment(*, appointment_id: int, actor: User) -> Appointment:
 
 def check_in_window() -> tuple[dt.timedelta, dt.timedelta]:
     """How early before the slot and how late after its end a check-in is accepted."""
-    early = int(getattr(settings, "APPOINTMENT_CHECKIN_EARLY_MINUTES", 60))
-    late = int(getattr(settings, "APPOINTMENT_CHECKIN_LATE_MINUTES", 15))
+    early = int(settings.APPOINTMENT_CHECKIN_EARLY_MINUTES)
+    late = int(settings.APPOINTMENT_CHECKIN_LATE_MINUTES)
     return dt.timedelta(minutes=early), dt.timedelta(minutes=late)
 
 

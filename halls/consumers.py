@@ -44,7 +44,7 @@ logger = logging.getLogger(__name__)
 
 
 def refresh_seconds() -> float:
-    return float(getattr(settings, "QUEUE_BOARD_REFRESH_SECONDS", 30.0))
+    return float(settings.QUEUE_BOARD_REFRESH_SECONDS)
 
 
 def _board(state: Any) -> dict[str, Any]:

@@ -31,11 +31,11 @@ PENDING_KEY = "halls:coverage:refresh-pending"
 
 
 def default_distance_m() -> int:
-    return round(float(getattr(settings, "COVERAGE_DISTANCE_KM", 5.0)) * 1000)
+    return round(float(settings.COVERAGE_DISTANCE_KM) * 1000)
 
 
 def debounce_seconds() -> float:
-    return float(getattr(settings, "COVERAGE_REFRESH_DEBOUNCE_SECONDS", 30.0))
+    return float(settings.COVERAGE_REFRESH_DEBOUNCE_SECONDS)
 
 
 @dataclass(frozen=True)

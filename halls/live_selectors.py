@@ -136,7 +136,7 @@ _fingerprint: tuple[float, str] = (0.0, "")
 
 
 def _recheck_seconds() -> float:
-    return float(getattr(settings, "SPATIAL_INDEX_RECHECK_SECONDS", 5.0))
+    return float(settings.SPATIAL_INDEX_RECHECK_SECONDS)
 
 
 def bump_hall_index_version(**_kwargs: Any) -> None:

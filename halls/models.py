@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.phones import PhoneField
+
 
 class HallType(models.TextChoices):
     COMPREHENSIVE = "comprehensive", _("综合政务服务大厅")
@@ -172,7 +174,7 @@ class QueueTicket(models.Model):
         _("状态"), max_length=16, choices=TicketStatus.choices, default=TicketStatus.WAITING, db_index=True
     )
     # Optional: where to send the "three ahead of you" SMS. Never shown on a board.
-    phone = models.CharField(_("手机号"), max_length=20, blank=True)
+    phone = PhoneField(_("手机号"), max_length=20, blank=True)
     applicant = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("申请人"),
@@ -285,7 +287,7 @@ class Appointment(models.Model):
     applicant = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("申请人"), on_delete=models.CASCADE, related_name="appointments"
     )
-    phone = models.CharField(_("手机号"), max_length=20, blank=True)
+    phone = PhoneField(_("手机号"), max_length=20, blank=True)
     item = models.ForeignKey(
         "services.Item", verbose_name=_("事项"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -118,7 +118,7 @@ def waiting_ahead(ticket: QueueTicket) -> int:
 
 
 def default_service_seconds() -> float:
-    return float(getattr(settings, "QUEUE_DEFAULT_SERVICE_SECONDS", 300))
+    return float(settings.QUEUE_DEFAULT_SERVICE_SECONDS)
 
 
 def average_service_seconds(hall_id: int, category: str, *, now: dt.datetime | None = None) -> float:

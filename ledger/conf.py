@@ -1,4 +1,4 @@
-"""Ledger settings with their defaults (override any of them in the Django settings)."""
+"""Ledger settings (declared with their defaults in config/settings/base.py; LEDGER_KEYRING is not a tunable)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,7 @@ from django.conf import settings
 
 def batch_size() -> int:
     """Most entries one signed Merkle batch covers (the batcher seals several when more wait)."""
-    return int(getattr(settings, "LEDGER_BATCH_SIZE", 10_000))
-
-
-def seal_interval_seconds() -> float:
-    """How often Celery beat seals the pending entries into a signed batch."""
-    return float(getattr(settings, "LEDGER_SEAL_SECONDS", 60))
+    return int(settings.LEDGER_BATCH_SIZE)
 
 
 def keyring_path() -> str:
@@ -25,4 +20,4 @@ def keyring_path() -> str:
 
 def verify_chunk_rows() -> int:
     """Rows fetched per round trip when verify_ledger streams the log (server-side cursor)."""
-    return int(getattr(settings, "LEDGER_VERIFY_CHUNK", 20_000))
+    return int(settings.LEDGER_VERIFY_CHUNK)

@@ -8,7 +8,6 @@ class LicencesConfig(AppConfig):
     verbose_name = _("证照与结果")
 
     def ready(self) -> None:
-        from django.conf import settings
         from django.core import checks
         from django.core.signals import setting_changed
         from django_fsm.signals import post_transition
@@ -37,14 +36,3 @@ class LicencesConfig(AppConfig):
 
         workflow_hooks.register_material_reuse(LicencesMaterialReuse())
         workflow_hooks.register_print_stock(LicencesPrintStock())
-
-        schedule = getattr(settings, "CELERY_BEAT_SCHEDULE", None)
-        if isinstance(schedule, dict):
-            # Safety net: documents whose on-commit render was lost (worker down) are rendered later.
-            schedule.setdefault(
-                "licences-render-missing",
-                {
-                    "task": "licences.tasks.render_missing",
-                    "schedule": float(getattr(settings, "RESULT_RENDER_SWEEP_SECONDS", 300.0)),
-                },
-            )

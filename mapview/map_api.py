@@ -134,7 +134,7 @@ _ZERO_LIVE = '"queue_waiting":0,"appointments_today":0,"rating_avg":null,"rating
 def _geojson_ttl() -> float:
     from django.conf import settings
 
-    return float(getattr(settings, "MAP_GEOJSON_TTL_SECONDS", 2.0))
+    return float(settings.MAP_GEOJSON_TTL_SECONDS)
 
 
 def _base_rows(version: str) -> tuple[str, list[tuple[int, str, str, str, float, float]], dict[int, str]]:
@@ -169,7 +169,7 @@ def _ratings(ids: list[int]) -> dict[int, tuple[float | None, int, int]]:
     from django.conf import settings
 
     now = time.monotonic()
-    if now - _ratings_cache["at"] > float(getattr(settings, "MAP_RATINGS_TTL_SECONDS", 60)):
+    if now - _ratings_cache["at"] > float(settings.MAP_RATINGS_TTL_SECONDS):
         _ratings_cache.update(at=now, data=rating_stats(ids))
     return _ratings_cache["data"]  # type: ignore[no-any-return]
 

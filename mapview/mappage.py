@@ -85,7 +85,7 @@ def map_config() -> dict[str, Any]:
         "appointmentsUrl": reverse("halls:appointments"),
         "loginUrl": reverse("accounts:sms-login"),
         "itemsUrl": "/api/v1/items/",
-        "refreshMs": int(getattr(settings, "MAP_REFRESH_SECONDS", 30)) * 1000,
+        "refreshMs": int(settings.MAP_REFRESH_SECONDS) * 1000,
         "types": {t.value: str(t.label) for t in HallType},
         "labels": {
             "waiting": _("等候"),
@@ -138,10 +138,10 @@ def build_map(*, config: dict[str, Any] | None = None) -> folium.Map:
     )
     m.default_js = [("leaflet", static(LEAFLET_JS))]
     m.default_css = [("leaflet_css", static(LEAFLET_CSS))]
-    tile_url = getattr(settings, "MAP_TILE_URL", "")
+    tile_url = settings.MAP_TILE_URL
     if tile_url:
         folium.TileLayer(
-            tiles=tile_url, attr=getattr(settings, "MAP_TILE_ATTRIBUTION", "") or " ", name=_("底图"), overlay=False
+            tiles=tile_url, attr=settings.MAP_TILE_ATTRIBUTION or " ", name=_("底图"), overlay=False
         ).add_to(m)
     clusters: dict[str, MarkerCluster] = {}
     for hall_type in HallType:
@@ -183,7 +183,7 @@ def map_page(request: HttpRequest) -> HttpResponse:
         "script-src": inline_hashes(html, "script"),
         "style-src": inline_hashes(html, "style"),
     }
-    if getattr(settings, "MAP_TILE_URL", ""):
+    if settings.MAP_TILE_URL:
         update["img-src"] = ["*"]
     response._csp_update = update  # type: ignore[attr-defined]
     return response

@@ -15,10 +15,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from core.phones import normalize_phone
 from notifications import conf
 from notifications.backends import PermanentSendError, SendError, SendResult, SmsPayload, get_backend
 from notifications.models import OutboxMessage
-from notifications.phone import normalize_phone
 from notifications.ratelimit import sms_bucket
 from notifications.templates_sms import REDACTED, get_template
 

@@ -175,10 +175,10 @@ class TwilioBackend(BaseSmsBackend):
     def __init__(self) -> None:
         self.account_sid: str = settings.TWILIO_ACCOUNT_SID
         self.auth_token: str = settings.TWILIO_AUTH_TOKEN
-        self.from_number: str = getattr(settings, "TWILIO_FROM_NUMBER", "")
-        self.messaging_service_sid: str = getattr(settings, "TWILIO_MESSAGING_SERVICE_SID", "")
-        self.status_callback: str = getattr(settings, "TWILIO_STATUS_CALLBACK_URL", "")
-        self.base_url: str = getattr(settings, "TWILIO_API_BASE_URL", "")
+        self.from_number: str = settings.TWILIO_FROM_NUMBER
+        self.messaging_service_sid: str = settings.TWILIO_MESSAGING_SERVICE_SID
+        self.status_callback: str = settings.TWILIO_STATUS_CALLBACK_URL
+        self.base_url: str = settings.TWILIO_API_BASE_URL
 
     def send(self, payload: SmsPayload) -> SendResult:
         from twilio.base.exceptions import TwilioException, TwilioRestException

@@ -13,6 +13,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from core.phones import PhoneField
+
 
 class OutboxMessage(models.Model):
     class Channel(models.TextChoices):
@@ -41,7 +43,7 @@ class OutboxMessage(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     channel = models.CharField(_("渠道"), max_length=16, choices=Channel.choices, default=Channel.SMS)
-    to = models.CharField(_("接收号码"), max_length=32, help_text=_("E.164 格式，例如 +8613800138000"))
+    to = PhoneField(_("接收号码"), max_length=32, help_text=_("E.164 格式，例如 +8613800138000"))
     template = models.CharField(_("模板"), max_length=64)
     body = models.TextField(_("短信内容"))
     context = models.JSONField(_("模板变量"), default=dict, blank=True)

@@ -30,11 +30,11 @@ def twilio_status_callback(request: HttpRequest) -> HttpResponse:
     """
     from twilio.request_validator import RequestValidator
 
-    token: str = getattr(settings, "TWILIO_AUTH_TOKEN", "")
+    token: str = settings.TWILIO_AUTH_TOKEN
     signature = request.headers.get("X-Twilio-Signature", "")
     if not token or not signature:
         return HttpResponseForbidden("缺少签名")
-    url: str = getattr(settings, "TWILIO_STATUS_CALLBACK_URL", "") or request.build_absolute_uri()
+    url: str = settings.TWILIO_STATUS_CALLBACK_URL or request.build_absolute_uri()
     params = {key: request.POST.get(key, "") for key in request.POST}
     if not RequestValidator(token).validate(url, params, signature):
         logger.warning(

@@ -77,12 +77,12 @@ class RatingConflict(Exception):
 
 
 def rectification_days() -> int:
-    return int(getattr(settings, "RECTIFICATION_DAYS", 15))
+    return int(settings.RECTIFICATION_DAYS)
 
 
 def province_escalation_days() -> int:
     """Working days the city has after the deadline before the province takes over."""
-    return int(getattr(settings, "RECTIFICATION_PROVINCE_ESCALATION_DAYS", 5))
+    return int(settings.RECTIFICATION_PROVINCE_ESCALATION_DAYS)
 
 
 # --- input ---------------------------------------------------------------------------------------

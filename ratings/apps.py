@@ -14,12 +14,3 @@ class RatingsConfig(AppConfig):
         # The hall API, nearest halls and the map's GeoJSON read ratings through this hook
         # (halls is a lower layer and never imports ratings).
         register_rating_provider(hall_rating_stats)
-
-        from config.celery import app
-
-        app.conf.beat_schedule.setdefault(
-            "ratings-invitations", {"task": "ratings.tasks.send_rating_invitations", "schedule": 3600.0}
-        )
-        app.conf.beat_schedule.setdefault(
-            "ratings-escalation", {"task": "ratings.tasks.escalate_overdue_rectifications", "schedule": 900.0}
-        )

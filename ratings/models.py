@@ -23,6 +23,8 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
+from core.phones import PhoneField
+
 
 class Level(models.IntegerChoices):
     VERY_SATISFIED = 5, _("非常满意")
@@ -94,7 +96,7 @@ class Rating(models.Model):
         related_name="ratings_given",
     )
     # Where the rectification reply goes. Kept on the rating because a pad rating has no case.
-    contact_phone = models.CharField(_("联系电话"), max_length=20, blank=True)
+    contact_phone = PhoneField(_("联系电话"), max_length=20, blank=True)
     level = models.PositiveSmallIntegerField(_("评价等级"), choices=Level.choices)
     indicators = models.JSONField(_("分项评价"), default=dict, blank=True)
     comment = models.TextField(_("评价内容"), blank=True)

@@ -17,7 +17,7 @@ def ice_servers() -> list[dict[str, Any]]:
 
 def join_minutes() -> int:
     """A session nobody joins within this many minutes expires (REMOTE_JOIN_MINUTES, default 10)."""
-    return max(1, int(getattr(settings, "REMOTE_JOIN_MINUTES", 10)))
+    return max(1, int(settings.REMOTE_JOIN_MINUTES))
 
 
 def max_signal_bytes() -> int:

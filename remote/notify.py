@@ -27,7 +27,7 @@ def register_templates() -> None:
 
 
 def guest_link(token: str) -> str:
-    base = str(getattr(settings, "PUBLIC_BASE_URL", "")).rstrip("/")
+    base = str(settings.PUBLIC_BASE_URL).rstrip("/")
     return f"{base}{reverse('remote:guest', args=[token])}"
 
 

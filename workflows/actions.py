@@ -43,6 +43,7 @@ from accounts.identity import validate_applicant_identifier
 from accounts.models import Role, User
 from accounts.protect import lookup_hash, mask_id_number, protect
 from accounts.realname import Verdict
+from core.phones import mainland_mobile
 from govmap.models import Region
 from halls.models import Hall, Window
 from ledger import records as ledger_records
@@ -453,9 +454,6 @@ class ApplicantInput:
     phone: str
 
 
-_PHONE = re.compile(r"^1[3-9]\d{9}$")
-
-
 def _validate_applicant(data: ApplicantInput) -> tuple[str, str, bool]:
     errors: dict[str, list[str]] = {}
     name = (data.name or "").strip()
@@ -466,8 +464,9 @@ def _validate_applicant(data: ApplicantInput) -> tuple[str, str, bool]:
         kind, number, review = validate_applicant_identifier(data.id_number or "")
     except ValidationError as exc:
         errors["applicant.id_number"] = list(exc.messages)
-    phone = re.sub(r"[\s-]", "", data.phone or "")
-    if not _PHONE.match(phone):
+    try:
+        mainland_mobile(data.phone or "")
+    except ValueError:
         errors["applicant.phone"] = [_("请填写11位手机号码。")]
     if errors:
         raise ValidationError(errors)
@@ -579,6 +578,7 @@ def receive(
         )
     authority = _route(item, mode, jurisdiction)
     kind, number, review = _validate_applicant(applicant)
+    phone = mainland_mobile(applicant.phone)  # E.164, the stored form (core.phones)
     method, dhall, address = _delivery(delivery_method, delivery_hall, delivery_address, receiving_hall)
     form_data = facts.clean(item, form) if form is not None else {}
     # The case belongs to an account only when the account's ID number is VERIFIED and its phone is
@@ -588,7 +588,7 @@ def receive(
         role=Role.CITIZEN,
         id_number_hash=lookup_hash(number),
         id_verified_at__isnull=False,
-        phone=re.sub(r"[\s-]", "", applicant.phone),
+        phone=phone,
         is_active=True,
     ).first()
     with transaction.atomic():
@@ -612,7 +612,7 @@ def receive(
             applicant_id_protected=protect(number),
             applicant_id_hash=lookup_hash(number),
             applicant_id_needs_review=review,
-            applicant_phone=re.sub(r"[\s-]", "", applicant.phone),
+            applicant_phone=phone,
             created_by=actor,
             form_data=form_data,
         )
@@ -702,9 +702,8 @@ def claim_window_cases(*, citizen: User) -> int:
     """
     if citizen.role != Role.CITIZEN or not citizen.id_verified or not citizen.phone:
         return 0
-    phones = [citizen.phone, f"+86{citizen.phone}", f"0086{citizen.phone}"]
     mine = Case.objects.filter(applicant__isnull=True, applicant_id_hash=citizen.id_number_hash)
-    parents = mine.filter(parent__isnull=True, applicant_phone__in=phones).values_list("pk", flat=True)
+    parents = mine.filter(parent__isnull=True, applicant_phone=citizen.phone).values_list("pk", flat=True)
     with transaction.atomic():
         ids = list(parents)
         if not ids:

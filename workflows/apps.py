@@ -8,7 +8,6 @@ class WorkflowsConfig(AppConfig):
     verbose_name = _("办件")
 
     def ready(self) -> None:
-        from django.conf import settings
         from django.db.models.signals import post_save
 
         from workflows import notify
@@ -51,11 +50,3 @@ class WorkflowsConfig(AppConfig):
 
         # A case's ledger chain (events, material digests, consents) is read in the case's scope.
         ledger_access.register("case", _may_read_case)
-
-        # The SLA sweep runs every few minutes under Celery beat (settings may override the entry).
-        schedule = getattr(settings, "CELERY_BEAT_SCHEDULE", None)
-        if isinstance(schedule, dict):
-            schedule.setdefault(
-                "workflows-sla-sweep",
-                {"task": "workflows.tasks.sweep_sla", "schedule": float(getattr(settings, "SLA_SWEEP_SECONDS", 300))},
-            )

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 
 from accounts.protect import mask_id_number, mask_phone, reveal
+from core.phones import PhoneField
 from services.models import MaterialGrade, Mode
 from workflows.results import Result
 
@@ -201,7 +202,7 @@ class Case(ConcurrentTransitionMixin, models.Model):
     applicant_id_protected = models.TextField(_("证件号码（加密）"), blank=True, editable=False)
     applicant_id_hash = models.CharField(_("证件号码摘要"), max_length=64, blank=True, db_index=True, editable=False)
     applicant_id_needs_review = models.BooleanField(_("证件待人工核验"), default=False)
-    applicant_phone = models.CharField(_("联系电话"), max_length=20, blank=True)
+    applicant_phone = PhoneField(_("联系电话"), max_length=20, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("创建人"),

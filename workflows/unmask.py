@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
 from accounts.scope import scope_for
+from core.phones import national
 from workflows.models import Case, PersonalDataAccess, UnmaskField
 from workflows.rules import Actor
 
@@ -58,7 +59,8 @@ def unmask(*, actor: User, case: Case, field: str, reason: str) -> str:
         raise ValidationError(errors)
     if not duty_needs_unmasking(actor, case):
         raise UnmaskForbidden(_("您的职责不需要查看申请人的完整个人信息。"))
-    value = case.applicant_phone if field == UnmaskField.PHONE else case.applicant_id_number
+    # Phones are stored in E.164 (core.phones); staff have always been shown the 11 digits they dial.
+    value = national(case.applicant_phone) if field == UnmaskField.PHONE else case.applicant_id_number
     with transaction.atomic():
         PersonalDataAccess.objects.create(
             actor=actor,

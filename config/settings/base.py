@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 import environ
-from celery.schedules import crontab
 from csp.constants import NONCE
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
@@ -282,18 +281,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
-    # SMS_SWEEP_SECONDS: how often due, lost or stuck outbox messages are re-queued.
-    "dispatch-outbox": {
-        "task": "notifications.tasks.dispatch_pending",
-        "schedule": env.float("SMS_SWEEP_SECONDS", 30.0),
-    },
-    "appointment-no-shows": {"task": "halls.tasks.mark_appointment_no_shows", "schedule": 300.0},
-    # Tomorrow's appointment slots open each night (and on the first beat after a restart).
-    "open-appointment-slots": {"task": "halls.tasks.open_slots", "schedule": crontab(hour=1, minute=5)},
-    # The day before: "your appointment is tomorrow" (18:00, after the day's changes are in).
-    "appointment-reminders": {"task": "halls.tasks.send_appointment_reminders", "schedule": crontab(hour=18, minute=0)},
-}
+# The beat schedule (every periodic task and its period) is in config/celery.py.
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -443,40 +431,92 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
-# Tunables the apps read with their own defaults (getattr(settings, NAME, default), documented in
-# each app's conf/README): any of them can be set from the environment too.
-_ENV_TUNABLES: dict[str, str] = {
-    **dict.fromkeys(
-        [
-            "APPOINTMENT_CAPACITY_PER_WINDOW", "APPOINTMENT_CHECKIN_EARLY_MINUTES",
-            "APPOINTMENT_CHECKIN_LATE_MINUTES", "APPOINTMENT_HORIZON_DAYS", "APPOINTMENT_NO_SHOW_LIMIT",
-            "CITIZEN_TRACK_POLL_SECONDS", "LEDGER_BATCH_SIZE", "LEDGER_VERIFY_CHUNK",
-            "QUEUE_DEFAULT_SERVICE_SECONDS", "RECTIFICATION_DAYS", "RECTIFICATION_PROVINCE_ESCALATION_DAYS",
-            "SMS_DISPATCH_BATCH", "SMS_MAX_ATTEMPTS", "SMS_RATE_BURST",
-        ],
-        "int",
-    ),
-    **dict.fromkeys(
-        [
-            "COVERAGE_DISTANCE_KM", "COVERAGE_REFRESH_DEBOUNCE_SECONDS",
-            "LEDGER_SEAL_SECONDS", "RESULT_RENDER_SWEEP_SECONDS", "QUEUE_BOARD_REFRESH_SECONDS",
-            "MAP_GEOJSON_TTL_SECONDS", "MAP_RATINGS_TTL_SECONDS", "MAP_REFRESH_SECONDS",
-            "SLA_SWEEP_SECONDS", "SMS_DISPATCH_GRACE", "SMS_RATE_MAX_RESERVE_SECONDS", "SMS_RETRY_BACKOFF_BASE",
-            "SMS_RETRY_BACKOFF_MAX", "SMS_SENDING_TIMEOUT", "SPATIAL_INDEX_RECHECK_SECONDS", "TWILIO_HTTP_TIMEOUT",
-        ],
-        "float",
-    ),
-    **dict.fromkeys(
-        [
-            "RESULT_DOCUMENTS_PREFIX", "RESULT_PROVINCE_NAME", "RESULT_SIGNING_ACTIVE_KID", "RESULT_SIGNING_KEY",
-            "RESULT_SIGNING_KEYS_DIR", "RESULT_VERIFY_BASE_URL", "RESULT_VERIFY_RATE",
-        ],
-        "str",
-    ),
-    "RESULT_SIGNING_AUTOGENERATE": "bool",
-    "RESULT_BLANK_STOCK_TYPES": "list",
-    "RESULT_PDF_FONTS": "list",
-}  # fmt: skip
-for _name, _kind in _ENV_TUNABLES.items():
-    if _name in env.ENVIRON:
-        globals()[_name] = getattr(env, _kind)(_name)
+# Tunables: each declared once here, typed, with its default and its environment variable of the
+# same name. Apps read them as settings.NAME at call time (so override_settings works in tests).
+
+# Appointments (halls.actions).
+# Bookings per open window per slot.
+APPOINTMENT_CAPACITY_PER_WINDOW: int = env.int("APPOINTMENT_CAPACITY_PER_WINDOW", default=2)
+# A booked citizen may check in this many minutes before the slot and at most this many after it.
+APPOINTMENT_CHECKIN_EARLY_MINUTES: int = env.int("APPOINTMENT_CHECKIN_EARLY_MINUTES", default=60)
+APPOINTMENT_CHECKIN_LATE_MINUTES: int = env.int("APPOINTMENT_CHECKIN_LATE_MINUTES", default=15)
+APPOINTMENT_HORIZON_DAYS: int = env.int("APPOINTMENT_HORIZON_DAYS", default=14)  # how far ahead slots can be booked
+# No-shows in the look-back period after which a citizen may no longer book (slots are scarce).
+APPOINTMENT_NO_SHOW_LIMIT: int = env.int("APPOINTMENT_NO_SHOW_LIMIT", default=3)
+
+# Citizens' tracking pages poll the case this often (no WebSocket for anonymous visitors).
+CITIZEN_TRACK_POLL_SECONDS: int = env.int("CITIZEN_TRACK_POLL_SECONDS", default=10)
+
+# Hall coverage (halls.coverage): a resident farther than this from every hall is "uncovered".
+COVERAGE_DISTANCE_KM: float = env.float("COVERAGE_DISTANCE_KM", default=5.0)
+# Hall edits come in bursts (imports): the coverage refresh waits this long after the last one.
+COVERAGE_REFRESH_DEBOUNCE_SECONDS: float = env.float("COVERAGE_REFRESH_DEBOUNCE_SECONDS", default=30.0)
+
+# Ledger (ledger.conf): most entries one signed Merkle batch covers; rows per round trip when
+# verify_ledger streams the log; how often beat seals pending entries (transparency-log batching).
+LEDGER_BATCH_SIZE: int = env.int("LEDGER_BATCH_SIZE", default=10_000)
+LEDGER_VERIFY_CHUNK: int = env.int("LEDGER_VERIFY_CHUNK", default=20_000)
+LEDGER_SEAL_SECONDS: float = env.float("LEDGER_SEAL_SECONDS", default=60.0)
+
+# The map page (govmap): how long the GeoJSON and the ratings layer are cached, how often the page
+# refreshes itself.
+MAP_GEOJSON_TTL_SECONDS: float = env.float("MAP_GEOJSON_TTL_SECONDS", default=2.0)
+MAP_RATINGS_TTL_SECONDS: float = env.float("MAP_RATINGS_TTL_SECONDS", default=60.0)
+MAP_REFRESH_SECONDS: float = env.float("MAP_REFRESH_SECONDS", default=30.0)
+
+# Queues (halls): the service time assumed before a hall has history; the live boards' full refresh
+# (a backstop for missed WebSocket pushes); how often the spatial index checks for hall changes.
+QUEUE_DEFAULT_SERVICE_SECONDS: int = env.int("QUEUE_DEFAULT_SERVICE_SECONDS", default=300)
+QUEUE_BOARD_REFRESH_SECONDS: float = env.float("QUEUE_BOARD_REFRESH_SECONDS", default=30.0)
+SPATIAL_INDEX_RECHECK_SECONDS: float = env.float("SPATIAL_INDEX_RECHECK_SECONDS", default=5.0)
+
+# 好差评 rectification (ratings.actions): days a department has to rectify a bad rating, and days
+# overdue after which it escalates to the province.
+RECTIFICATION_DAYS: int = env.int("RECTIFICATION_DAYS", default=15)
+RECTIFICATION_PROVINCE_ESCALATION_DAYS: int = env.int("RECTIFICATION_PROVINCE_ESCALATION_DAYS", default=5)
+
+# Results (licences.conf). Empty strings mean "not set": the env var of the same name read at call
+# time, then the built-in default (a key dir under var/keys, the newest key, PUBLIC_BASE_URL).
+RESULT_DOCUMENTS_PREFIX: str = env("RESULT_DOCUMENTS_PREFIX", default="results")  # storage prefix of PDFs
+RESULT_PROVINCE_NAME: str = env("RESULT_PROVINCE_NAME", default="贵州省")  # the issuing authority printed
+RESULT_SIGNING_ACTIVE_KID: str = env("RESULT_SIGNING_ACTIVE_KID", default="")
+RESULT_SIGNING_KEY: str = env("RESULT_SIGNING_KEY", default="")  # a PEM from a secret store wins over the dir
+RESULT_SIGNING_KEYS_DIR: str = env("RESULT_SIGNING_KEYS_DIR", default="")
+RESULT_VERIFY_BASE_URL: str = env("RESULT_VERIFY_BASE_URL", default="")  # the origin printed into QR codes
+RESULT_VERIFY_RATE: str = env("RESULT_VERIFY_RATE", default="120/minute")  # anonymous verification API
+# The embedded default creates a development signing key on first use; production turns it off.
+RESULT_SIGNING_AUTOGENERATE: bool = env.bool("RESULT_SIGNING_AUTOGENERATE", default=True)
+# Result types printed on pre-printed, serially numbered blank stock (空白证书).
+RESULT_BLANK_STOCK_TYPES: list[str] = env.list("RESULT_BLANK_STOCK_TYPES", default=["licence", "certificate"])
+# CJK TrueType fonts to embed in result PDFs, first found wins (reportlab cannot embed CFF OpenType).
+RESULT_PDF_FONTS: list[str] = env.list(
+    "RESULT_PDF_FONTS",
+    default=[
+        "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+        "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+        "/usr/share/fonts/truetype/arphic/uming.ttc",
+        "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
+        "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+        "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc",
+    ],
+)
+
+# SMS outbox (notifications.conf).
+SMS_DISPATCH_BATCH: int = env.int("SMS_DISPATCH_BATCH", default=500)  # due messages queued per sweep
+SMS_MAX_ATTEMPTS: int = env.int("SMS_MAX_ATTEMPTS", default=5)  # provider attempts before a message is dead
+# Messages that may go out back-to-back after an idle period; None: SMS_RATE_PER_SECOND rounded up.
+SMS_RATE_BURST: int | None = env.int("SMS_RATE_BURST", default=None)
+# How far ahead a worker may book a sending slot; beyond that it re-schedules without booking.
+SMS_RATE_MAX_RESERVE_SECONDS: float = env.float("SMS_RATE_MAX_RESERVE_SECONDS", default=60.0)
+SMS_RETRY_BACKOFF_BASE: float = env.float("SMS_RETRY_BACKOFF_BASE", default=30.0)  # doubled per further attempt
+SMS_RETRY_BACKOFF_MAX: float = env.float("SMS_RETRY_BACKOFF_MAX", default=3600.0)
+SMS_SENDING_TIMEOUT: float = env.float("SMS_SENDING_TIMEOUT", default=300.0)  # longer in "sending": worker died
+SMS_DISPATCH_GRACE: float = env.float("SMS_DISPATCH_GRACE", default=30.0)  # wait for its own task before the sweep
+TWILIO_HTTP_TIMEOUT: float = env.float("TWILIO_HTTP_TIMEOUT", default=10.0)
+
+# Periods of the Celery beat sweeps (the schedule itself is in config/celery.py). Each sweep is
+# idempotent; the period trades latency of recovery against load.
+SMS_SWEEP_SECONDS: float = env.float("SMS_SWEEP_SECONDS", default=30.0)  # due, lost or stuck outbox messages
+SLA_SWEEP_SECONDS: float = env.float("SLA_SWEEP_SECONDS", default=300.0)  # case clocks (warnings, overdue)
+# Documents whose on-commit render was lost (worker down) are rendered by this sweep.
+RESULT_RENDER_SWEEP_SECONDS: float = env.float("RESULT_RENDER_SWEEP_SECONDS", default=300.0)

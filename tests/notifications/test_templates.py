@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from notifications.phone import mask_phone, normalize_phone
+from core.phones import mask_phone, normalize_phone
 from notifications.templates_sms import all_templates, get_template, render
 
 
