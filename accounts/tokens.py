@@ -17,11 +17,13 @@ from django.db import transaction
 from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as drf_
 from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.authtoken.models import Token
 
 from accounts.models import User
+from core.baked import BakedQuery
 
 
 def ttl(user: User) -> timedelta:
@@ -42,9 +44,21 @@ def revoke(user: Any) -> int:
     return int(deleted)
 
 
+# Every API call looks its token up: compiled once per process (core.baked), as DRF's own lookup
+# (``select_related("user")`` by key) would compile it per call.
+_token_by_key = BakedQuery(lambda key: Token.objects.select_related("user").filter(key=key))
+
+
 class ExpiringTokenAuthentication(TokenAuthentication):
     def authenticate_credentials(self, key: str) -> tuple[Any, Token]:
-        user, token = super().authenticate_credentials(key)
+        # DRF's checks and messages (its own catalogue translates them), then the expiry.
+        found = _token_by_key(key) if isinstance(key, str) else []
+        if not found:
+            raise exceptions.AuthenticationFailed(drf_("Invalid token."))
+        token = found[0]
+        user = token.user
+        if not user.is_active:
+            raise exceptions.AuthenticationFailed(drf_("User inactive or deleted."))
         if timezone.now() - token.created > ttl(user):
             token.delete()
             raise exceptions.AuthenticationFailed(_("登录已过期，请重新登录。"))

@@ -11,6 +11,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from accounts.models import Role, User
 from accounts.protect import lookup_hash
 from accounts.scope import scope_for
+from core.baked import BakedQuery
 from govmap.models import Region
 from halls.models import Hall
 from services.models import Item
@@ -24,6 +25,7 @@ from workflows.models import (
     CorrectionNotice,
     Material,
     MaterialView,
+    Mode,
     SlaStatus,
 )
 
@@ -72,21 +74,69 @@ def visible_cases(user: User | None) -> QuerySet[Case]:
     return Case.objects.filter(visible_q(user))
 
 
+# One case by its number with the to-one rows every response shows, compiled once per process
+# (core.baked). The number is unique: no ORDER BY (Django would also hash every selected column of
+# the wide joined row to place one).
+_case_by_number = BakedQuery(
+    lambda number: (
+        Case.objects.filter(number=number)
+        .select_related("item", "jurisdiction", "authority", "receiving_hall", "delivery_hall", "parent")
+        .defer(*LARGE_RELATED)
+        .order_by()[:1]
+    )
+)
+
+
+def may_see(user: User | None, case: Case) -> bool:
+    """``visible_q(user)`` decided on one loaded case, clause by clause in the same order.
+
+    The case lookup every API call makes (``case_for``) reads the case by its unique number and
+    asks this instead of compiling the scope's OR-of-joins per request. The two must agree:
+    tests/workflows/test_visibility.py checks them against each other for every user and case of a
+    world walked through all three modes (drafts, sub-cases and joint parents included).
+    ``case`` must carry its receiving hall and authority (``case_for`` loads them).
+    """
+    scope = scope_for(user)
+    if user is None or scope.user_id is None:
+        return False
+    if case.applicant_id is not None and case.applicant_id == user.pk:
+        return True
+    if case.state == S.DRAFT:
+        return False
+    if scope.everything:
+        return True
+    if scope.hall_ids and (case.receiving_hall_id in scope.hall_ids or case.delivery_hall_id in scope.hall_ids):
+        return True
+    if scope.department_ids and case.authority_id in scope.department_ids:
+        return True
+    if scope.region_prefixes:
+        adcodes = (
+            case.jurisdiction_id,
+            case.receiving_hall.region_id if case.receiving_hall_id and case.receiving_hall else None,
+            case.authority.region_id if case.authority_id and case.authority else None,
+        )
+        if any(scope.covers_region(a) for a in adcodes):
+            return True
+    if scope.department_ids and case.parent_id is None and case.mode == Mode.JOINT:
+        # The joint parent of a sub-case this approver decides (read only). Sub-cases exist only
+        # under joint parents: any other case is refused without asking.
+        return Case.objects.filter(parent_id=case.pk, authority_id__in=list(scope.department_ids)).exists()
+    return False
+
+
 def case_for(user: User | None, number: str) -> Case | None:
     """One case by number if ``user`` may see it, else None (→ 404, never revealing existence).
 
-    One query: the scope filter (the caller's scope is derived once per request, see
-    accounts.scope.scope_for), the unique number and the to-one rows every response shows.
+    One query in the usual case: the unique number with the to-one rows every response shows,
+    then the scope decided on the row (``may_see``; the caller's scope is derived once per request,
+    see accounts.scope.scope_for). An approver reading a joint parent costs one EXISTS more.
     """
-    rows = (
-        Case.objects.filter(visible_q(user), number=number)
-        .select_related("item", "jurisdiction", "authority", "receiving_hall", "delivery_hall", "parent")
-        .defer(*LARGE_RELATED)
-        # The number is unique: no ORDER BY (``first()`` would add one, and Django then hashes
-        # every selected column of the wide joined row to place it: a third of the lookup's time).
-        .order_by()[:1]
-    )
-    return next(iter(rows), None)
+    if not isinstance(number, str) or not number:
+        return None
+    found = _case_by_number(number)
+    if not found or not may_see(user, found[0]):
+        return None
+    return found[0]
 
 
 def case_list(user: User | None, *, state: str = "", mode: str = "", sla: str = "") -> QuerySet[Case]:

@@ -10,7 +10,9 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Role
+from core.baked import BakedQuery
 from workflows.models import Case, CaseEvent, CaseState, DeliveryMethod, Material, MaterialView, Mode
+from workflows.results import Result
 from workflows.rules import Actor, available_transitions
 
 # The states a case is in once its result was issued (every path after workflows.actions.issue).
@@ -140,6 +142,30 @@ EVENT_COLUMNS = (
     "actor__role",
     "actor__username",
     "actor__real_name",
+)
+
+
+# The three lists every case response shows, compiled once per process (core.baked): a case's
+# live materials (a sub-case shows its parent's), its timeline, its results.
+materials_of = BakedQuery(
+    lambda case_id: (
+        Material.objects.filter(case_id=case_id, superseded_at__isnull=True)
+        .select_related("requirement", "original_sighted_hall")
+        .only(*MATERIAL_COLUMNS)
+    )
+)
+events_of = BakedQuery(
+    lambda case_id: (
+        CaseEvent.objects.filter(case_id=case_id).select_related("actor").only(*EVENT_COLUMNS).order_by("seq")
+    )
+)
+results_of = BakedQuery(
+    lambda case_id: (
+        Result.objects.filter(case_id=case_id)
+        .select_related("issuing_department")
+        .only("case", "number", "issuing_department__code")
+        .order_by("number")
+    )
 )
 
 
@@ -399,9 +425,8 @@ class CaseDetailSerializer(CaseListSerializer):
             return []  # created by this request: no material yet (workflows.api._detail)
         source = c.parent if c.parent_id else c  # a sub-case's file is its parent's
         assert source is not None
-        qs = source.materials.filter(superseded_at__isnull=True).select_related("requirement", "original_sighted_hall")
         child = MaterialOutSerializer(context={**self.context, "case": c})
-        return [child.to_representation(m) for m in qs.only(*MATERIAL_COLUMNS)]
+        return [child.to_representation(m) for m in materials_of(source.pk)]
 
     def _result_dict(self, r: Any) -> dict[str, Any]:
         request = self.context.get("request")
@@ -414,7 +439,7 @@ class CaseDetailSerializer(CaseListSerializer):
         if c.pk not in cache:
             # Result rows are written by workflows.actions.issue only (approved → issued): a case
             # that never got there has none, and is not asked.
-            rows = c.results.select_related("issuing_department").order_by("number") if c.state in ISSUED_STATES else []
+            rows = results_of(c.pk) if c.state in ISSUED_STATES else []
             cache[c.pk] = [self._result_dict(r) for r in rows]
         return cache[c.pk]
 
@@ -430,8 +455,7 @@ class CaseDetailSerializer(CaseListSerializer):
     @extend_schema_field(EventOutSerializer(many=True))
     def get_events(self, c: Case) -> list[dict[str, Any]]:
         child = EventOutSerializer()
-        events = c.events.select_related("actor").only(*EVENT_COLUMNS).order_by("seq")
-        return [child.to_representation(e) for e in events]
+        return [child.to_representation(e) for e in events_of(c.pk)]
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_available_transitions(self, c: Case) -> list[str]:

@@ -229,7 +229,9 @@ JOINT: dict[str, dict[str, int]] = {
     "verify": {"postgresql": 12, "sqlite": 16},
     "transfer": {"postgresql": 20, "sqlite": 30},
     "detail (parent, clerk)": {"postgresql": 6, "sqlite": 6},
-    "detail (parent, approver)": {"postgresql": 5, "sqlite": 5},
+    # One EXISTS more than other details: the approver sees the parent through a sub-case they
+    # decide (workflows.selectors.may_see), asked only for joint parents outside their authority.
+    "detail (parent, approver)": {"postgresql": 6, "sqlite": 6},
     "detail (sub-case)": {"postgresql": 4, "sqlite": 4},
     "accept 01": {"postgresql": 10, "sqlite": 14},
     "start_review 01": {"postgresql": 9, "sqlite": 13},
