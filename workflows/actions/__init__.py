@@ -13,7 +13,9 @@ The package, bottom to top (a module imports only those below it):
 - ``sweeps``: deemed acceptance of overdue cases;
 - ``materials``: uploads, e-licences, shared materials, pledges, opening a material; facts.
 
-Import from ``workflows.actions``, not from the modules: this is the public surface.
+Which transitions exist, who may take them and what they take as input is the one table in
+``workflows.registry``; ``TRANSITION_ACTIONS`` (the dispatch of the API and the pages) is derived
+from it. Import from ``workflows.actions``, not from the modules: this is the public surface.
 """
 
 from __future__ import annotations
@@ -59,7 +61,6 @@ from workflows.actions.materials import (
 )
 from workflows.actions.review import accept, approve, deny, reject, resume, start_review, suspend
 from workflows.actions.submission import (
-    CorrectionItem,
     check_min_grades,
     correction_answers,
     open_notice,
@@ -71,31 +72,20 @@ from workflows.actions.submission import (
 )
 from workflows.actions.sweeps import deem_accept_overdue
 from workflows.models import Case
+from workflows.registry import OFFERED, CorrectionItem
 
-# --- the table the API and the pages dispatch on ------------------------------------------
 
-TRANSITION_ACTIONS: dict[str, Callable[..., Case]] = {
-    "submit": submit,
-    "verify": verify,
-    "transfer": transfer,
-    "request_correction": request_correction,
-    "resubmit": resubmit,
-    "accept": accept,
-    "reject": reject,
-    "start_review": start_review,
-    "suspend": suspend,
-    "resume": resume,
-    "approve": approve,
-    "deny": deny,
-    "issue": issue,
-    "queue_print": queue_print,
-    "print": print_result,
-    "hand_over": hand_over,
-    "mail": mail,
-    "confirm_receipt": confirm_receipt,
-    "deliver_online": deliver_online,
-    "withdraw": withdraw,
-}
+def _dispatch() -> dict[str, Callable[..., Case]]:
+    """Each transition taken at the endpoints → the action its registry entry names (above)."""
+    table: dict[str, Callable[..., Case]] = {}
+    for name, entry in OFFERED.items():
+        assert entry.action is not None  # OFFERED holds the entries with an action
+        table[name] = globals()[entry.action]
+    return table
+
+
+# The table the API and the pages dispatch on (derived from workflows.registry).
+TRANSITION_ACTIONS: dict[str, Callable[..., Case]] = _dispatch()
 
 __all__ = [
     "ACCEPTANCE_DAYS",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -27,6 +26,7 @@ from workflows.models import (
     CorrectionNotice,
     Material,
 )
+from workflows.registry import CorrectionItem
 
 S = CaseState
 
@@ -180,12 +180,6 @@ def transfer(*, case: Case, actor: User) -> Case:
             _spawn_children(c, now)
 
     return _transition(case, actor, "transfer", prepare, after=after)
-
-
-@dataclass(frozen=True)
-class CorrectionItem:
-    requirement: str | None
-    reason: str
 
 
 def request_correction(*, case: Case, actor: User, items: Iterable[CorrectionItem]) -> Case:
