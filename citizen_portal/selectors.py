@@ -25,12 +25,12 @@ from workflows.models import (
     ACCEPTANCE_STATES,
     DECISION_STATES,
     TERMINAL_STATES,
-    TRANSITION_LABELS,
     Case,
     CaseState,
     CorrectionNotice,
     Material,
 )
+from workflows.registry import TRANSITION_LABELS
 from workflows.results import Result
 from workflows.rules import Actor, available_transitions
 

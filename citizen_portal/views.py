@@ -34,6 +34,7 @@ from services.selectors import MAX_QUERY_LENGTH, search_items
 from workflows import actions
 from workflows.actions import TransitionConflict, UploadTooLarge, max_upload_bytes
 from workflows.models import Case, CaseState, DeliveryMethod
+from workflows.registry import REGISTRY
 
 
 @require_GET
@@ -452,12 +453,7 @@ def my_case_material(request: HttpRequest, number: str) -> HttpResponse:
 
 
 # URL slug → workflow transition the applicant may take from their page.
-CITIZEN_ACTIONS: dict[str, str] = {
-    "submit": "submit",
-    "resubmit": "resubmit",
-    "confirm-receipt": "confirm_receipt",
-    "withdraw": "withdraw",
-}
+CITIZEN_ACTIONS: dict[str, str] = {t.replace("_", "-"): t for t in selectors.CITIZEN_TRANSITIONS}
 DONE_MESSAGES: dict[str, Any] = {
     "submit": _lazy("申请已提交，请等待部门受理。"),
     "resubmit": _lazy("补正材料已提交，请等待部门受理。"),
@@ -473,12 +469,9 @@ def my_case_action(request: HttpRequest, number: str, action: str) -> HttpRespon
     if transition is None:
         raise Http404
     case = _my_case_or_404(request, number)
-    kwargs: dict[str, Any] = {}
-    if transition == "withdraw":
-        kwargs = {"reason": request.POST.get("reason", "")}
-    elif transition == "resubmit":
-        # What the applicant says about an item no upload answers (e.g. “请补充签字”: signed and re-uploaded).
-        kwargs = {"notes": {k.removeprefix("note_"): v for k, v in request.POST.items() if k.startswith("note_")}}
+    # The form's inputs as the registry reads them (withdraw: the reason; resubmit: a note per item
+    # no upload answers, e.g. “请补充签字”: signed and re-uploaded).
+    kwargs = REGISTRY[transition].form_kwargs(request.POST)
     try:
         actions.TRANSITION_ACTIONS[transition](case=case, actor=_user(request), **kwargs)
     except _REFUSALS as exc:

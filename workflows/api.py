@@ -25,8 +25,9 @@ from govmap.models import Region
 from halls.models import Hall
 from services.models import Item
 from workflows import actions, hooks, material_files, selectors
-from workflows.actions import ApplicantInput, CorrectionItem, TransitionConflict, TransitionForbidden, UploadTooLarge
+from workflows.actions import ApplicantInput, TransitionConflict, TransitionForbidden, UploadTooLarge
 from workflows.models import Case
+from workflows.registry import REGISTRY
 from workflows.rules import TRANSITIONS
 from workflows.serializers import (
     CaseCreateSerializer,
@@ -319,37 +320,6 @@ class MaterialViewsView(generics.ListAPIView):
         return selectors.material_views(case)
 
 
-def _transition_kwargs(name: str, data: dict[str, Any]) -> dict[str, Any]:
-    if name == "verify":
-        return {"id_checked": data.get("id_checked") is True, "originals_sighted": data.get("originals_sighted", [])}
-    if name == "request_correction":
-        return {
-            "items": [CorrectionItem(i.get("requirement") or None, i.get("reason", "")) for i in data.get("items", [])]
-        }
-    if name in ("reject", "suspend"):
-        return {"reason": data.get("reason", "")}
-    if name == "deny":
-        return {"reason": data.get("reason", ""), "legal_basis": data.get("legal_basis", "")}
-    if name == "mail":
-        return {"tracking_number": data.get("tracking_number", "")}
-    if name == "hand_over":
-        return {
-            "id_checked": data.get("id_checked", True),
-            "collector_id_number": data.get("collector_id_number", ""),
-            "by_proxy": data.get("by_proxy") is True,
-            "collector_name": data.get("collector_name", ""),
-            "authorisation": data.get("authorisation", ""),
-            "authorisation_checked": data.get("authorisation_checked") is True,
-        }
-    if name == "print":
-        return {"blank_serials": data.get("blank_serials") or {}}
-    if name == "withdraw":
-        return {"reason": data.get("reason", "")}
-    if name == "resubmit":
-        return {"notes": data.get("notes") or {}}
-    return {}
-
-
 class CaseTransitionView(APIView):
     permission_classes = [IsAuthenticated]
 
@@ -372,7 +342,7 @@ class CaseTransitionView(APIView):
         case = _case_or_404(request, number)
         body = TransitionBodySerializer(data=request.data or {})
         body.is_valid(raise_exception=True)
-        kwargs = _transition_kwargs(transition, dict(body.validated_data))
+        kwargs = REGISTRY[transition].body_kwargs(body.validated_data)
         case = _run(actions.TRANSITION_ACTIONS[transition], case=case, actor=request.user, **kwargs)
         return _detail(request, case)
 

@@ -78,33 +78,6 @@ WITHDRAWABLE_STATES = (
     S.SUSPENDED,
 )
 
-TRANSITION_LABELS: dict[str, Any] = {
-    "create": _("创建"),
-    "submit": _("提交申请"),
-    "receive": _("收件"),
-    "verify": _("核验"),
-    "transfer": _("流转"),
-    "request_correction": _("一次性告知补正"),
-    "resubmit": _("补正后重新提交"),
-    "accept": _("受理"),
-    "reject": _("不予受理"),
-    "start_review": _("开始审查"),
-    "suspend": _("进入特别程序"),
-    "resume": _("恢复审查"),
-    "approve": _("准予"),
-    "deny": _("不予批准"),
-    "issue": _("出证"),
-    "queue_print": _("转打证"),
-    "print": _("打证"),
-    "hand_over": _("交付领取"),
-    "mail": _("寄出"),
-    "confirm_receipt": _("确认签收"),
-    "deliver_online": _("电子送达"),
-    "withdraw": _("撤回"),
-    # Facts recorded without a state change.
-    "video_verification": _("远程视频核验"),
-}
-
 
 class DeliveryMethod(models.TextChoices):
     PICKUP = "pickup", _("窗口领取")

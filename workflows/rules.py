@@ -4,6 +4,7 @@
 independently of the current state where the rule allows (the state is django-fsm's business).
 The API turns a False into 403, a wrong state into 409. ``actor=None`` is the system (deemed
 acceptance, issuing, a joint parent following its children): only internal code passes None.
+Each transition's own rule is its entry in ``workflows.registry``; the tables here derive from it.
 """
 
 from __future__ import annotations
@@ -14,13 +15,9 @@ from functools import cached_property
 from accounts.models import Role, User
 from accounts.scope import active_posts
 from halls.models import Hall, StaffPost, Window
-from workflows.models import Case, CaseState
-
-S = CaseState
-
-# Steps only the system takes (rendering/signing, routing to print, electronic delivery).
-SYSTEM_ONLY = frozenset({"issue", "queue_print", "deliver_online"})
-AUTHORITY_STEPS = frozenset({"accept", "reject", "start_review", "suspend", "resume", "approve", "deny"})
+from workflows import registry
+from workflows.models import Case
+from workflows.registry import NAMES, OFFERED, REGISTRY
 
 
 class Actor:
@@ -93,89 +90,15 @@ def intake_window(actor: Actor, hall: Hall, *, cross_region: bool) -> Window | N
     return window
 
 
-def _applicant(a: Actor, c: Case) -> bool:
-    return a.applicant_of(c)
-
-
-def _receiving_clerk(a: Actor, c: Case) -> bool:
-    return a.clerk_at(c.receiving_hall_id)
-
-
-def _authority(a: Actor, c: Case) -> bool:
-    return a.approver_for(c)
-
-
-def _request_correction(a: Actor, c: Case) -> bool:
-    # At the window (received) the receiving clerk tells the applicant; after transfer / online
-    # submission, the authority does.
-    if c.state == S.RECEIVED:
-        return _receiving_clerk(a, c)
-    if c.state in (S.SUBMITTED, S.TRANSFERRED):
-        return _authority(a, c)
-    return _receiving_clerk(a, c) or _authority(a, c)
-
-
-def _resubmit(a: Actor, c: Case) -> bool:
-    if c.receiving_hall_id is None:
-        return _applicant(a, c)
-    # Corrections at a hall are brought to a window; a correction the receiving window itself asked
-    # for goes back to that window.
-    if c.correction_from == S.RECEIVED:
-        return _receiving_clerk(a, c)
-    return _receiving_clerk(a, c) or a.clerk_at(c.delivery_hall_id)
-
-
-def _print(a: Actor, c: Case) -> bool:
-    return a.window_at(c.delivery_hall_id, "issuing") is not None
-
-
-def _delivery_clerk(a: Actor, c: Case) -> bool:
-    return a.clerk_at(c.delivery_hall_id)
-
-
-def _mail(a: Actor, c: Case) -> bool:
-    return _authority(a, c) or _delivery_clerk(a, c) or _receiving_clerk(a, c)
-
-
-def _confirm_receipt(a: Actor, c: Case) -> bool:
-    return _applicant(a, c) or _delivery_clerk(a, c) or _receiving_clerk(a, c)
-
-
-def _withdraw(a: Actor, c: Case) -> bool:
-    # The applicant; at a hall, also the receiving window on the applicant's written request
-    # (many applicants of proxy cases have no account).
-    return _applicant(a, c) or (c.receiving_hall_id is not None and _receiving_clerk(a, c))
-
-
-def _nobody(a: Actor, c: Case) -> bool:
-    return False
-
-
-RULES: dict[str, Callable[[Actor, Case], bool]] = {
-    "submit": _applicant,
-    "receive": _receiving_clerk,
-    "verify": _receiving_clerk,
-    "transfer": _receiving_clerk,
-    "request_correction": _request_correction,
-    "resubmit": _resubmit,
-    "accept": _authority,
-    "reject": _authority,
-    "start_review": _authority,
-    "suspend": _authority,
-    "resume": _authority,
-    "approve": _authority,
-    "deny": _authority,
-    "issue": _nobody,
-    "queue_print": _nobody,
-    "print": _print,
-    "hand_over": _delivery_clerk,
-    "mail": _mail,
-    "confirm_receipt": _confirm_receipt,
-    "deliver_online": _nobody,
-    "withdraw": _withdraw,
-}
-
-TRANSITIONS: tuple[str, ...] = tuple(RULES)
+# Derived from the one table of transitions (workflows.registry).
+RULES: dict[str, Callable[[Actor, Case], bool]] = {name: t.rule for name, t in REGISTRY.items()}
+TRANSITIONS: tuple[str, ...] = NAMES
+# Steps only the system takes (rendering/signing, routing to print, electronic delivery).
+SYSTEM_ONLY = frozenset(name for name, t in REGISTRY.items() if t.rule is registry.nobody)
+# The authority's own steps: a joint parent (which has no authority) takes them only as the system.
+AUTHORITY_STEPS = frozenset(name for name, t in REGISTRY.items() if t.rule is registry.authority)
+# What available_transitions offers: the transitions with an action (receive creates the case).
+_OFFERED: tuple[str, ...] = tuple(OFFERED)
 
 
 def may(actor: Actor, case: Case, name: str) -> bool:
@@ -195,4 +118,4 @@ def may(actor: Actor, case: Case, name: str) -> bool:
 def available_transitions(actor: Actor, case: Case) -> list[str]:
     """Transitions this actor may take on this case now (state and conditions and rules)."""
     names = [t.name for t in case.get_available_state_transitions()]  # type: ignore[attr-defined]
-    return [n for n in TRANSITIONS if n in names and n != "receive" and may(actor, case, n)]
+    return [n for n in _OFFERED if n in names and may(actor, case, n)]

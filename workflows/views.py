@@ -25,9 +25,10 @@ from halls.models import Hall
 from notifications.text import join_clauses
 from services.models import Item, grade_meets
 from workflows import actions, facts, guide, hooks, selectors
-from workflows.actions import ApplicantInput, CorrectionItem, TransitionConflict, UploadTooLarge
-from workflows.models import TRANSITION_LABELS, Case, CaseState, DeliveryMethod, SlaStatus
-from workflows.rules import TRANSITIONS, Actor, available_transitions
+from workflows.actions import ApplicantInput, TransitionConflict, UploadTooLarge
+from workflows.models import Case, CaseState, DeliveryMethod, SlaStatus
+from workflows.registry import OFFERED, TRANSITION_LABELS
+from workflows.rules import Actor, available_transitions
 
 
 def _errors(exc: ValidationError) -> str:
@@ -360,46 +361,16 @@ def _labelled_events(case: Case) -> list[Any]:
     return events
 
 
-def _kwargs(name: str, p: Any) -> dict[str, Any]:
-    if name == "verify":
-        return {"id_checked": p.get("id_checked") == "on", "originals_sighted": p.getlist("originals_sighted")}
-    if name == "request_correction":
-        items = []
-        for code, reason in zip(p.getlist("requirement"), p.getlist("reason"), strict=False):
-            if reason.strip():
-                items.append(CorrectionItem(code or None, reason))
-        return {"items": items}
-    if name in ("reject", "suspend", "withdraw"):
-        return {"reason": p.get("reason", "")}
-    if name == "deny":
-        return {"reason": p.get("reason", ""), "legal_basis": p.get("legal_basis", "")}
-    if name == "mail":
-        return {"tracking_number": p.get("tracking_number", "")}
-    if name == "hand_over":
-        return {
-            "id_checked": p.get("id_checked") == "on",
-            "collector_id_number": p.get("collector_id_number", ""),
-            "by_proxy": p.get("by_proxy") == "on",
-            "collector_name": p.get("collector_name", ""),
-            "authorisation": p.get("authorisation", ""),
-            "authorisation_checked": p.get("authorisation_checked") == "on",
-        }
-    if name == "print":
-        return {"blank_serials": {k.removeprefix("serial_"): v for k, v in p.items() if k.startswith("serial_")}}
-    if name == "resubmit":
-        return {"notes": {k.removeprefix("note_"): v for k, v in p.items() if k.startswith("note_")}}
-    return {}
-
-
 @login_required
 @require_POST
 def case_transition(request: HttpRequest, number: str, transition: str) -> HttpResponse:
-    if transition not in TRANSITIONS or transition == "receive":
+    entry = OFFERED.get(transition)
+    if entry is None:
         raise Http404
     case = _case(request, number)
     target = reverse("workflows:case", args=[case.number])
     try:
-        actions.TRANSITION_ACTIONS[transition](case=case, actor=request.user, **_kwargs(transition, request.POST))
+        actions.TRANSITION_ACTIONS[transition](case=case, actor=request.user, **entry.form_kwargs(request.POST))
     except ValidationError as exc:
         messages.error(request, _errors(exc))
     except TransitionConflict as exc:

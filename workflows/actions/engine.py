@@ -1,0 +1,323 @@
+"""The transition engine: the common body of every transition action, its events and ledger entries.
+
+Each transition action, in ONE transaction:
+1. checks the actor's role and jurisdiction (``workflows.rules``) → ``TransitionForbidden`` (403);
+2. runs the django-fsm transition (wrong state → ``TransitionConflict``, 409 with what is allowed);
+3. updates timestamps and clocks and saves with ``update_fields`` — ConcurrentTransitionMixin
+   adds ``WHERE state = <state we read>`` so of two concurrent writers exactly one wins;
+4. appends the CaseEvent (seq n+1: a unique (case, seq) keeps one chain of events) and its
+   ledger entry; on PostgreSQL steps 3-4 are ONE statement (the same conditional UPDATE as a CTE
+   that the event INSERT selects from, feeding ``ledger_append()``: no row updated, nothing
+   written → 409); follow-up system steps of the same case share one more UPDATE;
+5. writes the applicant's SMS to the outbox (same transaction) and schedules anything that talks
+   to the outside world with ``transaction.on_commit``.
+Invalid input raises django ``ValidationError`` (400) before anything is written.
+
+``actor=None`` means the system (deemed acceptance, issuing, routing to print, a joint parent
+following its children); only internal code passes None.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, connection, models, transaction
+from django.db.models.sql import UpdateQuery
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_fsm import ConcurrentTransition, TransitionNotAllowed, can_proceed
+
+from accounts.models import Role, User
+from ledger import records as ledger_records
+from workdays import calendar
+from workflows.models import (
+    Case,
+    CaseEvent,
+    CaseSequence,
+    CaseState,
+)
+from workflows.rules import Actor, available_transitions, may
+
+SYSTEM_LABEL = "系统"
+
+
+class TransitionForbidden(PermissionDenied):
+    """The actor may see the case but is not the one to take this step (403)."""
+
+
+class TransitionConflict(Exception):
+    """Not allowed from the current state, or another writer moved the case first (409)."""
+
+    def __init__(self, detail: str, *, state: str, allowed: list[str]) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.state = state
+        self.allowed = allowed
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def _label(user: User | None) -> str:
+    if user is None:
+        return SYSTEM_LABEL
+    if user.role == Role.CITIZEN:
+        # A citizen's username is citizen-<phone>: it must not reach staff timelines or the ledger.
+        return user.real_name or _("申请人")
+    return user.real_name or user.get_username()
+
+
+def _next_number(region_code: str, when: datetime) -> str:
+    """Allocate ``<region>-<yyyymmdd>-<seq>``. The UPDATE takes the counter row's lock until the
+    transaction ends, so concurrent intakes in one region never get the same sequence."""
+    day = calendar.local_date(when)
+    table = connection.ops.quote_name(CaseSequence._meta.db_table)
+    for _attempt in range(3):
+        # One round trip: increment and read back (PostgreSQL and SQLite >= 3.35 both RETURN).
+        with connection.cursor() as cur:
+            cur.execute(
+                f"UPDATE {table} SET last = last + 1 WHERE region_code = %s AND day = %s RETURNING last",  # noqa: S608
+                [region_code, day.isoformat()],
+            )
+            row = cur.fetchone()
+        if row is not None:
+            return f"{region_code}-{day:%Y%m%d}-{row[0]:06d}"
+        try:
+            with transaction.atomic():
+                CaseSequence.objects.create(region_code=region_code, day=day, last=1)
+            return f"{region_code}-{day:%Y%m%d}-{1:06d}"
+        except IntegrityError:
+            continue  # another intake created the row first: increment it
+    raise RuntimeError("could not allocate a case number")
+
+
+def _append_event(
+    case: Case,
+    *,
+    name: str,
+    from_state: str,
+    actor: User | None,
+    at: datetime,
+    payload: dict[str, Any] | None = None,
+    guard: tuple[str, list[Any]] | None = None,
+) -> CaseEvent | None:
+    """Write the event and its ledger entry (same transaction; one statement on PostgreSQL).
+    With ``guard`` (the transition's conditional UPDATE, PostgreSQL) all three go in one
+    statement, and None means the UPDATE matched no row: nothing was written."""
+    return _write_event(
+        case, _event(case, name=name, from_state=from_state, actor=actor, at=at, payload=payload), guard=guard
+    )
+
+
+def _event(
+    case: Case, *, name: str, from_state: str, actor: User | None, at: datetime, payload: dict[str, Any] | None = None
+) -> CaseEvent:
+    """The (unsaved) event of the step ``case`` just took: its seq and target state as they are now."""
+    return CaseEvent(
+        case=case,
+        seq=case.last_event_seq,
+        transition=name,
+        from_state=from_state,
+        to_state=case.state,
+        actor=actor,
+        actor_label=_label(actor),
+        at=at,
+        payload=payload or {},
+    )
+
+
+def _write_event(case: Case, event: CaseEvent, *, guard: tuple[str, list[Any]] | None = None) -> CaseEvent | None:
+    # Same transaction as the event: the ledger entry and the fact commit or roll back together
+    # (on PostgreSQL one statement writes both).
+    if ledger_records.create_case_event(event, case.number, guard=guard) is None:
+        return None
+    return event
+
+
+def _conditional_update(
+    case: Case, fields: list[str], stored_state: str, stored_seq: int | None = None
+) -> tuple[str, list[Any]]:
+    """The UPDATE ``case.save(update_fields=fields)`` issues under ConcurrentTransitionMixin —
+    same SET list, values prepared by the same fields (auto_now included), ``WHERE id = <pk> AND
+    state = <the state we read>`` — with RETURNING, to run as the guard of the event's INSERT.
+
+    With ``stored_seq`` also ``AND last_event_seq = <the seq we read>``: a fact recorded in the
+    meantime (record_case_fact: a video outcome, a consent) leaves the state alone but takes the
+    seq this transition was about to write; without this the event's INSERT hit the (case, seq)
+    unique constraint and the request ended in a 500."""
+    values: list[Any] = []
+    for name in fields:
+        field = Case._meta.get_field(name)
+        values.append((field, None, field.pre_save(case, False)))  # type: ignore[union-attr]
+    query = UpdateQuery(Case)
+    where = models.Q(pk=case.pk, state=stored_state)
+    if stored_seq is not None:
+        where &= models.Q(last_event_seq=stored_seq)
+    query.add_q(where)
+    query.add_update_fields(values)
+    sql, params = query.get_compiler(connection.alias).as_sql()
+    return f"{sql} RETURNING {connection.ops.quote_name('id')}", list(params)
+
+
+@dataclass
+class Step:
+    """What one transition writes besides the state."""
+
+    fields: list[str]
+    payload: dict[str, Any]
+
+
+def _reload(case: Case) -> None:
+    """Put the stored row back into ``case`` after a rolled-back transition.
+
+    Not ``refresh_from_db``: django-fsm's version lifts the field's ``protected`` flag on the shared
+    field object for the duration, which races with other threads (found by the stress test).
+    """
+    fresh = Case.objects.get(pk=case.pk)
+    case.__dict__.update({f.attname: getattr(fresh, f.attname) for f in Case._meta.concrete_fields})
+    case._state.fields_cache.clear()
+    case._update_initial_state()
+
+
+# True while a transition's follow-up steps run (see _transition).
+_in_after: ContextVar[bool] = ContextVar("workflows_in_after", default=False)
+# While a transition's follow-up steps run: that case and the fields the follow-up transitions of
+# the SAME case changed (the system chain approve → issue → queue_print). The case's row is locked
+# by the transition's own conditional UPDATE, so the chain's state changes are written by ONE
+# more UPDATE when the follow-ups end instead of one per step (still in the same transaction).
+# On PostgreSQL the chain's LAST event is held back and written by that UPDATE's statement (the
+# UPDATE as its guard, as for the transition itself): one round trip less per chain. Events of the
+# case are still written in seq order (a held event is written before the next one is built).
+_deferred: ContextVar[tuple[Case, list[str], list[CaseEvent]] | None] = ContextVar("workflows_deferred", default=None)
+
+
+def _refuse_state(case: Case, actor: Actor, name: str) -> TransitionConflict:
+    return TransitionConflict(
+        _("当前状态“%(state)s”不能执行“%(name)s”。") % {"state": CaseState(case.state).label, "name": name},
+        state=case.state,
+        allowed=available_transitions(actor, case),
+    )
+
+
+def _transition(
+    case: Case,
+    user: User | None,
+    name: str,
+    prepare: Callable[[Case, datetime], Step] | None = None,
+    *,
+    after: Callable[[Case, datetime], None] | None = None,
+    check: Callable[[Case], None] | None = None,
+) -> Case:
+    """The common body of every transition action (see module docstring).
+
+    ``check`` validates input against the case before the state changes (ValidationError → 400);
+    ``prepare`` sets the extra fields after the state changed; ``after`` runs follow-up steps in
+    the same transaction (notifications, the system chain, a joint parent following its child).
+    A transition run from another one's ``after`` (the system chain, a joint parent following its
+    child) shares that transaction without a savepoint: if it fails, the whole step fails.
+    """
+    nested = _in_after.get()
+    actor = Actor(user)
+    if not may(actor, case, name):
+        raise TransitionForbidden(_("您无权对该办件执行此操作。"))
+    try:
+        with transaction.atomic(savepoint=not nested):
+            method = getattr(case, name)
+            if not can_proceed(method):
+                raise _refuse_state(case, actor, name)
+            if check is not None:
+                check(case)
+            now = timezone.now()
+            from_state = case.state
+            try:
+                method()
+            except TransitionNotAllowed:
+                raise _refuse_state(case, actor, name) from None
+            step = prepare(case, now) if prepare is not None else Step(fields=[], payload={})
+            read_seq = case.last_event_seq
+            case.last_event_seq += 1
+            fields = ["state", "last_event_seq", "updated_at", *step.fields]
+            deferred = _deferred.get() if nested else None
+            event_args = {"name": name, "from_state": from_state, "actor": user, "at": now, "payload": step.payload}
+            if deferred is not None and deferred[0] is case:
+                # A follow-up step of the transition that locked this row: written with the chain.
+                deferred[1].extend(fields)
+                held = deferred[2]
+                while held:
+                    _write_event(case, held.pop(0))
+                if connection.vendor == "postgresql":
+                    held.append(_event(case, **event_args))
+                else:
+                    _append_event(case, **event_args)
+            elif connection.vendor == "postgresql":
+                # One round trip: the conditional UPDATE (the state we read, as the mixin's save
+                # checks it), the event and its ledger entry. No row updated → nothing written.
+                guard = _conditional_update(case, list(dict.fromkeys(fields)), from_state, read_seq)
+                if _append_event(case, **event_args, guard=guard) is None:
+                    raise ConcurrentTransition("the case left the state (or the event seq) we read")
+                case._update_initial_state()
+            else:
+                case.save(update_fields=list(dict.fromkeys(fields)))
+                try:
+                    _append_event(case, **event_args)
+                except IntegrityError as exc:
+                    # SQLite: the state guard passed but a fact took our seq since we read the
+                    # case (see _conditional_update); the same answer as PostgreSQL's guard.
+                    if "seq" not in str(exc):
+                        raise
+                    raise ConcurrentTransition("the event seq we read was taken") from exc
+            if after is not None:
+                pending: list[str] = []
+                held_events: list[CaseEvent] = []
+                written_state = case.state  # what the row holds now (this transition's target)
+                token = _in_after.set(True)
+                chain = _deferred.set((case, pending, held_events))
+                try:
+                    after(case, now)
+                finally:
+                    _deferred.reset(chain)
+                    _in_after.reset(token)
+                if pending and held_events:
+                    # PostgreSQL: the row still holds the state this transition wrote; the chain's
+                    # UPDATE (conditional on it, as ConcurrentTransitionMixin's save would be) is
+                    # the guard of the held last event: one statement for both.
+                    last = held_events.pop()
+                    for event in held_events:
+                        _write_event(case, event)
+                    guard = _conditional_update(case, list(dict.fromkeys(pending)), written_state)
+                    if _write_event(case, last, guard=guard) is None:
+                        raise ConcurrentTransition("the case left the state this transition wrote")
+                    case._update_initial_state()
+                elif pending:
+                    # The row still holds the state this transition wrote (ConcurrentTransitionMixin
+                    # checks it): one UPDATE for every follow-up step of the same case.
+                    case.save(update_fields=list(dict.fromkeys(pending)))
+    except ConcurrentTransition:
+        # Someone else moved the case first (our UPDATE matched no row in the state we read):
+        # nothing of ours was written; report what is possible now.
+        _reload(case)
+        raise TransitionConflict(
+            _("办件已被他人处理，当前状态为“%(state)s”。") % {"state": CaseState(case.state).label},
+            state=case.state,
+            allowed=available_transitions(actor, case),
+        ) from None
+    except Exception:
+        # The database rolled back; do not leave the caller holding an object that says otherwise.
+        if case.pk is not None:
+            _reload(case)
+        raise
+    return case
+
+
+def _reason(value: str | None, field: str = "reason") -> str:
+    text = (value or "").strip()
+    if not text:
+        raise ValidationError({field: [_("请填写理由。")]})
+    if len(text) > 2000:
+        raise ValidationError({field: [_("理由不能超过 2000 字。")]})
+    return text

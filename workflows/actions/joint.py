@@ -1,0 +1,58 @@
+"""Joint (联办) mode: a parent case spawns one sub-case per deciding authority."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from services.models import Mode
+from workflows.actions.clocks import _start_acceptance_clock
+from workflows.actions.engine import _append_event
+from workflows.models import (
+    Case,
+)
+from workflows.routing import joint_authorities
+
+
+def _spawn_children(parent: Case, now: datetime) -> None:
+    """Joint mode: one sub-case per deciding authority, starting where the parent is now
+    (transferred after hall intake, submitted online), each with its own acceptance clock."""
+    for index, authority in enumerate(joint_authorities(item=parent.item, jurisdiction=parent.jurisdiction), start=1):
+        child = Case(
+            number=f"{parent.number}-{index:02d}",
+            mode=Mode.JOINT,
+            state=parent.state,
+            parent=parent,
+            item=parent.item,
+            jurisdiction=parent.jurisdiction,
+            authority=authority,
+            receiving_hall=parent.receiving_hall,
+            receiving_window=parent.receiving_window,
+            cross_region=parent.cross_region,
+            delivery_method=parent.delivery_method,
+            delivery_hall=parent.delivery_hall,
+            delivery_address=parent.delivery_address,
+            applicant=parent.applicant,
+            applicant_type=parent.applicant_type,
+            applicant_name=parent.applicant_name,
+            applicant_id_protected=parent.applicant_id_protected,
+            applicant_id_hash=parent.applicant_id_hash,
+            applicant_id_needs_review=parent.applicant_id_needs_review,
+            applicant_phone=parent.applicant_phone,
+            created_by=parent.created_by,
+            committed_days=parent.committed_days,
+            legal_days=parent.legal_days,
+            auto_accept=parent.auto_accept,
+            materials_seal=parent.materials_seal,
+            form_data=parent.form_data,
+            last_event_seq=1,
+        )
+        _start_acceptance_clock(child, now)
+        child.save()
+        _append_event(
+            child,
+            name="create",
+            from_state="",
+            actor=None,
+            at=now,
+            payload={"parent": parent.number, "authority": authority.code},
+        )
