@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.db.models.functions import Coalesce
 
+from core.links import public_url
 from notifications.actions import enqueue_sms
 from ratings.actions._common import RATEABLE_STATES, _now
 from ratings.actions.rate import sms_link_token
@@ -53,7 +53,7 @@ def send_invitations(*, now: dt.datetime | None = None, limit: int = 5000) -> in
                         "case_number": case.number,
                         "item_name": case.item.name,
                         # The signed link lets the applicant rate from the SMS (channel sms_link).
-                        "link": f"{settings.PUBLIC_BASE_URL.rstrip('/')}/ratings/sms/{sms_link_token(case)}/",
+                        "link": public_url(f"/ratings/sms/{sms_link_token(case)}/"),
                     },
                     dedupe_key=f"rating-invitation:{case.pk}",
                 )

@@ -4,8 +4,6 @@ window pad (一次一评); a bad rating opens its rectification in the same tran
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import secrets
 from typing import Any
 
 from django.core import signing
@@ -15,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import STAFF_ROLES, Role, User
 from accounts.scope import scope_for
+from core.onetime import new_token, token_digest
 from halls.models import QueueTicket, TicketStatus
 from ratings import tally
 from ratings.actions._common import RATEABLE_STATES, RatingConflict, RatingInput, _clean, _codes, _now
@@ -154,10 +153,6 @@ def rate_case_by_link(*, token: str, data: RatingInput, session_user: User | Non
 # --- rating a visit at the window pad (一次一评) ---------------------------------------------------
 
 
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def _may_open_pad(user: User, ticket: QueueTicket) -> bool:
     scope = scope_for(user)
     if scope.everything:
@@ -175,7 +170,7 @@ def open_pad(*, ticket: QueueTicket, actor: User, at: dt.datetime | None = None)
     if not _may_open_pad(actor, ticket):
         raise PermissionDenied(_("只有本大厅工作人员可以发起窗口评价。"))
     now = _now(at)
-    raw = secrets.token_urlsafe(24)
+    raw = new_token()
     with transaction.atomic():
         ticket = QueueTicket.objects.select_for_update().get(pk=ticket.pk)
         if ticket.status != TicketStatus.DONE:
@@ -189,7 +184,7 @@ def open_pad(*, ticket: QueueTicket, actor: User, at: dt.datetime | None = None)
         pad, _created = PadToken.objects.update_or_create(
             ticket=ticket,
             defaults={
-                "token_hash": _hash(raw),
+                "token_hash": token_digest(raw),
                 "created_by": actor,
                 "created_at": now,
                 "expires_at": now + PAD_TOKEN_TTL,
@@ -204,7 +199,7 @@ def pad_for_token(token: str) -> PadToken | None:
         return None
     return (
         PadToken.objects.select_related("ticket", "ticket__hall", "ticket__window")
-        .filter(token_hash=_hash(token))
+        .filter(token_hash=token_digest(token))
         .first()
     )
 
