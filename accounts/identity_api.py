@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
-from rest_framework import exceptions, generics, serializers
+from rest_framework import exceptions, generics
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -14,34 +14,7 @@ from rest_framework.views import APIView
 
 from accounts import actions
 from accounts.models import IdentityClaim, Role, User
-from accounts.protect import mask_phone
-
-
-class IdentityConfirmSerializer(serializers.Serializer):
-    phone = serializers.CharField(max_length=20)
-    id_number = serializers.CharField(max_length=32)
-    name = serializers.CharField(max_length=64, required=False, allow_blank=True)
-    id_checked = serializers.BooleanField(required=False, default=False)
-
-
-class IdentityConfirmedSerializer(serializers.Serializer):
-    phone_masked = serializers.CharField()
-    id_number_masked = serializers.CharField()
-    real_name = serializers.CharField()
-    id_verified_via = serializers.CharField()
-    id_verified_at = serializers.DateTimeField()
-    claims_resolved = serializers.IntegerField()
-
-
-class IdentityClaimSerializer(serializers.ModelSerializer):
-    phone_masked = serializers.SerializerMethodField()
-
-    class Meta:
-        model = IdentityClaim
-        fields = ["id", "phone_masked", "id_number_masked", "name", "reason", "attempts", "created_at", "resolved_at"]
-
-    def get_phone_masked(self, c: IdentityClaim) -> str:
-        return mask_phone(c.phone)
+from accounts.serializers import IdentityClaimSerializer, IdentityConfirmedSerializer, IdentityConfirmSerializer
 
 
 class IdentityConfirmView(APIView):
@@ -53,18 +26,7 @@ class IdentityConfirmView(APIView):
         body = IdentityConfirmSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         user, closed = actions.confirm_identity(actor=request.user, **body.validated_data)  # type: ignore[arg-type]
-        return Response(
-            {
-                "phone_masked": user.phone_masked,
-                "id_number_masked": user.id_number_masked,
-                "real_name": user.real_name,
-                "id_verified_via": user.id_verified_via,
-                "id_verified_at": serializers.DateTimeField().to_representation(user.id_verified_at)  # type: ignore[arg-type]
-                if user.id_verified_at
-                else None,
-                "claims_resolved": closed,
-            }
-        )
+        return Response(IdentityConfirmedSerializer({"user": user, "claims_resolved": closed}).data)
 
 
 class IdentityClaimListView(generics.ListAPIView):

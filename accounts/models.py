@@ -134,7 +134,11 @@ class IdentityClaim(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{mask_phone(self.phone)} → {self.id_number_masked} ({self.get_reason_display()})"
+        return f"{self.phone_masked} → {self.id_number_masked} ({self.get_reason_display()})"
+
+    @property
+    def phone_masked(self) -> str:
+        return mask_phone(self.phone)
 
 
 class OtpCode(models.Model):

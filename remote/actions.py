@@ -9,9 +9,7 @@ Nobody else, whatever their role or scope: a supervisor may read the record, not
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import secrets
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -26,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from core.onetime import new_token, token_digest
 from remote import conf, notify
 from remote.models import OPEN_STATES, Outcome, Peer, SessionKind, SessionState, Side, VerificationRecord, VideoSession
 from workflows import actions as workflow_actions
@@ -152,7 +151,7 @@ def start_session(*, case: Case, actor: User, kind: str = SessionKind.STAFF) -> 
     if existing is not None:
         return Started(existing, created=False)
     now = timezone.now()
-    token = secrets.token_urlsafe(24) if kind == SessionKind.APPLICANT else ""
+    token = new_token() if kind == SessionKind.APPLICANT else ""
     try:
         with transaction.atomic():
             session = VideoSession.objects.create(
@@ -162,7 +161,7 @@ def start_session(*, case: Case, actor: User, kind: str = SessionKind.STAFF) -> 
                 started_side=side,
                 started_at=now,
                 join_deadline=now + timedelta(minutes=conf.join_minutes()),
-                guest_token_hash=hashlib.sha256(token.encode()).hexdigest() if token else "",
+                guest_token_hash=token_digest(token) if token else "",
             )
             link = ""
             if token:
@@ -180,7 +179,7 @@ def start_session(*, case: Case, actor: User, kind: str = SessionKind.STAFF) -> 
 @serialised_on_sqlite
 def redeem_guest_token(token: str) -> VideoSession | None:
     """The applicant opened the SMS link: valid once, only while the session is open."""
-    digest = hashlib.sha256((token or "").encode()).hexdigest()
+    digest = token_digest(token or "")
     with transaction.atomic():
         session = (
             VideoSession.objects.select_for_update()

@@ -3,9 +3,9 @@ transaction as the session)."""
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.urls import reverse
 
+from core.links import public_url
 from notifications.actions import enqueue_sms
 from notifications.templates_sms import SmsTemplate, all_templates, register
 from workflows.models import Case
@@ -27,8 +27,7 @@ def register_templates() -> None:
 
 
 def guest_link(token: str) -> str:
-    base = str(settings.PUBLIC_BASE_URL).rstrip("/")
-    return f"{base}{reverse('remote:guest', args=[token])}"
+    return public_url(reverse("remote:guest", args=[token]))
 
 
 def invite_applicant(case: Case, *, link: str, minutes: int) -> None:
