@@ -30,6 +30,7 @@ from django_fsm import ConcurrentTransition, TransitionNotAllowed, can_proceed
 
 from accounts.models import STAFF_ROLES, Role, User
 from accounts.scope import scope_for
+from core import errors as domain
 from halls.models import Hall, QueueTicket, StaffPost, TicketStatus
 from notifications.actions import enqueue_sms
 from ratings import tally
@@ -66,14 +67,13 @@ INVITATION_LOOKBACK = dt.timedelta(days=30)
 MAX_COMMENT = 1000
 
 
-class RatingConflict(Exception):
-    """Not allowed in the current state, or a duplicate (409)."""
+class RatingConflict(domain.Conflict):
+    """Not allowed in the current state, or a duplicate (409, with ``state`` and ``allowed``)."""
 
     def __init__(self, detail: str, *, state: str, allowed: list[str] | None = None) -> None:
-        super().__init__(detail)
-        self.detail = detail
+        super().__init__(detail, state=state, allowed=allowed or [])
         self.state = state
-        self.allowed = allowed or []
+        self.allowed = self.extra["allowed"]
 
 
 def rectification_days() -> int:

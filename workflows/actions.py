@@ -31,7 +31,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.files.base import File
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models.sql import UpdateQuery
@@ -43,6 +43,7 @@ from accounts.identity import validate_applicant_identifier
 from accounts.models import Role, User
 from accounts.protect import lookup_hash, mask_id_number, protect
 from accounts.realname import Verdict
+from core import errors as domain
 from core.phones import mainland_mobile
 from govmap.models import Region
 from halls.models import Hall, Window
@@ -80,16 +81,16 @@ ACCEPTANCE_DAYS = 5
 SYSTEM_LABEL = "系统"
 
 
-class TransitionForbidden(PermissionDenied):
+class TransitionForbidden(domain.Forbidden):
     """The actor may see the case but is not the one to take this step (403)."""
 
 
-class TransitionConflict(Exception):
-    """Not allowed from the current state, or another writer moved the case first (409)."""
+class TransitionConflict(domain.Conflict):
+    """Not allowed from the current state, or another writer moved the case first (409, with the
+    current ``state`` and the transitions ``allowed`` from it)."""
 
     def __init__(self, detail: str, *, state: str, allowed: list[str]) -> None:
-        super().__init__(detail)
-        self.detail = detail
+        super().__init__(detail, state=state, allowed=allowed)
         self.state = state
         self.allowed = allowed
 
@@ -102,7 +103,7 @@ class Upload(Protocol):
     def seek(self, offset: int, whence: int = ..., /) -> int: ...
 
 
-class UploadTooLarge(Exception):
+class UploadTooLarge(domain.TooLarge):
     """The uploaded file exceeds MAX_UPLOAD_BYTES (413)."""
 
     def __init__(self, limit: int) -> None:
