@@ -29,9 +29,9 @@ from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, TransitionNotAllowed, can_proceed
 
 from accounts.models import STAFF_ROLES, Role, User
-from accounts.scope import scope_for
 from core import errors as domain
 from halls.models import Hall, QueueTicket, StaffPost, TicketStatus
+from halls.scope import scope_for
 from notifications.actions import enqueue_sms
 from ratings import tally
 from ratings.models import (

@@ -18,10 +18,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Role
-from accounts.scope import active_posts
 from config.parsers import LimitedJSONParser
 from govmap.models import Region
 from halls.models import Hall
+from halls.scope import active_posts
 from services.models import Item
 from workflows import actions, hooks, material_files, selectors
 from workflows.actions import ApplicantInput, CorrectionItem, UploadTooLarge

@@ -12,8 +12,8 @@ from collections.abc import Callable
 from functools import cached_property
 
 from accounts.models import Role, User
-from accounts.scope import active_posts
 from halls.models import Hall, StaffPost, Window
+from halls.scope import active_posts
 from workflows.models import Case, CaseState
 
 S = CaseState

@@ -10,9 +10,9 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from accounts.models import Role, User
 from accounts.protect import lookup_hash
-from accounts.scope import scope_for
 from govmap.models import Region
 from halls.models import Hall
+from halls.scope import scope_for
 from services.models import Item
 from workflows.models import (
     ACCEPTANCE_STATES,
