@@ -49,9 +49,12 @@ test-dates: install
 		TONGBAN_TEST_NOW=$$now $(PY) -m pytest -n 2 --dist loadfile -m "not browser" -q $(DATE_TESTS); \
 	done
 
-lint:
+## lint: ruff (lint + format), mypy and the import contracts (pyproject.toml [tool.importlinter])
+lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy .
+	$(VENV)/bin/lint-imports --no-cache
 
 typecheck:
 	$(VENV)/bin/mypy .

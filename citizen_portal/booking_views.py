@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from citizen_portal import actions as portal_actions
 from citizen_portal import selectors
 from citizen_portal.views import _messages, _user, citizen_required
-from config.api_errors import Conflict
+from core.errors import Conflict
 from core.phones import national
 from halls import actions as hall_actions
 from halls import live_selectors, queue

@@ -1,5 +1,8 @@
 """One error shape for the whole API, every 4xx: {"detail": "...", "errors": {"field.path": [messages]}}
-(`errors` only when the input had problems; `detail` is always a plain sentence, never a repr)."""
+(`errors` only when the input had problems; `detail` is always a plain sentence, never a repr).
+
+The one place where the domain's refusals (core.errors: Invalid, Forbidden, NotFound, Conflict,
+TooLarge) become HTTP statuses: actions raise them, API views let them through."""
 
 from __future__ import annotations
 
@@ -9,22 +12,45 @@ from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from core.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, TooLarge
 
-class Conflict(exceptions.APIException):
-    """409: not allowed from the current state, or a duplicate."""
+__all__ = ["Conflict", "error_body", "exception_handler"]
 
+
+class _Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "Conflict."
     default_code = "conflict"
 
-    def __init__(self, detail: str, **extra: Any) -> None:
-        super().__init__(detail)
-        self.extra = extra
+
+class _TooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = gettext_lazy("文件过大。")
+    default_code = "payload_too_large"
+
+
+def _as_api_exception(exc: DomainError) -> exceptions.APIException:
+    """The DRF exception whose status and body the domain error answers with (the rest of the
+    handler then shapes the body as for any other APIException)."""
+    if isinstance(exc, Invalid):
+        return exceptions.ValidationError(exc.errors or {"non_field_errors": [exc.detail]})
+    if isinstance(exc, Forbidden):
+        return exceptions.PermissionDenied(exc.detail or None)
+    if isinstance(exc, NotFound):
+        return exceptions.NotFound(exc.detail or None)
+    if isinstance(exc, Conflict):
+        return _Conflict(exc.detail)
+    if isinstance(exc, TooLarge):
+        return _TooLarge(exc.detail or None)
+    generic = exceptions.APIException(exc.detail or None)
+    generic.status_code = exc.status_code
+    return generic
 
 
 def _paths(detail: Any, prefix: str = "") -> dict[str, list[str]]:
@@ -75,7 +101,11 @@ def error_body(detail: str, errors: dict[str, list[str]] | None = None, **extra:
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    if isinstance(exc, DjangoValidationError):
+    extra: dict[str, Any] = {}
+    if isinstance(exc, DomainError):  # before PermissionDenied: Forbidden is one too
+        extra = exc.extra
+        exc = _as_api_exception(exc)
+    elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         )
@@ -94,8 +124,6 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         only = next((v[0] for k, v in errors.items() if "." in k), None) if single else None
         first = only or (errors[fields[0]][0] if single else _("输入有误，请检查标出的字段。"))
         response.data = error_body(first if errors else _("输入有误。"), errors)
-    elif isinstance(exc, Conflict):
-        response.data = error_body(str(exc.detail), **exc.extra)
     elif isinstance(exc, exceptions.APIException):
         detail = exc.detail
         if isinstance(detail, dict | list):
@@ -103,6 +131,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             response.data = error_body(next(iter(errors.values()), [str(exc.default_detail)])[0], errors)
         else:
             response.data = error_body(str(detail))
+    if extra:  # a domain error's further fields (a 409's state and allowed) follow detail/errors
+        response.data = {**response.data, **extra}
     return response
 
 

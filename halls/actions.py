@@ -27,7 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
-from config.api_errors import Conflict
+from core.errors import Conflict
 from core.phones import normalize_phone
 from halls import queue
 from halls.models import (

@@ -2,7 +2,7 @@
 
 The registry is public information (every hall, its hours and windows are published on the map),
 so these selectors are not scoped by the caller's jurisdiction; what a clerk may DO at a hall is
-decided by their posts (``accounts.scope``), not by what they may see here.
+decided by their posts (``halls.scope``), not by what they may see here.
 
 "A window takes an item" means: the window is an intake window (通办 or general intake) and
 either lists the item explicitly, or lists no items at all and its kinds allow the item —

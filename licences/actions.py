@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
+from core import errors as domain
 from halls.models import Hall, Window
 from ledger.actions import append
 from ledger.models import Kind
@@ -50,12 +51,14 @@ CONSENT_TEXT_E_LICENCE = "申请人同意以电子证照“%(title)s”（%(numb
 CONSENT_TEXT_SHARED = "申请人同意复用其在办件 %(case)s 中提交的材料（SHA-256 %(sha)s…）。"
 
 
-class AlreadyRevoked(Exception):
+class AlreadyRevoked(domain.Conflict):
     """The result was revoked before (409)."""
 
     def __init__(self, result: Result) -> None:
         super().__init__(
-            _("该结果已于 %(at)s 撤销。") % {"at": timezone.localtime(result.revoked_at).strftime("%Y-%m-%d %H:%M")}
+            _("该结果已于 %(at)s 撤销。") % {"at": timezone.localtime(result.revoked_at).strftime("%Y-%m-%d %H:%M")},
+            state="revoked",
+            allowed=[],
         )
 
 

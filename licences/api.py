@@ -16,7 +16,6 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
-from config.api_errors import Conflict
 from licences import actions, conf, consent, selectors
 from licences.keys import get_keyring
 from licences.serializers import (
@@ -163,10 +162,7 @@ class RevokeView(APIView):
             raise Http404
         body = RevokeSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        try:
-            actions.revoke_result(result=result, actor=request.user, reason=body.validated_data["reason"])  # type: ignore[arg-type]
-        except actions.AlreadyRevoked as exc:
-            raise Conflict(str(exc), state="revoked", allowed=[]) from None
+        actions.revoke_result(result=result, actor=request.user, reason=body.validated_data["reason"])  # type: ignore[arg-type]
         outcome = selectors.verify(result.pk)
         assert outcome is not None
         return Response(outcome.as_dict())

@@ -24,9 +24,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
-from accounts.scope import Scope, region_prefix, scope_for
+from accounts.scope import Scope, region_prefix
 from govmap.models import Region
 from halls.models import Hall, Window
+from halls.scope import scope_for
 from ratings.models import (
     LEVELS,
     UNANSWERED_STATES,

@@ -17,13 +17,14 @@ from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from core import errors as domain
 from core.onetime import new_token, token_digest
 from remote import conf, notify
 from remote.models import OPEN_STATES, Outcome, Peer, SessionKind, SessionState, Side, VerificationRecord, VideoSession
@@ -42,12 +43,22 @@ APPLICANT_STATES = (S.SUBMITTED, S.ACCEPTED, S.UNDER_REVIEW)
 EVENT_NAME = "video_verification"
 
 
-class SessionConflict(Exception):
+class SessionConflict(domain.Conflict):
     """The session is not in a state that allows this (409)."""
 
 
-class NotAMember(PermissionDenied):
+class NotAMember(domain.Forbidden):
     """Not one of the session's two sides (the WebSocket refuses the handshake; pages answer 404)."""
+
+
+class ApplicantUnreachable(domain.Invalid, ValueError):
+    """The join link cannot be texted to the applicant (an unusable phone number): 400 on ``kind``.
+    Still a ValueError, as the SMS outbox's refusal it wraps (``reason``) is."""
+
+    def __init__(self, reason: ValueError) -> None:
+        detail = _("无法向申请人发送加入链接：%(e)s") % {"e": reason}
+        super().__init__(detail, errors={"kind": [detail]})
+        self.reason = reason
 
 
 def group_name(session_id: Any) -> str:
@@ -166,7 +177,10 @@ def start_session(*, case: Case, actor: User, kind: str = SessionKind.STAFF) -> 
             link = ""
             if token:
                 link = notify.guest_link(token)
-                notify.invite_applicant(case, link=link, minutes=conf.join_minutes())
+                try:
+                    notify.invite_applicant(case, link=link, minutes=conf.join_minutes())
+                except ValueError as exc:
+                    raise ApplicantUnreachable(exc) from exc
     except IntegrityError:
         # Both sides pressed "start" at once: the other one's session is the one to join.
         found = open_session_for(case, kind)

@@ -79,6 +79,8 @@ def start(request: HttpRequest, number: str) -> HttpResponse:
         )
     except ValidationError as exc:
         messages.error(request, "；".join(exc.messages))
+    except actions.ApplicantUnreachable as exc:
+        messages.error(request, str(exc.reason))
     except (actions.SessionConflict, actions.NotAMember, ValueError) as exc:
         messages.error(request, str(exc))
     else:

@@ -18,14 +18,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Role
-from accounts.scope import active_posts
-from config.api_errors import Conflict
 from config.parsers import LimitedJSONParser
 from govmap.models import Region
 from halls.models import Hall
+from halls.scope import active_posts
 from services.models import Item
 from workflows import actions, hooks, material_files, selectors
-from workflows.actions import ApplicantInput, TransitionConflict, TransitionForbidden, UploadTooLarge
+from workflows.actions import ApplicantInput, UploadTooLarge
 from workflows.models import Case
 from workflows.registry import REGISTRY
 from workflows.rules import TRANSITIONS
@@ -46,18 +45,6 @@ class PayloadTooLarge(exceptions.APIException):
     default_code = "payload_too_large"
 
 
-def _run(fn: Any, **kwargs: Any) -> Any:
-    """Call an action and translate its domain errors to the API's statuses."""
-    try:
-        return fn(**kwargs)
-    except TransitionConflict as exc:
-        raise Conflict(exc.detail, state=exc.state, allowed=exc.allowed) from None
-    except TransitionForbidden as exc:
-        raise exceptions.PermissionDenied(str(exc) or None) from None
-    except UploadTooLarge as exc:
-        raise PayloadTooLarge(str(exc)) from None
-
-
 def _get(model: type[Model], field: str, value: Any, error_field: str, message: str) -> Any:
     qs = model._default_manager.all()
     if model is Region:
@@ -70,7 +57,7 @@ def _get(model: type[Model], field: str, value: Any, error_field: str, message: 
 
 def _own_hall(request: Request, code: str | None) -> Hall | None:
     """The hall ``code`` if it is one of the calling clerk's posts: loaded with the posts already
-    (accounts.scope.active_posts), so the intake does not read it again. Anyone else: None."""
+    (halls.scope.active_posts), so the intake does not read it again. Anyone else: None."""
     user = request.user
     if not code or getattr(user, "role", None) != Role.WINDOW_CLERK:
         return None
@@ -148,14 +135,13 @@ class CaseListCreateView(generics.ListAPIView):
             applicant = data.get("applicant")
             if not applicant:
                 raise DjangoValidationError({"applicant": [_("窗口收件须填写申请人信息。")]})
-            case = _run(
-                actions.receive,
+            case = actions.receive(
                 receiving_hall=hall,
                 applicant=ApplicantInput(applicant["name"], applicant["id_number"], applicant["phone"]),
                 **common,
             )
         else:
-            case = _run(actions.create_online, **common)
+            case = actions.create_online(**common)
         return _detail(request, case, status.HTTP_201_CREATED, created=True)
 
 
@@ -192,23 +178,23 @@ class CaseMaterialsView(APIView):
         common = {"case": case, "actor": request.user, "requirement": data["requirement"]}
         if data.get("file") is not None:
             f = data["file"]
-            material = _run(actions.add_material_file, upload=f, filename=f.name, **common)
+            material = actions.add_material_file(upload=f, filename=f.name, **common)
         else:
             # Consent to reuse (免提交 / 材料共享): the applicant's own request is their consent; staff
             # need the applicant's live grant (checked by the reuse hook). An explicit false refuses.
             consent = data.get("consent")
             reuse = hooks.material_reuse()
             if data.get("pledge"):
-                material = _run(actions.add_material_pledge, text=data["pledge"], **common)
+                material = actions.add_material_pledge(text=data["pledge"], **common)
             elif data.get("e_license"):
                 if reuse is not None:
-                    material = _run(reuse.use_e_licence, value=data["e_license"], consent=consent, **common)
+                    material = reuse.use_e_licence(value=data["e_license"], consent=consent, **common)
                 else:
-                    material = _run(actions.add_material_e_license, result_id=data["e_license"], **common)
+                    material = actions.add_material_e_license(result_id=data["e_license"], **common)
             elif reuse is not None:
-                material = _run(reuse.use_shared_material, value=data["shared_material"], consent=consent, **common)
+                material = reuse.use_shared_material(value=data["shared_material"], consent=consent, **common)
             else:
-                material = _run(actions.add_material_shared, material_id=data["shared_material"], **common)
+                material = actions.add_material_shared(material_id=data["shared_material"], **common)
         return Response(
             MaterialOutSerializer(material, context={"request": request, "case": case}).data,
             status=status.HTTP_201_CREATED,
@@ -343,7 +329,7 @@ class CaseTransitionView(APIView):
         body = TransitionBodySerializer(data=request.data or {})
         body.is_valid(raise_exception=True)
         kwargs = REGISTRY[transition].body_kwargs(body.validated_data)
-        case = _run(actions.TRANSITION_ACTIONS[transition], case=case, actor=request.user, **kwargs)
+        case = actions.TRANSITION_ACTIONS[transition](case=case, actor=request.user, **kwargs)
         return _detail(request, case)
 
 

@@ -13,8 +13,8 @@ from collections.abc import Callable
 from functools import cached_property
 
 from accounts.models import Role, User
-from accounts.scope import active_posts
 from halls.models import Hall, StaffPost, Window
+from halls.scope import active_posts
 from workflows import registry
 from workflows.models import Case
 from workflows.registry import NAMES, OFFERED, REGISTRY
@@ -38,7 +38,7 @@ class Actor:
     def posts(self) -> list[StaffPost]:
         if self.user is None or self.user.role != Role.WINDOW_CLERK or not self.user.is_active:
             return []
-        # One query per request, shared with the caller's scope (accounts.scope.active_posts).
+        # One query per request, shared with the caller's scope (halls.scope.active_posts).
         return active_posts(self.user)
 
     def hall_ids(self) -> set[int]:

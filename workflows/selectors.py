@@ -1,4 +1,4 @@
-"""Reads of cases, scoped by the caller's jurisdiction (accounts.scope.scope_for)."""
+"""Reads of cases, scoped by the caller's jurisdiction (halls.scope.scope_for)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from accounts.models import Role, User
 from accounts.protect import lookup_hash
-from accounts.scope import scope_for
 from core.baked import BakedQuery
 from govmap.models import Region
 from halls.models import Hall
+from halls.scope import scope_for
 from services.models import Item
 from workflows.models import (
     ACCEPTANCE_STATES,
@@ -129,7 +129,7 @@ def case_for(user: User | None, number: str) -> Case | None:
 
     One query in the usual case: the unique number with the to-one rows every response shows,
     then the scope decided on the row (``may_see``; the caller's scope is derived once per request,
-    see accounts.scope.scope_for). An approver reading a joint parent costs one EXISTS more.
+    see halls.scope.scope_for). An approver reading a joint parent costs one EXISTS more.
     """
     if not isinstance(number, str) or not number:
         return None

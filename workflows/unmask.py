@@ -19,8 +19,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
-from accounts.scope import scope_for
 from core.phones import national
+from halls.scope import scope_for
 from workflows.models import Case, PersonalDataAccess, UnmaskField
 from workflows.rules import Actor
 

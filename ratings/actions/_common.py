@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import errors as domain
 from ratings.models import indicators_for
 from workflows.models import CaseState
 
@@ -22,14 +23,13 @@ RATEABLE_STATES = (CaseState.DELIVERED, CaseState.DENIED, CaseState.REJECTED)
 MAX_COMMENT = 1000
 
 
-class RatingConflict(Exception):
-    """Not allowed in the current state, or a duplicate (409)."""
+class RatingConflict(domain.Conflict):
+    """Not allowed in the current state, or a duplicate (409, with ``state`` and ``allowed``)."""
 
     def __init__(self, detail: str, *, state: str, allowed: list[str] | None = None) -> None:
-        super().__init__(detail)
-        self.detail = detail
+        super().__init__(detail, state=state, allowed=allowed or [])
         self.state = state
-        self.allowed = allowed or []
+        self.allowed = self.extra["allowed"]
 
 
 def rectification_days() -> int:

@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
-from accounts.scope import scope_for
+from halls.scope import scope_for
 from ratings import tally
 from ratings.actions._common import RatingConflict, _now, _text
 from ratings.models import Appeal, AppealState, Rating, Rectification, RectificationEvent

@@ -12,9 +12,9 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from accounts.models import STAFF_ROLES, Role, User
-from accounts.scope import scope_for
 from core.onetime import new_token, token_digest
 from halls.models import QueueTicket, TicketStatus
+from halls.scope import scope_for
 from ratings import tally
 from ratings.actions._common import RATEABLE_STATES, RatingConflict, RatingInput, _clean, _codes, _now
 from ratings.actions.rectification import open_rectification

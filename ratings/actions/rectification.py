@@ -15,8 +15,8 @@ from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, TransitionNotAllowed, can_proceed
 
 from accounts.models import Role, User
-from accounts.scope import scope_for
 from halls.models import Hall, StaffPost
+from halls.scope import scope_for
 from notifications.actions import enqueue_sms
 from ratings.actions._common import RatingConflict, _now, _text, province_escalation_days, rectification_days
 from ratings.models import (

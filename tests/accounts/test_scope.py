@@ -1,9 +1,10 @@
 import pytest
 
 from accounts.models import Role
-from accounts.scope import region_prefix, scope_for
+from accounts.scope import region_prefix
 from govmap.models import Region
 from halls.models import Hall, StaffPost
+from halls.scope import scope_for
 
 pytestmark = pytest.mark.django_db
 

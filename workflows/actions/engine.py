@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models.sql import UpdateQuery
 from django.utils import timezone
@@ -33,6 +33,7 @@ from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, TransitionNotAllowed, can_proceed
 
 from accounts.models import Role, User
+from core import errors as domain
 from ledger import records as ledger_records
 from workdays import calendar
 from workflows.models import (
@@ -46,16 +47,16 @@ from workflows.rules import Actor, available_transitions, may
 SYSTEM_LABEL = "系统"
 
 
-class TransitionForbidden(PermissionDenied):
+class TransitionForbidden(domain.Forbidden):
     """The actor may see the case but is not the one to take this step (403)."""
 
 
-class TransitionConflict(Exception):
-    """Not allowed from the current state, or another writer moved the case first (409)."""
+class TransitionConflict(domain.Conflict):
+    """Not allowed from the current state, or another writer moved the case first (409, with the
+    current ``state`` and the transitions ``allowed`` from it)."""
 
     def __init__(self, detail: str, *, state: str, allowed: list[str]) -> None:
-        super().__init__(detail)
-        self.detail = detail
+        super().__init__(detail, state=state, allowed=allowed)
         self.state = state
         self.allowed = allowed
 

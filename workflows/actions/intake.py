@@ -93,7 +93,7 @@ def _check_mode(item: Item, mode: str) -> None:
 def _issuing_hall(hall: Hall | None, field: str = "delivery.hall") -> Hall:
     if hall is None:
         raise ValidationError({field: [_("窗口领取须选择领证场所。")]})
-    # A clerk's own halls carry the answer (accounts.scope.active_posts); any other hall is asked.
+    # A clerk's own halls carry the answer (halls.scope.active_posts); any other hall is asked.
     issues = getattr(hall, "has_issuing_window", None)
     if issues is None:
         issues = Window.objects.filter(hall=hall, issuing=True).exists()

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from core import errors as domain
 from ledger import records as ledger_records
 from ledger.actions import append as ledger_append
 from ledger.models import Kind as LedgerKind
@@ -48,7 +49,7 @@ class Upload(Protocol):
     def seek(self, offset: int, whence: int = ..., /) -> int: ...
 
 
-class UploadTooLarge(Exception):
+class UploadTooLarge(domain.TooLarge):
     """The uploaded file exceeds MAX_UPLOAD_BYTES (413)."""
 
     def __init__(self, limit: int) -> None:

@@ -8,8 +8,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from accounts import actions
 from accounts.models import Role
+from halls import staff
 
 
 class Command(BaseCommand):
@@ -32,7 +32,7 @@ class Command(BaseCommand):
         if not password:
             raise CommandError("标准输入中没有读到密码。")
         try:
-            user = actions.create_staff(
+            user = staff.create_staff(
                 username=options["username"],
                 role=options["role"],
                 password=password,
