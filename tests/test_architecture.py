@@ -55,7 +55,12 @@ types = {"layers": LayersContract, "forbidden": ForbiddenContract, "independence
          "acyclic_siblings": AcyclicSiblingsContract}
 options = read_user_options("pyproject.toml")
 session = options.session_options
-graph = grimp.build_graph(*session["root_packages"], include_external_packages=True, cache_dir=None)
+graph = grimp.build_graph(
+    *session["root_packages"],
+    include_external_packages=True,
+    exclude_type_checking_imports=bool(session.get("exclude_type_checking_imports")),
+    cache_dir=None,
+)
 contracts = {raw["id"]: raw for raw in options.contracts_options}
 
 def kept(contract_id, g):
