@@ -1,11 +1,12 @@
 """The one environment of the production shape that the benches give their child processes.
 
-bench/stack.py (the replay's and the fault drill's stack), bench/bench_api.py (gunicorn/uvicorn and
-a Celery worker) and bench/bench_results.py (production settings in its own process) all run
-`config.settings.production` on loopback. What production refuses (a weak or missing secret key,
-auto-generated signing keys, plain http, staff without a second factor) and what the benches serve
-(plain http on 127.0.0.1, a key made in the work directory) is decided here once; each caller keeps
-its own values (key, URLs, pool, log level, SMS backend) as arguments and `extra`.
+bench/stack.py (the replay's and the fault drill's stack) and bench/bench_api.py (gunicorn/uvicorn and
+a Celery worker) run `config.settings.production` on loopback in child processes; the in-process
+benches (bench_results and the others on bench/_bootstrap.setup_django) run local settings and need
+none of this. What production refuses (a weak or missing secret key, auto-generated signing keys,
+plain http, staff without a second factor) and what the benches serve (plain http on 127.0.0.1, a
+key made in the work directory) is decided here once; each caller keeps its own values (key, URLs,
+pool, log level, SMS backend) as arguments and `extra`.
 """
 
 from __future__ import annotations
