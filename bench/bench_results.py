@@ -12,7 +12,7 @@ SQLite file is used. Phases:
    the QR claims, render, store the file, write the document row and the ledger entry.
 3. verify API: GET /api/v1/results/<id>/verify/ through Django's test client (in-process, no
    network), with and without the QR payload (?p=, which adds the Ed25519 check); p50 / p95 / p99.
-Writes bench/results/results.json (one entry per database vendor).
+Writes bench/results/results.json (one entry per database vendor; --out elsewhere).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import statistics
 import tempfile
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from _bootstrap import ROOT, prepare_database, setup_django
@@ -162,6 +163,9 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=200, help="renders per template")
     parser.add_argument("--results", type=int, default=50, help="issued results for the action and API phases")
     parser.add_argument("--requests", type=int, default=1000)
+    parser.add_argument(
+        "--out", type=Path, default=ROOT / "bench" / "results" / "results.json", help="merged into, per vendor"
+    )
     args = parser.parse_args()
     tmp = tempfile.TemporaryDirectory(prefix="bench-results-")
     url = prepare_database(args.database_url or None, tmp.name)
@@ -199,7 +203,7 @@ def main() -> None:
     print("render_action", json.dumps(out["render_action"]))
     out["verify_api"] = bench_verify_api(results, args.requests)
     print("verify_api", json.dumps(out["verify_api"]))
-    path = ROOT / "bench" / "results" / "results.json"
+    path = args.out
     existing = json.loads(path.read_text()) if path.exists() else {}
     existing.setdefault(connection.vendor, {}).update(out)  # keep phases not re-run (e.g. the 1M verify)
     path.write_text(json.dumps(existing, ensure_ascii=False, indent=2) + "\n")

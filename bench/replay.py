@@ -33,164 +33,25 @@ import argparse
 import asyncio
 import contextlib
 import json
-import os
-import platform
 import random
 import re
-import statistics
 import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
-GUIZHOU_BBOX = (103.6, 24.6, 109.6, 29.2)
-PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8  # a small scan
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"
-GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂"
-# Counties whose 1990 codes python-stdnum knows (an ID keeps the code of first registration).
-BIRTH_REGIONS = ["520102", "520103", "520111", "520112", "520113", "520302", "520303", "520402", "520201"]
+from replay_hall import HallTraffic  # noqa: E402 - bench/ is on the path from here on
+from replay_http import PNG, Api, Stats, World  # noqa: E402
+from replay_plan import decide, make_person  # noqa: E402
+from replay_report import ramp_report, report  # noqa: E402
 
 
-def _check_digit(prefix17: str) -> str:
-    from stdnum.cn import ric
-
-    return ric.calc_check_digit(prefix17 + "0")
-
-
-def percentiles(samples: list[float]) -> dict[str, float]:
-    if not samples:
-        return {"n": 0}
-    s = sorted(samples)
-
-    def pct(p: float) -> float:
-        return round(s[min(len(s) - 1, round(p / 100 * (len(s) - 1)))], 1)
-
-    return {
-        "n": len(s),
-        "mean_ms": round(statistics.fmean(s), 1),
-        "p50_ms": pct(50),
-        "p95_ms": pct(95),
-        "p99_ms": pct(99),
-        "max_ms": round(s[-1], 1),
-    }
-
-
-@dataclass
-class Stats:
-    latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
-    statuses: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
-    errors: Counter[str] = field(default_factory=Counter)
-    failovers: int = 0
-
-    def add(self, endpoint: str, ms: float, status: str, ok: bool) -> None:
-        self.latencies[endpoint].append(ms)
-        self.statuses[endpoint][status] += 1
-        if not ok:
-            self.errors[f"{endpoint} → {status}"] += 1
-
-
-class Api:
-    """HTTP over several upstreams: round robin, next upstream on a refused connection."""
-
-    def __init__(self, bases: list[str], stats: Stats, timeout: float = 30.0) -> None:
-        self.bases = bases
-        self.stats = stats
-        self.timeout = timeout
-        self._next = 0
-        self.session: Any = None
-
-    async def __aenter__(self) -> Api:
-        import aiohttp
-
-        self.session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=400, limit_per_host=200),
-            timeout=aiohttp.ClientTimeout(total=self.timeout),
-        )
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.session.close()
-
-    def pick(self) -> str:
-        self._next = (self._next + 1) % len(self.bases)
-        return self.bases[self._next]
-
-    async def call(
-        self,
-        method: str,
-        path: str,
-        endpoint: str,
-        *,
-        token: str | None = None,
-        json_body: Any = None,
-        form: dict[str, Any] | None = None,
-        params: dict[str, Any] | None = None,
-        xff: str | None = None,
-        ok: tuple[int, ...] = (200, 201),
-    ) -> tuple[int, Any]:
-        """(status, parsed JSON or None); status 0 when no answer came (connection lost, timeout)."""
-        import aiohttp
-
-        headers = {"Accept": "application/json"}
-        if token:
-            headers["Authorization"] = f"Token {token}"
-        if xff:
-            headers["X-Forwarded-For"] = xff
-        name = f"{method} {endpoint}"
-        for attempt in range(len(self.bases)):
-            base = self.pick()
-            data: Any = None
-            if form is not None:
-                data = aiohttp.FormData()
-                for k, v in form.items():
-                    if isinstance(v, bytes):
-                        data.add_field(k, v, filename="scan.png", content_type="image/png")
-                    else:
-                        data.add_field(k, str(v))
-            started = time.perf_counter()
-            try:
-                async with self.session.request(
-                    method, base + path, json=json_body, data=data, params=params, headers=headers
-                ) as resp:
-                    raw = await resp.read()
-                    ms = (time.perf_counter() - started) * 1000
-                    body: Any = None
-                    if raw and resp.content_type == "application/json":
-                        with contextlib.suppress(ValueError):
-                            body = json.loads(raw)
-                    self.stats.add(name, ms, str(resp.status), resp.status in ok)
-                    return resp.status, body
-            except aiohttp.ClientConnectorError:
-                # Refused before anything was sent: safe to try the next worker, as a proxy would.
-                self.stats.failovers += 1
-                if attempt == len(self.bases) - 1:
-                    self.stats.add(name, (time.perf_counter() - started) * 1000, "refused", False)
-                continue
-            except (TimeoutError, aiohttp.ClientError) as exc:
-                self.stats.add(name, (time.perf_counter() - started) * 1000, type(exc).__name__, False)
-                return 0, None
-        return 0, None
-
-
-@dataclass
-class World:
-    halls: list[dict[str, Any]]
-    approvers: dict[str, str]
-    supervisor: str
-    password: str
-    tokens: dict[str, str]
-    sms: str
-    items: list[dict[str, Any]] = field(default_factory=list)
-    categories: dict[str, list[str]] = field(default_factory=dict)
-
-
-class Replay:
+class Replay(HallTraffic):
     def __init__(self, api: Api, world: World, args: argparse.Namespace) -> None:
         self.api = api
         self.world = world
@@ -232,17 +93,7 @@ class Replay:
 
     def person(self, rng: random.Random) -> dict[str, str]:
         self.citizen_seq += 1
-        prefix = (
-            f"{rng.choice(BIRTH_REGIONS)}{rng.randint(1950, 2004)}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}"
-            f"{rng.randint(0, 999):03d}"
-        )
-        seed_digits = f"{self.args.seed % 100:02d}{self.citizen_seq % 10**6:06d}{rng.randint(0, 9)}"
-        return {
-            "name": rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(GIVEN),
-            "id_number": prefix + _check_digit(prefix),
-            "phone": f"1{rng.choice('3589')}{seed_digits}"[:11],
-            "ip": f"10.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}",
-        }
+        return make_person(rng, self.args.seed, self.citizen_seq)
 
     async def citizen_login(self, who: dict[str, str]) -> str | None:
         """OTP login as a phone would: ask for a code, read it from the SMS stand-in, send it back."""
@@ -414,61 +265,6 @@ class Replay:
             await self.rate(number, citizen_token, plan["rating"], rng)
         return final
 
-    def decide(self, case: dict[str, Any], ctx: dict[str, Any]) -> tuple[str, str, dict[str, Any]] | None:
-        """(who, transition, body) for the case's state, or None when nothing is left for us."""
-        plan = ctx["plan"]
-        state = case["state"]
-        if case.get("parent") and state == "approved":
-            return None  # a joint part ends at its authority's decision; the parent issues
-        done = {e["transition"] for e in case.get("events", [])}
-        originals = [m["requirement"] for m in case.get("materials", [])]
-        if state == "draft":
-            return "citizen", "submit", {}
-        if state == "received":
-            return "clerk", "verify", {"id_checked": True, "originals_sighted": sorted(set(originals))}
-        if state == "verified":
-            return "clerk", "transfer", {}
-        if state in ("submitted", "transferred"):
-            if case.get("children"):
-                return None  # a joint parent: its sub-cases are decided, the parent follows
-            if plan["correction"] and "request_correction" not in done:
-                req = originals[0] if originals else None
-                return (
-                    "approver",
-                    "request_correction",
-                    {"items": [{"requirement": req, "reason": "扫描件不清晰，请重新提交"}]},
-                )
-            return "approver", "accept", {}
-        if state == "needs_correction":
-            return ("citizen" if ctx["online"] else "clerk"), "resubmit", {"notes": {"1": "已按告知重新提交"}}
-        if state == "accepted":
-            return "approver", "start_review", {}
-        if state == "under_review":
-            if plan["suspend"] and "suspend" not in done:
-                return "approver", "suspend", {"reason": "需现场核查"}
-            if plan["deny"]:
-                return (
-                    "approver",
-                    "deny",
-                    {"reason": "不符合条件", "legal_basis": "《中华人民共和国行政许可法》第三十八条"},
-                )
-            return "approver", "approve", {}
-        if state == "suspended":
-            return "approver", "resume", {}
-        if state == "issued" and case["delivery"]["method"] == "mail":
-            return (
-                ("clerk" if not ctx["online"] else "approver"),
-                "mail",
-                {"tracking_number": f"EMS{case['number'][-6:]}"},
-            )
-        if state == "print_queued":
-            return "clerk", "print", {}
-        if state == "ready_for_pickup":
-            return "clerk", "hand_over", {"collector_id_number": ctx["who"]["id_number"]}
-        if state == "mailed":
-            return ("citizen" if ctx["online"] else "clerk"), "confirm_receipt", {}
-        return None
-
     async def drive(
         self, number: str, case: dict[str, Any], ctx: dict[str, Any], answered: list[str], rng: random.Random
     ) -> str:
@@ -487,7 +283,7 @@ class Replay:
                     misses += 1
                     await asyncio.sleep(2)
                 continue
-            step = self.decide(case, ctx)
+            step = decide(case, ctx)
             if step is None:
                 if (
                     case["state"] in ("approved", "issued")
@@ -619,95 +415,6 @@ class Replay:
             if username in self.tokens and status == 200 and isinstance(body, dict) and body.get("token"):
                 self.tokens[username] = str(body["token"])
 
-    # --- queue, boards, map ------------------------------------------------------------------------
-    async def take_ticket(self, rng: random.Random) -> None:
-        hall = rng.choice(self.world.halls)
-        cats = self.world.categories.get(hall["code"]) or ["A"]
-        status, _ = await self.api.call(
-            "POST",
-            f"/api/v1/halls/{hall['code']}/tickets/",
-            "/api/v1/halls/{code}/tickets/",
-            json_body={"category": rng.choice(cats)},
-            xff=f"10.9.{rng.randint(0, 255)}.{rng.randint(1, 254)}",
-        )
-        if status == 201:
-            self.counts["tickets"] += 1
-
-    async def call_next(self, rng: random.Random) -> None:
-        hall = rng.choice(self.world.halls)
-        if not hall["windows"]:
-            return
-        window = rng.choice(hall["windows"])
-        token = await self.staff_token(hall["clerk"])
-        status, ticket = await self.api.call(
-            "POST",
-            f"/api/v1/windows/{window}/call-next/",
-            "/api/v1/windows/{id}/call-next/",
-            token=token,
-            ok=(200, 204),
-        )
-        if status != 200 or not ticket:
-            return
-        tid = int(ticket["id"])
-        if tid in self.called:
-            self.double_calls.append({"ticket": tid, "windows": [self.called[tid], window]})
-        self.called[tid] = window
-        self.write({"kind": "ticket_called", "ticket": tid, "window": window, "hall": hall["code"]})
-        self.counts["tickets_called"] += 1
-        await asyncio.sleep(rng.uniform(0.5, 3) * max(self.args.step_gap, 0.1))
-        await self.api.call("POST", f"/api/v1/tickets/{tid}/finish/", "/api/v1/tickets/{id}/finish/", token=token)
-
-    async def board(self, hall: str) -> None:
-        """One call screen per hall: stays connected, reconnects (to any worker) when cut off."""
-        import aiohttp
-
-        state = self.boards.setdefault(hall, {"connects": 0, "messages": 0, "last": None, "drops": 0})
-        i = len(self.boards)  # spread the screens over the workers, as a proxy would
-        while not self.stopping:
-            base = self.api.bases[i % len(self.api.bases)]
-            i += 1
-            url = base.replace("http://", "ws://") + f"/ws/halls/{hall}/queue/"
-            try:
-                async with self.api.session.ws_connect(url, origin=base, heartbeat=20, timeout=10) as ws:
-                    state["connects"] += 1
-                    async for msg in ws:
-                        if msg.type == aiohttp.WSMsgType.TEXT:
-                            data = json.loads(msg.data)
-                            if data.get("type") == "queue.updated":
-                                state["messages"] += 1
-                                state["last"] = data
-                                state["last_at"] = time.time()
-                        elif msg.type in (aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR):
-                            break
-            except (aiohttp.ClientError, TimeoutError, OSError):
-                pass
-            if not self.stopping:
-                state["drops"] += 1
-                await asyncio.sleep(1)
-
-    async def read_map(self, rng: random.Random) -> None:
-        r = rng.random()
-        if r < 0.5:
-            lat, lon = rng.uniform(GUIZHOU_BBOX[1], GUIZHOU_BBOX[3]), rng.uniform(GUIZHOU_BBOX[0], GUIZHOU_BBOX[2])
-            await self.api.call(
-                "GET",
-                "/api/v1/halls/nearest/",
-                "/api/v1/halls/nearest/",
-                params={"lat": f"{lat:.5f}", "lon": f"{lon:.5f}", "k": 5},
-            )
-        elif r < 0.8:
-            lon = rng.uniform(GUIZHOU_BBOX[0], GUIZHOU_BBOX[2] - 0.5)
-            lat = rng.uniform(GUIZHOU_BBOX[1], GUIZHOU_BBOX[3] - 0.4)
-            await self.api.call(
-                "GET",
-                "/api/v1/map/halls.geojson",
-                "/api/v1/map/halls.geojson",
-                params={"bbox": f"{lon:.3f},{lat:.3f},{lon + 0.5:.3f},{lat + 0.4:.3f}"},
-            )
-        else:
-            hall = rng.choice(self.world.halls)
-            await self.api.call("GET", f"/api/v1/halls/{hall['code']}/", "/api/v1/halls/{code}/")
-
     # --- the schedule --------------------------------------------------------------------------------
     async def stream(self, name: str, rate: float, action: Any, seed: int, until: float) -> None:
         """Poisson arrivals of `action` at `rate` per second, each with its own seeded generator."""
@@ -794,66 +501,6 @@ class Replay:
         await asyncio.gather(*boards, return_exceptions=True)
         elapsed = time.monotonic() - started
         return {"elapsed_s": round(elapsed, 1), "offered_s": round(offered_end - started, 1), "unfinished": unfinished}
-
-
-def report(args: argparse.Namespace, stats: Stats, replay: Replay, timing: dict[str, Any]) -> dict[str, Any]:
-    total = sum(len(v) for v in stats.latencies.values())
-    endpoints = {}
-    for name in sorted(stats.latencies):
-        endpoints[name] = {**percentiles(stats.latencies[name]), "statuses": dict(stats.statuses[name])}
-    worst = max(
-        (v.get("p95_ms", 0) for k, v in endpoints.items() if v.get("n", 0) >= 20 and "/healthz" not in k), default=0
-    )
-    cases = sum(v for k, v in replay.counts.items() if k.startswith("cases_"))
-    return {
-        "bench": "replay",
-        "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
-        "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items() if k != "world_data"},
-        "timing": timing,
-        "throughput": {
-            "requests": total,
-            "requests_per_s": round(total / max(timing["elapsed_s"], 1e-9), 2),
-            "cases_started_per_s": round(cases / max(timing["offered_s"], 1e-9), 3),
-        },
-        "worst_p95_ms": worst,
-        "counts": dict(replay.counts),
-        "errors": {"total": sum(stats.errors.values()), "by_endpoint": dict(stats.errors.most_common())},
-        "failovers": stats.failovers,
-        "double_calls": replay.double_calls,
-        "boards": {
-            "n": len(replay.boards),
-            "connects": sum(b["connects"] for b in replay.boards.values()),
-            "messages": sum(b["messages"] for b in replay.boards.values()),
-        },
-        "endpoints": endpoints,
-    }
-
-
-def ramp_report(phases: list[dict[str, Any]], limit: float) -> dict[str, Any]:
-    """One report for a ramp: each rate's figures, and the largest rate before p95 passed `limit`."""
-    within = [p["args"]["rate"] for p in phases if p["worst_p95_ms"] <= limit and p["errors"]["total"] == 0]
-    summary = {
-        p["args"]["rate"]: {
-            "worst_p95_ms": p["worst_p95_ms"],
-            "requests_per_s": p["throughput"]["requests_per_s"],
-            "cases_started_per_s": p["throughput"]["cases_started_per_s"],
-            "errors": p["errors"]["total"],
-            "p95_ms": {k: v.get("p95_ms") for k, v in p["endpoints"].items() if v.get("n", 0) >= 20},
-        }
-        for p in phases
-    }
-    last = phases[-1]
-    return {
-        **{
-            k: last[k]
-            for k in ("bench", "when", "machine", "timing", "throughput", "worst_p95_ms", "counts", "errors", "boards")
-        },
-        "ramp": summary,
-        "p95_limit_ms": limit,
-        "largest_rate_within_limit": max(within) if within else None,
-        "phases": phases,
-    }
 
 
 async def amain(args: argparse.Namespace, bases: list[str], world: World) -> tuple[dict[str, Any], Replay]:

@@ -25,7 +25,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -34,6 +33,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from procs import free_port, wait_port
+from prodenv import production_env
+
 ROOT = Path(__file__).resolve().parent.parent
 PY = ROOT / ".venv" / "bin" / "python"
 PG_BIN = Path(sorted(glob.glob("/usr/lib/postgresql/*/bin"))[-1]) if glob.glob("/usr/lib/postgresql/*/bin") else None
@@ -41,23 +43,6 @@ STAFF_PASSWORD = "Replay-bench-2026!"
 # Each HTTP worker's psycopg pool: sized for the replay's concurrency on a loaded machine, where a
 # request can hold its connection for seconds (8 connections and a 10 s wait gave hundreds of 500s).
 HTTP_POOL = {"DB_POOL_MAX_SIZE": "30", "DB_POOL_TIMEOUT": "30"}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_port(port: int, timeout: float = 60.0, proc: subprocess.Popen[Any] | None = None) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"process {proc.args!r} exited with {proc.returncode}")
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
-            return
-        time.sleep(0.2)
-    raise RuntimeError(f"nothing listens on 127.0.0.1:{port} after {timeout}s")
 
 
 def _as_postgres() -> list[str]:
@@ -224,44 +209,35 @@ class App:
         return f"http://127.0.0.1:{self.sms_port}"
 
     def env(self) -> dict[str, str]:
-        keep = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_", "REDIS_", "CELERY_"))}
-        keep.update(
-            DJANGO_SETTINGS_MODULE="config.settings.production",
-            DJANGO_SECRET_KEY="replay-bench-not-a-secret-" + "x" * 30,
-            DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
-            SESSION_COOKIE_SECURE="false",
-            CSRF_COOKIE_SECURE="false",
-            DATABASE_URL=self.database_url,
-            REDIS_URL=f"{self.redis_url}/0",
-            CELERY_BROKER_URL=f"{self.redis_url}/1",
-            MEDIA_ROOT=str(self.media_root),
-            RESULT_SIGNING_KEYS_DIR=str(self.workdir / "keys"),
-            # Production refuses auto-generated keys: prepare() creates a real one in the workdir.
-            RESULT_SIGNING_AUTOGENERATE="false",
-            # The stack is served over plain http on loopback (no TLS proxy in front of it).
-            SECURE_SSL_REDIRECT="false",
-            # The replay's staff log in with passwords (tokens); TOTP enrolment is not simulated.
-            STAFF_2FA_REQUIRED="false",
-            PUBLIC_BASE_URL="http://127.0.0.1",
-            LOG_LEVEL="WARNING",
-            LOG_FORMAT="json",
-            SMS_BACKEND="twilio",
-            TWILIO_ACCOUNT_SID="ACreplaybench00000000000000000000",
-            TWILIO_AUTH_TOKEN="replay-bench-token",
-            TWILIO_FROM_NUMBER="+15005550006",
-            TWILIO_API_BASE_URL=self.sms_base,
-            TWILIO_HTTP_TIMEOUT="10",
-            SMS_RATE_PER_SECOND="0",
-            # The replay plays the proxy: it sends each simulated resident's address in X-Forwarded-For.
-            TRUSTED_PROXIES="127.0.0.1/32",
-            OTP_PER_IP_PER_HOUR="100000",
-            OTP_PER_PHONE_PER_HOUR="100",
-            TONGBAN_DEMO_PASSWORD=STAFF_PASSWORD,
-            # prepare() runs `manage.py load_demo` under these production settings: install the demo app.
-            TONGBAN_DEMO="1",
+        return production_env(
+            secret_key="replay-bench-not-a-secret-" + "x" * 30,
+            database_url=self.database_url,
+            redis_url=f"{self.redis_url}/0",
+            broker_url=f"{self.redis_url}/1",
+            signing_keys_dir=self.workdir / "keys",
+            media_root=self.media_root,
+            log_level="WARNING",
+            drop=("DJANGO_", "DATABASE_", "REDIS_", "CELERY_"),
+            extra={
+                "PUBLIC_BASE_URL": "http://127.0.0.1",
+                "LOG_FORMAT": "json",
+                "SMS_BACKEND": "twilio",
+                "TWILIO_ACCOUNT_SID": "ACreplaybench00000000000000000000",
+                "TWILIO_AUTH_TOKEN": "replay-bench-token",
+                "TWILIO_FROM_NUMBER": "+15005550006",
+                "TWILIO_API_BASE_URL": self.sms_base,
+                "TWILIO_HTTP_TIMEOUT": "10",
+                "SMS_RATE_PER_SECOND": "0",
+                # The replay plays the proxy: it sends each simulated resident's address in X-Forwarded-For.
+                "TRUSTED_PROXIES": "127.0.0.1/32",
+                "OTP_PER_IP_PER_HOUR": "100000",
+                "OTP_PER_PHONE_PER_HOUR": "100",
+                "TONGBAN_DEMO_PASSWORD": STAFF_PASSWORD,
+                # prepare() runs `manage.py load_demo` under these production settings: install the demo app.
+                "TONGBAN_DEMO": "1",
+                **self.extra_env,
+            },
         )
-        keep.update(self.extra_env)
-        return keep
 
     def manage(self, *args: str, **kw: Any) -> subprocess.CompletedProcess[str]:
         done = subprocess.run(

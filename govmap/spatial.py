@@ -220,26 +220,16 @@ class CoverageResult:
     gaps: list[dict[str, float]]
 
 
-def _projector(center_lat: float, center_lon: float) -> tuple[Any, Any]:
-    """Forward/back transformers to an equal-area plane centred on the data (metres)."""
-    from pyproj import Transformer
+def metric_crs(center_lat: float, center_lon: float) -> str:
+    """An equal-area plane centred on the data (metres), as a PROJ string for geopandas' to_crs.
 
-    # Albers equal-area with standard parallels around the data: areas are exact and distances
-    # are within a fraction of a percent over a province, good enough for a service radius.
-    crs = (
+    Albers equal-area with standard parallels around the data: areas are exact and distances are
+    within a fraction of a percent over a province, good enough for a service radius.
+    """
+    return (
         f"+proj=aea +lat_0={center_lat:.4f} +lon_0={center_lon:.4f} "
         f"+lat_1={center_lat - 2:.4f} +lat_2={center_lat + 2:.4f} +datum=WGS84 +units=m +no_defs"
     )
-    fwd = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
-    back = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
-    return fwd, back
-
-
-def _xy(transformer: Any) -> Callable[[Any, Any], Any]:
-    def apply(x: Any, y: Any) -> Any:
-        return transformer.transform(x, y)
-
-    return apply
 
 
 def compute_coverage(
@@ -257,6 +247,7 @@ def compute_coverage(
     Points outside a region still cover its border areas. Geometry is projected to an equal-area
     plane; circles are buffered with `resolution` segments per quarter (≤ 2 % area error).
     """
+    import geopandas as gpd
     import shapely
     from shapely.geometry import shape
 
@@ -265,40 +256,40 @@ def compute_coverage(
     geoms_ll = [(adcode, shape(geom)) for adcode, geom in regions if geom]
     if not geoms_ll:
         return []
-    bounds = np.array([g.bounds for _a, g in geoms_ll])
-    center_lon = float((bounds[:, 0].min() + bounds[:, 2].max()) / 2)
-    center_lat = float((bounds[:, 1].min() + bounds[:, 3].max()) / 2)
-    fwd, back = _projector(center_lat, center_lon)
+    counties = gpd.GeoSeries([g for _a, g in geoms_ll], crs="EPSG:4326")
+    west, south, east, north = counties.total_bounds
+    crs = metric_crs(float((south + north) / 2), float((west + east) / 2))
+    projected = counties.to_crs(crs).make_valid()
     pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)
     if len(pts):
-        px, py = fwd.transform(pts[:, 1], pts[:, 0])
-        circles = shapely.buffer(shapely.points(np.asarray(px), np.asarray(py)), distance_m, quad_segs=resolution)
+        centres = gpd.GeoSeries.from_xy(pts[:, 1], pts[:, 0], crs="EPSG:4326").to_crs(crs)
+        px, py = centres.x.to_numpy(), centres.y.to_numpy()
+        circles = centres.buffer(distance_m, quad_segs=resolution).to_numpy()
         circle_tree = shapely.STRtree(circles)
     else:
         circles = np.array([], dtype=object)
         circle_tree = None
     results: list[CoverageResult] = []
-    for adcode, geom_ll in geoms_ll:
-        geom = shapely.make_valid(shapely.transform(geom_ll, _xy(fwd), interleaved=False))
+    gaps_found: list[tuple[int, list[Any]]] = []  # (result position, its largest patches)
+    for (adcode, _g), geom in zip(geoms_ll, projected.to_numpy(), strict=True):
         area = float(geom.area)
         if area <= 0:
             continue
         if circle_tree is not None:
             hits = circle_tree.query(geom, predicate="intersects")
-            inside = int(np.count_nonzero(shapely.contains_xy(geom, np.asarray(px)[hits], np.asarray(py)[hits])))
+            inside = int(np.count_nonzero(shapely.contains_xy(geom, px[hits], py[hits])))
             covered_union = shapely.union_all(circles[hits]) if len(hits) else None
         else:
             hits, inside, covered_union = np.array([], dtype=np.int64), 0, None
         uncovered = geom.difference(covered_union) if covered_union is not None else geom
         uncovered_area = float(uncovered.area)
         patches = sorted(shapely.get_parts(uncovered), key=lambda g: g.area, reverse=True) if uncovered_area else []
-        gaps: list[dict[str, float]] = []
+        kept = []
         for patch in patches[:max_gaps]:
-            km2 = float(patch.area) / 1e6
-            if km2 < min_gap_km2:
+            if float(patch.area) / 1e6 < min_gap_km2:
                 break
-            rp = shapely.transform(patch.representative_point(), _xy(back), interleaved=False)
-            gaps.append({"lat": round(rp.y, 5), "lon": round(rp.x, 5), "area_km2": round(km2, 2)})
+            kept.append(patch)
+        gaps_found.append((len(results), kept))
         results.append(
             CoverageResult(
                 adcode=adcode,
@@ -306,7 +297,19 @@ def compute_coverage(
                 covered_share=round(max(0.0, min(1.0, 1 - uncovered_area / area)), 4),
                 uncovered_km2=round(uncovered_area / 1e6, 2),
                 points=inside,
-                gaps=gaps,
+                gaps=[],
             )
         )
+    # Every gap's centre back to WGS-84 in one to_crs.
+    patches_all = [p for _i, kept in gaps_found for p in kept]
+    if patches_all:
+        centres_ll = gpd.GeoSeries([p.representative_point() for p in patches_all], crs=crs).to_crs("EPSG:4326")
+        lons, lats = centres_ll.x.tolist(), centres_ll.y.tolist()
+        n = 0
+        for i, kept in gaps_found:
+            for patch in kept:
+                results[i].gaps.append(
+                    {"lat": round(lats[n], 5), "lon": round(lons[n], 5), "area_km2": round(float(patch.area) / 1e6, 2)}
+                )
+                n += 1
     return results

@@ -1,0 +1,180 @@
+"""Processes the benches start and watch: free ports, the HTTP servers and a Celery worker as the
+README's production section runs them, and where the machine's CPU goes while they serve.
+
+Shared by bench/bench_api.py and bench/stack.py; never imported by the app.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = ROOT / ".venv" / "bin" / "python"
+BIN = ROOT / ".venv" / "bin"
+
+
+# --- ports ------------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_port(port: int, timeout: float = 60.0, proc: subprocess.Popen[Any] | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"process {proc.args!r} exited with {proc.returncode}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+            return
+        time.sleep(0.2)
+    raise RuntimeError(f"nothing listens on 127.0.0.1:{port} after {timeout}s")
+
+
+# --- the HTTP server and the Celery worker (bench_api) ---------------------------------------------
+
+
+def server_cmd(kind: str, app: str, port: int, workers: int, threads: int) -> list[str]:
+    if kind == "gunicorn":
+        return [
+            str(BIN / "gunicorn"),
+            f"{app}.wsgi:application",
+            "--worker-class",
+            "gthread",
+            "--workers",
+            str(workers),
+            "--threads",
+            str(threads),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "--keep-alive",
+            "30",
+        ]
+    return [
+        str(PY),
+        "-m",
+        "uvicorn",
+        f"{app}.asgi:application",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
+
+
+@contextlib.contextmanager
+def serve(kind: str, app: str, env: dict[str, str], workers: int, threads: int, probe: str) -> Iterator[str]:
+    """Start the server (``app`` is ``config`` or the floor's ``floor``), yield its base URL."""
+    import requests
+
+    port = free_port()
+    cwd = ROOT if app == "config" else ROOT / "bench"
+    if kind == "uvicorn":
+        # Django's persistent connections are per thread, and under ASGI the threads that run sync
+        # code come and go: connections pile up (Django's docs: disable them under ASGI).
+        env = {**env, "DB_CONN_MAX_AGE": "0", "FLOOR_CONN_MAX_AGE": "0"}
+    proc = subprocess.Popen(server_cmd(kind, app, port, workers, threads), cwd=cwd, env=env, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if requests.get(base + probe, timeout=10).status_code < 500:
+                    break
+            except requests.RequestException:
+                pass
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise RuntimeError(f"{kind} ({app}) did not start")
+            time.sleep(0.3)
+        yield base
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+@contextlib.contextmanager
+def celery_worker(env: dict[str, str]) -> Iterator[None]:
+    cmd = [str(BIN / "celery"), "-A", "config", "worker", "-l", "warning", "--concurrency", "2", "-P", "threads"]
+    cmd += ["--without-gossip", "--without-mingle", "--without-heartbeat"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)
+    try:
+        time.sleep(3)
+        if proc.poll() is not None:
+            raise RuntimeError("the Celery worker did not start")
+        yield
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+# --- where the machine's CPU goes during a phase (a diagnosis beside the figures) -------------------
+
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+_KINDS = (("gunicorn", "http"), ("uvicorn", "http"), ("celery", "celery"), ("postgres", "postgres"))
+
+
+def cpu_snapshot() -> dict[int, tuple[str, float]]:
+    """CPU seconds (user + system) of every process that serves the bench, by kind: the HTTP
+    server's workers, the Celery worker, PostgreSQL's backends, Redis, and this process (the
+    clients). Read from /proc; empty where there is none (the figures then omit it)."""
+    out: dict[int, tuple[str, float]] = {}
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return out
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid = int(entry.name)
+        kind = "clients" if pid == os.getpid() else ""
+        if not kind:
+            kind = next((k for needle, k in _KINDS if needle in cmdline), "")
+        if not kind and "redis-server" in cmdline:
+            kind = "redis"
+        if kind:
+            out[pid] = (kind, (int(fields[11]) + int(fields[12])) / _TICK)
+    return out
+
+
+def cpu_ms_per_call(
+    before: dict[int, tuple[str, float]], after: dict[int, tuple[str, float]], calls: int
+) -> dict[str, float]:
+    spent: dict[str, float] = defaultdict(float)
+    for pid, (kind, seconds) in after.items():
+        spent[kind] += seconds - (before[pid][1] if pid in before else 0.0)
+    total = sum(spent.values())
+    figures = {kind: round(1000 * sec / max(calls, 1), 2) for kind, sec in sorted(spent.items())}
+    figures["total"] = round(1000 * total / max(calls, 1), 2)
+    return figures

@@ -1,0 +1,143 @@
+"""The replay's HTTP side: an aiohttp client over several upstreams (round robin, the next one on a
+refused connection, as nginx's proxy_next_upstream does), the figures it keeps, and the world it
+drives (bench/stack.prepare's world.json). Used by bench/replay.py; never imported by the app.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import statistics
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8  # a small scan
+
+
+def percentiles(samples: list[float]) -> dict[str, float]:
+    if not samples:
+        return {"n": 0}
+    s = sorted(samples)
+
+    def pct(p: float) -> float:
+        return round(s[min(len(s) - 1, round(p / 100 * (len(s) - 1)))], 1)
+
+    return {
+        "n": len(s),
+        "mean_ms": round(statistics.fmean(s), 1),
+        "p50_ms": pct(50),
+        "p95_ms": pct(95),
+        "p99_ms": pct(99),
+        "max_ms": round(s[-1], 1),
+    }
+
+
+@dataclass
+class Stats:
+    latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    statuses: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    errors: Counter[str] = field(default_factory=Counter)
+    failovers: int = 0
+
+    def add(self, endpoint: str, ms: float, status: str, ok: bool) -> None:
+        self.latencies[endpoint].append(ms)
+        self.statuses[endpoint][status] += 1
+        if not ok:
+            self.errors[f"{endpoint} → {status}"] += 1
+
+
+class Api:
+    """HTTP over several upstreams: round robin, next upstream on a refused connection."""
+
+    def __init__(self, bases: list[str], stats: Stats, timeout: float = 30.0) -> None:
+        self.bases = bases
+        self.stats = stats
+        self.timeout = timeout
+        self._next = 0
+        self.session: Any = None
+
+    async def __aenter__(self) -> Api:
+        import aiohttp
+
+        self.session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=400, limit_per_host=200),
+            timeout=aiohttp.ClientTimeout(total=self.timeout),
+        )
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.session.close()
+
+    def pick(self) -> str:
+        self._next = (self._next + 1) % len(self.bases)
+        return self.bases[self._next]
+
+    async def call(
+        self,
+        method: str,
+        path: str,
+        endpoint: str,
+        *,
+        token: str | None = None,
+        json_body: Any = None,
+        form: dict[str, Any] | None = None,
+        params: dict[str, Any] | None = None,
+        xff: str | None = None,
+        ok: tuple[int, ...] = (200, 201),
+    ) -> tuple[int, Any]:
+        """(status, parsed JSON or None); status 0 when no answer came (connection lost, timeout)."""
+        import aiohttp
+
+        headers = {"Accept": "application/json"}
+        if token:
+            headers["Authorization"] = f"Token {token}"
+        if xff:
+            headers["X-Forwarded-For"] = xff
+        name = f"{method} {endpoint}"
+        for attempt in range(len(self.bases)):
+            base = self.pick()
+            data: Any = None
+            if form is not None:
+                data = aiohttp.FormData()
+                for k, v in form.items():
+                    if isinstance(v, bytes):
+                        data.add_field(k, v, filename="scan.png", content_type="image/png")
+                    else:
+                        data.add_field(k, str(v))
+            started = time.perf_counter()
+            try:
+                async with self.session.request(
+                    method, base + path, json=json_body, data=data, params=params, headers=headers
+                ) as resp:
+                    raw = await resp.read()
+                    ms = (time.perf_counter() - started) * 1000
+                    body: Any = None
+                    if raw and resp.content_type == "application/json":
+                        with contextlib.suppress(ValueError):
+                            body = json.loads(raw)
+                    self.stats.add(name, ms, str(resp.status), resp.status in ok)
+                    return resp.status, body
+            except aiohttp.ClientConnectorError:
+                # Refused before anything was sent: safe to try the next worker, as a proxy would.
+                self.stats.failovers += 1
+                if attempt == len(self.bases) - 1:
+                    self.stats.add(name, (time.perf_counter() - started) * 1000, "refused", False)
+                continue
+            except (TimeoutError, aiohttp.ClientError) as exc:
+                self.stats.add(name, (time.perf_counter() - started) * 1000, type(exc).__name__, False)
+                return 0, None
+        return 0, None
+
+
+@dataclass
+class World:
+    halls: list[dict[str, Any]]
+    approvers: dict[str, str]
+    supervisor: str
+    password: str
+    tokens: dict[str, str]
+    sms: str
+    items: list[dict[str, Any]] = field(default_factory=list)
+    categories: dict[str, list[str]] = field(default_factory=dict)
