@@ -193,14 +193,12 @@ class Client:
 
 
 def proxy_body(applicant_id: str, item: str = "GZ-0001", mode: str = "proxy") -> dict[str, Any]:
-    return {
-        "item": item,
-        "mode": mode,
-        "jurisdiction": "520103",
-        "receiving_hall": "H-ZY",
-        "delivery": {"method": "pickup"},
-        "applicant": {"name": "张三", "id_number": applicant_id, "phone": "13800138000"},
-    }
+    """The tests' body of a case received at the Zunyi window (tests/fixtures/workflows.py)."""
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from tests.fixtures.workflows import proxy_body as body
+
+    return body(applicant_id, item, mode)
 
 
 def proxy_lifecycle(c: Client, applicant_id: str) -> None:

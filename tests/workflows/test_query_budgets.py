@@ -22,7 +22,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from tests.fixtures.workflows import PDF, PNG
+from tests.fixtures.workflows import PDF, PNG, proxy_body
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -113,14 +113,7 @@ class Budget:
 
 
 def _proxy_body(wf: Any, item: str = "GZ-0001", mode: str = "proxy") -> dict[str, Any]:
-    return {
-        "item": item,
-        "mode": mode,
-        "jurisdiction": "520103",
-        "receiving_hall": "H-ZY",
-        "delivery": {"method": "pickup"},
-        "applicant": {"name": "张三", "id_number": wf.applicant_id, "phone": "13800138000"},
-    }
+    return proxy_body(wf.applicant_id, item, mode)
 
 
 def test_proxy_lifecycle_through_the_api(wf):

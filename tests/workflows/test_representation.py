@@ -18,7 +18,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.request import Request
 from rest_framework.test import APIClient, APIRequestFactory
 
-from tests.fixtures.workflows import PDF, PNG
+from tests.fixtures.workflows import PDF, PNG, proxy_body
 from workflows import selectors
 from workflows.models import Case
 from workflows.serializers import (
@@ -105,14 +105,7 @@ class Walk:
 
 
 def _proxy_body(wf: Any, item: str = "GZ-0001", mode: str = "proxy") -> dict[str, Any]:
-    return {
-        "item": item,
-        "mode": mode,
-        "jurisdiction": "520103",
-        "receiving_hall": "H-ZY",
-        "delivery": {"method": "pickup"},
-        "applicant": {"name": "张三", "id_number": wf.applicant_id, "phone": "13800138000"},
-    }
+    return proxy_body(wf.applicant_id, item, mode)
 
 
 @pytest.mark.django_db
