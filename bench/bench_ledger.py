@@ -10,7 +10,7 @@ SQLite file is used. Phases:
 1. overhead: N proxy lifecycles through workflows.actions (receive … hand_over, 10 transitions),
    alternately WITHOUT and WITH the ledger wired at the call site (a CaseEvent post_save hook in
    this script only, which runs in the transition's transaction right after the event row is
-   written — exactly where the lead wires ``ledger.records.record_case_event``). Overhead =
+   written — exactly where the lead wires ``workflows.ledger_records.record_case_event``). Overhead =
    extra time per transition / time per transition without the ledger (target ≤ 15%).
 2. seal: sealing the pending entries into signed 10,000-leaf batches.
 3. verify (PostgreSQL, --entries): bulk-load synthetic chains (10 entries per case, interleaved
@@ -86,8 +86,8 @@ def bench_overhead(world: Any, rounds: int, per_round: int) -> dict[str, Any]:
     """
     from django.db.models.signals import post_save
 
-    from ledger import records
     from ledger.models import Entry
+    from workflows import ledger_records as records
     from workflows.models import CaseEvent
 
     original = (records.record_case_event, records.record_material)
@@ -124,7 +124,7 @@ def bench_overhead(world: Any, rounds: int, per_round: int) -> dict[str, Any]:
             else:
                 records.record_case_event = lambda *a, **k: None  # type: ignore[assignment]
                 records.record_material = lambda *a, **k: None  # type: ignore[assignment]
-                # Events are written together with their entry (ledger.records.create_case_event).
+                # Events are written together with their entry (workflows.ledger_records.create_case_event).
                 records.insert_and_append = insert_without_ledger  # type: ignore[assignment]
         elif with_ledger:
             post_save.connect(wire, sender=CaseEvent, dispatch_uid="bench-ledger")

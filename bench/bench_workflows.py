@@ -121,8 +121,8 @@ def bench_floor(template_case: int, n: int, run: int = 0) -> dict[str, Any]:
 
     from ledger.hashing import GENESIS, entry_hash, timestamp_us
     from ledger.models import Entry, Kind, SubjectHead
-    from ledger.records import case_subject
     from notifications.models import OutboxMessage
+    from workflows.ledger_records import case_subject
     from workflows.models import Case, CaseEvent, CaseSequence
     from workflows.results import Result
 

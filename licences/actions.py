@@ -24,7 +24,6 @@ from core import errors as domain
 from halls.models import Hall, Window
 from ledger.actions import append
 from ledger.models import Kind
-from ledger.records import case_subject
 from licences import conf, pdf, qr
 from licences.keys import get_keyring
 from licences.models import (
@@ -42,6 +41,7 @@ from licences.records import consent_payload, mask_name, result_payload, revocat
 from services.models import MaterialRequirement
 from workflows import actions as wf_actions
 from workflows import facts
+from workflows.ledger_records import case_subject
 from workflows.models import Case, CaseState, Material
 from workflows.results import Result
 

@@ -1,6 +1,6 @@
 """Source resolvers for ``verify_ledger --sources``: rebuild each recorded payload from the rows
-it was built from, with the same builders, so any later change to a case event, a material's
-digest, a result, a revocation or a consent shows up as a mismatch."""
+it was built from, with the same builders, so any later change to a result, a revocation or a
+consent shows up as a mismatch (case events and materials: workflows/ledger_sources.py)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,8 @@ import hashlib
 from typing import Any
 
 from ledger import sources
-from ledger.records import case_event_payload_of, material_payload_of
 from licences.models import ResultDocument, ReuseConsent, Revocation
 from licences.records import consent_payload, result_payload, revocation_payload
-from workflows.models import CaseEvent, Material
 
 Payloads = dict[str, dict[str, Any] | None]
 
@@ -26,37 +24,6 @@ def _int_ids(refs: list[str]) -> dict[int, str]:
         if key.isdigit():
             out[int(key)] = ref
     return out
-
-
-def case_events(refs: list[str]) -> Payloads:
-    wanted = _int_ids(refs)
-    found: Payloads = dict.fromkeys(refs)
-    for event in (
-        CaseEvent.objects.filter(pk__in=wanted)
-        .select_related("case")
-        .only(
-            "pk",
-            "seq",
-            "transition",
-            "from_state",
-            "to_state",
-            "actor_id",
-            "actor_label",
-            "at",
-            "payload",
-            "case__number",
-        )
-    ):
-        found[wanted[event.pk]] = case_event_payload_of(event)
-    return found
-
-
-def materials(refs: list[str]) -> Payloads:
-    wanted = _int_ids(refs)
-    found: Payloads = dict.fromkeys(refs)
-    for m in Material.objects.filter(pk__in=wanted).select_related("case", "requirement"):
-        found[wanted[m.pk]] = material_payload_of(m)
-    return found
 
 
 def results(refs: list[str]) -> Payloads:
@@ -110,8 +77,6 @@ def consents(refs: list[str]) -> Payloads:
 
 
 def register_sources() -> None:
-    sources.register("case_event", case_events)
-    sources.register("material", materials)
     sources.register("result", results)
     sources.register("result_revoked", revocations)
     sources.register("consent", consents)

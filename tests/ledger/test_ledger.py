@@ -13,9 +13,9 @@ from rest_framework.test import APIClient
 from ledger import actions, selectors
 from ledger.actions import LedgerError, append, seal_pending
 from ledger.models import Batch, Entry, SubjectHead
-from ledger.records import case_subject, record_case_event, record_material
 from ledger.verify import verify_ledger
 from workflows import actions as wf_actions
+from workflows.ledger_records import case_subject, record_case_event, record_material
 from workflows.models import Case, CaseEvent, Material
 
 

@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 
 from ledger.actions import seal_pending
 from ledger.models import Entry
-from ledger.records import case_subject
+from workflows.ledger_records import case_subject
 
 
 def _client(user) -> APIClient:

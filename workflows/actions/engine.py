@@ -34,8 +34,8 @@ from django_fsm import ConcurrentTransition, TransitionNotAllowed, can_proceed
 
 from accounts.models import Role, User
 from core import errors as domain
-from ledger import records as ledger_records
 from workdays import calendar
+from workflows import ledger_records
 from workflows.models import (
     Case,
     CaseEvent,

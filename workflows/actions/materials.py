@@ -19,11 +19,10 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from core import errors as domain
-from ledger import records as ledger_records
 from ledger.actions import append as ledger_append
 from ledger.models import Kind as LedgerKind
 from services.models import MaterialGrade, MaterialRequirement
-from workflows import material_files
+from workflows import ledger_records, material_files
 from workflows.actions.engine import TransitionConflict, TransitionForbidden, _label
 from workflows.models import (
     Case,

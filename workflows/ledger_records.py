@@ -1,8 +1,9 @@
-"""What the ledger records about a case event, a material and a result, and the calls that record them.
+"""What the ledger records about a case event and a material, and the calls that record them.
 
-The payload builders take plain attributes (duck typing), so the workflow code can call
-``record_case_event(event)`` / ``record_material(material)`` without the ledger importing it, and
-the verifier's source resolvers rebuild exactly the same payload from the stored rows.
+They live with the rows they describe (the ledger below knows only subjects, kinds, refs and
+payloads): the workflow's actions call ``create_case_event`` / ``record_material`` in the
+transaction that writes the row, and the verifier's source resolvers (workflows/ledger_sources.py)
+rebuild exactly the same payload from the stored rows with the same builders.
 
 Every ``record_*`` must run inside the transaction that created the row it records.
 """
