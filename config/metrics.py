@@ -92,6 +92,11 @@ class StateCollector(Collector):
     """Gauges read from the database and the broker at scrape time. A dependency that is down gives
     `tongban_up{component=...} 0` and no figures from it, never a failed scrape."""
 
+    def describe(self) -> list[GaugeMetricFamily]:
+        # Without it, registering the collector calls collect() to learn its names: database and
+        # broker queries at import time (in whichever request first imports this module).
+        return []
+
     def collect(self) -> Iterator[GaugeMetricFamily]:
         up = GaugeMetricFamily("tongban_up", "Whether a dependency answered (1) or not (0)", labels=["component"])
         db_ok = self._safe(self._db_gauges)

@@ -39,13 +39,13 @@ from halls.models import (
     Hall,
     HallType,
     QueueTicket,
-    StaffPost,
     TicketCounter,
     TicketPriority,
     TicketStatus,
     Window,
     allowed_ticket_transitions,
 )
+from halls.scope import active_posts, scope_for
 from workdays import calendar
 
 logger = logging.getLogger(__name__)
@@ -57,20 +57,20 @@ NEAR_AHEAD = 3
 # --- who may act ------------------------------------------------------------------------------------
 
 
-def _is_global_staff(user: User | None) -> bool:
-    return bool(
-        user and user.is_authenticated and (user.is_superuser or (user.role == Role.ADMIN and not user.region_id))
-    )
+def _is_global_staff(user: User) -> bool:
+    return scope_for(user).everything
 
 
 def is_posted_at_hall(user: User | None, hall_id: int) -> bool:
+    """A clerk or hall supervisor with an active post at the hall (or province-wide staff). Asks
+    the request's one answer to "where is this user posted" (halls.scope.active_posts)."""
     if user is None or not user.is_authenticated or not user.is_active:
         return False
     if _is_global_staff(user):
         return True
-    return StaffPost.objects.filter(
-        user=user, hall_id=hall_id, is_active=True, user__role__in=[Role.WINDOW_CLERK, Role.HALL_SUPERVISOR]
-    ).exists()
+    if user.role not in (Role.WINDOW_CLERK, Role.HALL_SUPERVISOR):
+        return False
+    return any(p.hall_id == hall_id for p in active_posts(user))
 
 
 def can_operate_window(user: User | None, window: Window) -> bool:
@@ -79,11 +79,11 @@ def can_operate_window(user: User | None, window: Window) -> bool:
         return False
     if _is_global_staff(user):
         return True
-    posts = StaffPost.objects.filter(user=user, hall_id=window.hall_id, is_active=True)
+    posts = [p for p in active_posts(user) if p.hall_id == window.hall_id]
     if user.role == Role.HALL_SUPERVISOR:
-        return posts.exists()
+        return bool(posts)
     if user.role == Role.WINDOW_CLERK:
-        return posts.filter(window_id__in=[window.pk]).exists() or posts.filter(window__isnull=True).exists()
+        return any(p.window_id in (window.pk, None) for p in posts)
     return False
 
 
