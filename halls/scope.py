@@ -13,7 +13,7 @@ from django.db.models import Exists, OuterRef
 
 from accounts.models import Role, User
 from accounts.scope import Scope, province_wide, region_prefix
-from halls.models import Window
+from halls.models import StaffPost, Window
 
 __all__ = ["Scope", "active_posts", "region_prefix", "scope_for"]
 
@@ -68,3 +68,15 @@ def _derive_scope(user: User) -> Scope:
         frozenset({user.department_id}) if role == Role.APPROVER and user.department_id else frozenset()
     )
     return Scope(user_id=user.pk, role=role, region_prefixes=prefixes, hall_ids=halls, department_ids=departments)
+
+
+def hall_supervisor_of(hall_id: int | None) -> int | None:
+    """The hall's supervisor (the first active post, a stable choice): who owns its bad ratings."""
+    if hall_id is None:
+        return None
+    return (
+        StaffPost.objects.filter(hall_id=hall_id, is_active=True, user__role=Role.HALL_SUPERVISOR, user__is_active=True)
+        .order_by("id")
+        .values_list("user_id", flat=True)
+        .first()
+    )

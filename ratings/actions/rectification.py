@@ -15,8 +15,8 @@ from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, TransitionNotAllowed, can_proceed
 
 from accounts.models import Role, User
-from halls.models import Hall, StaffPost
-from halls.scope import scope_for
+from halls.models import Hall
+from halls.scope import hall_supervisor_of, scope_for
 from notifications.actions import enqueue_sms
 from ratings.actions._common import RatingConflict, _now, _text, province_escalation_days, rectification_days
 from ratings.models import (
@@ -37,14 +37,8 @@ from workflows.models import Case
 
 
 def hall_supervisor_for(hall_id: int | None) -> int | None:
-    if hall_id is None:
-        return None
-    return (
-        StaffPost.objects.filter(hall_id=hall_id, is_active=True, user__role=Role.HALL_SUPERVISOR, user__is_active=True)
-        .order_by("id")
-        .values_list("user_id", flat=True)
-        .first()
-    )
+    # Who is posted where is halls' answer (halls.scope); ratings only asks.
+    return hall_supervisor_of(hall_id)
 
 
 def department_approver_for(department_id: int | None) -> int | None:
