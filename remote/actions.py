@@ -31,7 +31,6 @@ from remote.models import OPEN_STATES, Outcome, Peer, SessionKind, SessionState,
 from workflows import actions as workflow_actions
 from workflows.models import Case, CaseState, Material, MaterialSource
 from workflows.rules import Actor
-from workflows.sqlite_lock import serialised_on_sqlite
 
 logger = logging.getLogger(__name__)
 S = CaseState
@@ -115,7 +114,6 @@ def _starting_side(case: Case, user: User, kind: str) -> str:
     raise ValidationError({"kind": [_("未知的核验类型。")]})
 
 
-@serialised_on_sqlite
 def expire_if_due(session: VideoSession, now: datetime | None = None) -> bool:
     """A session nobody joined before its deadline becomes ``expired`` (nothing else is written:
     no outcome can exist, outcomes need a connected call). True when it is (now) expired."""
@@ -152,7 +150,6 @@ class Started:
     guest_link: str = ""
 
 
-@serialised_on_sqlite
 def start_session(*, case: Case, actor: User, kind: str = SessionKind.STAFF) -> Started:
     """Start a video session on ``case`` (or return the open one: the other side then joins it).
     An applicant session texts the applicant a one-time join link.
@@ -190,7 +187,6 @@ def start_session(*, case: Case, actor: User, kind: str = SessionKind.STAFF) -> 
     return Started(session, created=True, guest_link=link)
 
 
-@serialised_on_sqlite
 def redeem_guest_token(token: str) -> VideoSession | None:
     """The applicant opened the SMS link: valid once, only while the session is open."""
     digest = token_digest(token or "")
@@ -223,7 +219,6 @@ class Joined:
     present: list[str] = field(default_factory=list)
 
 
-@serialised_on_sqlite
 def join(*, session_id: str, user: User | None, guest_sessions: list[str], channel_name: str) -> Joined:
     """A browser opens the session's WebSocket. Raises NotAMember (not one of the two sides) or
     SessionConflict (unknown, ended or expired session). Side effects: its Peer row."""
@@ -265,13 +260,11 @@ def join(*, session_id: str, user: User | None, guest_sessions: list[str], chann
         )
 
 
-@serialised_on_sqlite
 def leave(*, channel_name: str) -> None:
     """The browser's WebSocket closed (hang-up, closed tab, lost network). Side effects: its Peer row."""
     Peer.objects.filter(channel_name=channel_name).delete()
 
 
-@serialised_on_sqlite
 def mark_connected(*, session_id: str, channel_name: str) -> bool:
     """A side reports its RTCPeerConnection ``connected``: the session is connected (once)."""
     if not Peer.objects.filter(session__pk=session_id, channel_name=channel_name).exists():
@@ -287,7 +280,6 @@ def mark_connected(*, session_id: str, channel_name: str) -> bool:
 _FILE_SOURCES = (MaterialSource.UPLOAD, MaterialSource.WINDOW_SCAN, MaterialSource.SHARED)
 
 
-@serialised_on_sqlite
 def record_outcome(*, session: VideoSession, actor: User, outcome: str, reason: str = "") -> VerificationRecord:
     """Record what the call established, by one of its STAFF sides, in one transaction: the
     verification record and the case event (with its ledger entry). Only after the call connected
@@ -356,7 +348,6 @@ def record_outcome(*, session: VideoSession, actor: User, outcome: str, reason: 
     return record
 
 
-@serialised_on_sqlite
 def end_session(*, session: VideoSession, actor: User | None, guest_sessions: list[str] | None = None) -> VideoSession:
     """Either side hangs up for good: the session ends (a new one can be started).
     Side effects: state ended; both pages told to close."""

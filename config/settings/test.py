@@ -27,3 +27,11 @@ CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=env("REDIS_URL", default=""
 
 # Each pytest-xdist worker is its own process: keep their cache keys apart on a shared Redis.
 CACHES["default"]["KEY_PREFIX"] = f"test-{os.getpid()}"  # noqa: F405
+
+# SQLite tests run on a file, as the embedded default does, not on shared-cache memory: the live
+# server's threads, the Channels consumers and the tests' own threads then each hold a connection
+# of their own and wait for the write lock (WAL, busy timeout, BEGIN IMMEDIATE: base.py) instead of
+# failing at once with "database table is locked". pytest-xdist gives each worker its own file.
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
+    (BASE_DIR / "var").mkdir(exist_ok=True)
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / "test-db.sqlite3")}  # noqa: F405

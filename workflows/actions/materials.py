@@ -34,7 +34,6 @@ from workflows.models import (
 )
 from workflows.results import Result
 from workflows.rules import Actor, available_transitions
-from workflows.sqlite_lock import sqlite_writer
 
 logger = logging.getLogger(__name__)
 S = CaseState
@@ -316,7 +315,7 @@ def material_view_payload(view: MaterialView, case_number: str, sha256: str) -> 
 
 
 def _record_view(case: Case, material: Material, actor: User, kind: str, outcome: str) -> MaterialView:
-    with sqlite_writer(), transaction.atomic():
+    with transaction.atomic():
         view = MaterialView.objects.create(
             case=case,
             material=material,
