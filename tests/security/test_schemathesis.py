@@ -34,12 +34,9 @@ def test_schema_lists_the_map_endpoints(client):
 @pytest.mark.parametrize("role", list(ROLES))
 def test_fuzz_the_api(role, wf, settings):
     import schemathesis
+    from django.core.signals import request_finished, request_started
     from django.core.wsgi import get_wsgi_application
-    from hypothesis import HealthCheck, given
-    from hypothesis import settings as hsettings
-    from rest_framework.authtoken.models import Token
-    from schemathesis.checks import not_a_server_error
-    from schemathesis.specs.openapi.checks import response_schema_conformance
+    from django.db import close_old_connections
 
     from accounts import tokens
 
@@ -48,7 +45,24 @@ def test_fuzz_the_api(role, wf, settings):
     settings.OTP_PER_PHONE_PER_HOUR = settings.OTP_PER_DEVICE_PER_HOUR = 10**6
     user = wf.users[ROLES[role]]
     key = tokens.issue(user).key
-    schema = schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application())
+    # As Django's test client does: the WSGI handler would otherwise close the test's connection at
+    # the end of every request (CONN_MAX_AGE=0), inside the test's transaction, on a file database.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        _fuzz(schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application()), user, key)
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+
+
+def _fuzz(schema: Any, user: Any, key: str) -> None:
+    from hypothesis import HealthCheck, given
+    from hypothesis import settings as hsettings
+    from rest_framework.authtoken.models import Token
+    from schemathesis.checks import not_a_server_error
+    from schemathesis.specs.openapi.checks import response_schema_conformance
+
     failures: list[str] = []
     operations = 0
     for result in schema.get_all_operations():
