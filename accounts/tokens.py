@@ -52,7 +52,7 @@ _token_by_key = BakedQuery(lambda key: Token.objects.select_related("user").filt
 class ExpiringTokenAuthentication(TokenAuthentication):
     def authenticate_credentials(self, key: str) -> tuple[Any, Token]:
         # DRF's checks and messages (its own catalogue translates them), then the expiry.
-        found = _token_by_key(key) if isinstance(key, str) else []
+        found = _token_by_key(key)
         if not found:
             raise exceptions.AuthenticationFailed(drf_("Invalid token."))
         token = found[0]
