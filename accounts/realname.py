@@ -9,7 +9,7 @@ evidence that the phone's holder is that person. Three sources, in order of auth
    reachable) answers ``unknown``; ``HttpRealNameService`` asks an HTTP endpoint
    (``REAL_NAME_SERVICE_URL``), replaced in tests by a local stand-in server at its network edge;
 2. the window's record: a clerk checked this ID card for a case and recorded this phone (a lower
-   app cannot read cases: ``workflows`` registers that source with ``register_record_source``);
+   app cannot read cases: ``workflows`` registers that source in ``accounts.extensions``);
 3. a clerk confirming the binding at a window (``accounts.actions.confirm_identity``).
 
 ``match`` from any source verifies; ``mismatch`` is a conflicting claim (refused and flagged for a
@@ -23,7 +23,6 @@ import json
 import logging
 import urllib.error
 import urllib.request
-from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
@@ -96,16 +95,6 @@ def get_service() -> RealNameService:
     return service
 
 
-# (phone, id_number_hash) → what the window's records say about this phone for this ID number.
-RecordSource = Callable[[str, str], Verdict]
-_record_sources: list[RecordSource] = []
-
-
-def register_record_source(source: RecordSource) -> None:
-    if source not in _record_sources:
-        _record_sources.append(source)
-
-
 @dataclass(frozen=True)
 class Evidence:
     verdict: Verdict
@@ -117,7 +106,9 @@ def evidence_for(*, name: str, id_number: str, id_hash: str, phone: str) -> Evid
     verdict = get_service().check(name=name, id_number=id_number, phone=phone)
     if verdict != Verdict.UNKNOWN:
         return Evidence(verdict, "real_name_service")
-    answers = [source(phone, id_hash) for source in _record_sources]
+    from accounts.extensions import identity_record_sources
+
+    answers = [source(phone, id_hash) for source in identity_record_sources.all()]
     if Verdict.MATCH in answers:
         return Evidence(Verdict.MATCH, "window_record")
     if Verdict.MISMATCH in answers:

@@ -49,6 +49,11 @@ def beat_schedule(settings: Any) -> dict[str, dict[str, Any]]:
             "task": "licences.tasks.render_missing",
             "schedule": float(settings.RESULT_RENDER_SWEEP_SECONDS),
         },
+        # Safety net: delivered results whose on-commit filing into the e-licence library was lost.
+        "licences-file-missing": {
+            "task": "licences.tasks.file_missing",
+            "schedule": float(settings.RESULT_RENDER_SWEEP_SECONDS),
+        },
         # 好差评: invitations to rate finished cases, and rectifications past their deadline escalate.
         "ratings-invitations": {"task": "ratings.tasks.send_rating_invitations", "schedule": 3600.0},
         "ratings-escalation": {"task": "ratings.tasks.escalate_overdue_rectifications", "schedule": 900.0},

@@ -1,13 +1,15 @@
 """Live per-hall figures shown by the hall API, the map and the nearest-hall answer.
 
 The queue and appointment figures come from the live side of this app; ratings from the ratings
-app through `register_rating_provider` (a lower app never imports a higher one).
+app through the ``halls.extensions.rating_providers`` point (a lower app never imports a higher one).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import TypedDict
+
+from halls.extensions import rating_providers
 
 
 class HallStats(TypedDict):
@@ -16,16 +18,6 @@ class HallStats(TypedDict):
     rating_avg: float | None
     rating_count: int
     bad_count: int
-
-
-RatingProvider = Callable[[list[int]], dict[int, tuple[float | None, int, int]]]
-_rating_providers: list[RatingProvider] = []
-
-
-def register_rating_provider(provider: RatingProvider) -> None:
-    """Ratings register a function hall_ids -> {hall_id: (avg, count, bad_count)}."""
-    if provider not in _rating_providers:
-        _rating_providers.append(provider)
 
 
 def stats_for_halls(hall_ids: Iterable[int]) -> dict[int, HallStats]:
@@ -46,7 +38,7 @@ def stats_for_halls(hall_ids: Iterable[int]) -> dict[int, HallStats]:
         }
         for hid in ids
     }
-    for provider in _rating_providers:
+    for provider in rating_providers.all():
         for hid, (avg, count, bad) in provider(ids).items():
             if hid in stats:
                 stats[hid]["rating_avg"] = avg
@@ -59,6 +51,6 @@ def rating_stats(hall_ids: Iterable[int]) -> dict[int, tuple[float | None, int, 
     """{hall_id: (avg, count, bad_count)} from the registered rating providers (sparse)."""
     ids = list(hall_ids)
     out: dict[int, tuple[float | None, int, int]] = {}
-    for provider in _rating_providers:
+    for provider in rating_providers.all():
         out.update(provider(ids))
     return out

@@ -13,7 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ledger import access, selectors
+from ledger import extensions, selectors
 from ledger.models import Batch, Entry
 from ledger.verify import verify_ledger
 
@@ -78,7 +78,7 @@ class ProofView(APIView):
         if entry is None:
             raise Http404
         if entry.kind not in selectors.PUBLIC_KINDS and not (
-            is_auditor(request.user) and access.may_read_subject(request.user, entry.subject)
+            is_auditor(request.user) and extensions.may_read_subject(request.user, entry.subject)
         ):
             raise Http404
         return Response(selectors.inclusion_proof(entry).as_dict(include_payload=True))

@@ -21,7 +21,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils.dateparse import parse_datetime
 
-from ledger import conf, merkle, sources
+from ledger import conf, extensions, merkle
 from ledger.hashing import ENTRY_DOMAIN, GENESIS, canonical_json, timestamp_us
 from ledger.models import Batch, Entry, SubjectHead
 from ledger.signing import KeyringLike, keyring, statement_signature_ok
@@ -129,7 +129,7 @@ def _to_datetime(value: Any) -> dt.datetime:
 
 def verify_ledger(*, check_sources: bool = False, ring: KeyringLike | None = None) -> Report:
     """Recompute everything; ``check_sources`` also compares entries with their source rows
-    (case events, materials, results) through the resolvers registered in ``ledger.sources``."""
+    (case events, materials, results) through the resolvers registered in ``ledger.extensions.sources``."""
     started = time.perf_counter()
     report = Report()
     out = _Collector(report)
@@ -149,7 +149,7 @@ def verify_ledger(*, check_sources: bool = False, ring: KeyringLike | None = Non
         for item in pending_sources:
             by_prefix.setdefault(item[3].split(":", 1)[0], []).append(item)
         for items in by_prefix.values():
-            resolver = sources.resolver_for(items[0][3])
+            resolver = extensions.resolver_for(items[0][3])
             if resolver is None:
                 continue
             found = resolver([i[3] for i in items])
@@ -202,7 +202,7 @@ def verify_ledger(*, check_sources: bool = False, ring: KeyringLike | None = Non
             report.unsealed += 1
         if what:
             out.add(Problem("; ".join(what), entry_id, subject, seq))
-        if check_sources and ref and sources.resolver_for(ref) is not None:
+        if check_sources and ref and extensions.resolver_for(ref) is not None:
             pending_sources.append((entry_id, subject, seq, ref, payload))
             if len(pending_sources) >= 2000:
                 flush_sources()

@@ -10,20 +10,19 @@ class LicencesConfig(AppConfig):
     def ready(self) -> None:
         from django.core import checks
         from django.core.signals import setting_changed
-        from django_fsm.signals import post_transition
 
         from licences import keys, receivers
         from licences.checks import check_signing_key, check_verify_base_url
         from licences.ledger_sources import register_sources
-        from workflows.models import Case
-        from workflows.results import Result, result_issued
+        from workflows import extensions as workflow
 
         checks.register(check_signing_key, "licences")
         checks.register(check_verify_base_url, "licences")
-        # Rendering and signing happen after the issuing transaction commits (workflows sends it then).
-        result_issued.connect(receivers.on_result_issued, sender=Result, dispatch_uid="licences-render")
-        # django-fsm announces every transition; a delivered case files its results into the library.
-        post_transition.connect(receivers.on_case_transition, sender=Case, dispatch_uid="licences-delivered")
+        # Both after the workflow's transaction committed (docs/EXTENSIONS.md): render and sign an
+        # issued result; file a delivered case's results into the holder's e-licence library.
+        workflow.result_issued.register(receivers.on_result_issued)
+        workflow.case_delivered.register(receivers.on_case_delivered)
+        # Django's own signal, for tests that override the signing keys.
         setting_changed.connect(receivers.on_setting_changed, dispatch_uid="licences-keys")
         register_sources()
         from licences import consent
@@ -32,7 +31,6 @@ class LicencesConfig(AppConfig):
         del keys
 
         from licences.hooks import LicencesMaterialReuse, LicencesPrintStock
-        from workflows import hooks as workflow_hooks
 
-        workflow_hooks.register_material_reuse(LicencesMaterialReuse())
-        workflow_hooks.register_print_stock(LicencesPrintStock())
+        workflow.material_reuse.register(LicencesMaterialReuse())
+        workflow.print_stock.register(LicencesPrintStock())

@@ -1,4 +1,4 @@
-"""What licences plugs into the workflow's extension points (workflows/hooks.py)."""
+"""What licences plugs into the workflow's extension points (workflows/extensions.py)."""
 
 from __future__ import annotations
 

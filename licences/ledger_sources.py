@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from ledger import sources
+from ledger import extensions as ledger
 from licences.models import ResultDocument, ReuseConsent, Revocation
 from licences.records import consent_payload, result_payload, revocation_payload
 
@@ -77,6 +77,6 @@ def consents(refs: list[str]) -> Payloads:
 
 
 def register_sources() -> None:
-    sources.register("result", results)
-    sources.register("result_revoked", revocations)
-    sources.register("consent", consents)
+    ledger.sources.register(results, key="result")
+    ledger.sources.register(revocations, key="result_revoked")
+    ledger.sources.register(consents, key="consent")

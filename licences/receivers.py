@@ -1,7 +1,7 @@
-"""Signal receivers: thin hand-offs to Celery tasks (no business rules here).
+"""Handlers of the workflow's events (workflows/extensions.py): thin hand-offs to Celery tasks.
 
 They never let a failure of ours break the workflow's transition: the workflow has committed by
-the time they run, and the ``render_missing`` beat task picks up anything that failed.
+the time they run, and the ``render_missing`` beat task picks up a result that was not rendered.
 """
 
 from __future__ import annotations
@@ -9,13 +9,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.db import transaction
-
 logger = logging.getLogger(__name__)
 
 
-def on_result_issued(sender: Any, result: Any, **kwargs: Any) -> None:
-    """workflows sends ``result_issued`` after the issuing transaction committed: render and sign."""
+def on_result_issued(*, result: Any) -> None:
+    """``result_issued``, after the issuing transaction committed: render and sign."""
     from licences import tasks
 
     try:
@@ -24,22 +22,15 @@ def on_result_issued(sender: Any, result: Any, **kwargs: Any) -> None:
         logger.exception("could not render result %s now; the render_missing sweep will retry", result.pk)
 
 
-def _register(case_id: int) -> None:
+def on_case_delivered(*, case_id: int) -> None:
+    """``case_delivered``, after the transaction that delivered the case committed: file its
+    results into the holder's e-licence library."""
     from licences import tasks
 
     try:
         tasks.register_delivered_case.delay(case_id)
     except Exception:
         logger.exception("could not file the results of case %s into the e-licence library", case_id)
-
-
-def on_case_transition(sender: Any, instance: Any, name: str, source: str, target: str, **kwargs: Any) -> None:
-    """django-fsm's post_transition: when a case reaches ``delivered``, file its results into the
-    holder's e-licence library once the transition's transaction commits (never if it rolls back)."""
-    if target != "delivered" or instance.pk is None:
-        return
-    case_id = instance.pk
-    transaction.on_commit(lambda: _register(case_id), robust=True)
 
 
 def on_setting_changed(setting: str, **kwargs: Any) -> None:

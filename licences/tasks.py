@@ -34,3 +34,20 @@ def render_missing(limit: int = 500) -> int:
     for pk in ids:
         render(result_id=pk)
     return len(ids)
+
+
+@shared_task
+def file_missing(limit: int = 500) -> int:
+    """Safety net under beat: file every delivered, unrevoked result that is not in the e-licence
+    library yet (the ``case_delivered`` hand-off was lost: broker down at commit, worker died)."""
+    from licences.actions import register_delivered_result
+    from workflows.models import CaseState
+    from workflows.results import Result
+
+    pending = Result.objects.filter(
+        case__state=CaseState.DELIVERED, revoked_at__isnull=True, e_licence__isnull=True
+    ).order_by("issued_at")[:limit]
+    filed = 0
+    for result in pending:
+        filed += register_delivered_result(result=result) is not None
+    return filed

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from notifications import conf
+from notifications.extensions import sms_templates
 from notifications.text import clause, tidy
 
 REDACTED = "******"
@@ -71,25 +72,24 @@ def _as_text(value: Any) -> str:
     return str(value)
 
 
-_TEMPLATES: dict[str, SmsTemplate] = {}
-
-
 def register(template: SmsTemplate) -> SmsTemplate:
-    if template.name in _TEMPLATES:
-        raise ValueError(f"短信模板 {template.name!r} 已注册")
-    _TEMPLATES[template.name] = template
-    return template
+    """Register ``template`` under its name (``notifications.extensions.sms_templates``). An equal
+    template again is a no-op; another text under a taken name is refused."""
+    try:
+        return sms_templates.register(template, key=template.name)
+    except ValueError:
+        raise ValueError(f"短信模板 {template.name!r} 已注册") from None
 
 
 def get_template(name: str) -> SmsTemplate:
-    try:
-        return _TEMPLATES[name]
-    except KeyError:
-        raise ValueError(f"未知的短信模板：{name!r}") from None
+    template = sms_templates.get(name)
+    if template is None:
+        raise ValueError(f"未知的短信模板：{name!r}")
+    return template
 
 
 def all_templates() -> Iterable[SmsTemplate]:
-    return _TEMPLATES.values()
+    return sms_templates.all()
 
 
 def render(name: str, context: Mapping[str, Any]) -> str:

@@ -8,9 +8,9 @@ class RatingsConfig(AppConfig):
     verbose_name = _("好差评")
 
     def ready(self) -> None:
-        from halls.hall_stats import register_rating_provider
+        from halls.extensions import rating_providers
         from ratings.selectors import hall_rating_stats
 
-        # The hall API, nearest halls and the map's GeoJSON read ratings through this hook
+        # The hall API, nearest halls and the map's GeoJSON read ratings through this point
         # (halls is a lower layer and never imports ratings).
-        register_rating_provider(hall_rating_stats)
+        rating_providers.register(hall_rating_stats)

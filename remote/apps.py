@@ -9,10 +9,10 @@ class RemoteConfig(AppConfig):
 
     def ready(self) -> None:
         from remote import notify
-        from workflows import hooks
+        from workflows import extensions
 
         notify.register_templates()
         from remote.views import case_panel
 
-        # workflows sits below this app: its case page asks the hook for our panel.
-        hooks.register_case_panel(case_panel)
+        # workflows sits below this app: its case page asks its extension point for our panel.
+        extensions.case_panels.register(case_panel)

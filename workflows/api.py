@@ -23,7 +23,7 @@ from govmap.models import Region
 from halls.models import Hall
 from halls.scope import active_posts
 from services.models import Item
-from workflows import actions, hooks, material_files, selectors
+from workflows import actions, extensions, material_files, selectors
 from workflows.actions import ApplicantInput, UploadTooLarge
 from workflows.models import Case
 from workflows.registry import REGISTRY
@@ -183,7 +183,7 @@ class CaseMaterialsView(APIView):
             # Consent to reuse (免提交 / 材料共享): the applicant's own request is their consent; staff
             # need the applicant's live grant (checked by the reuse hook). An explicit false refuses.
             consent = data.get("consent")
-            reuse = hooks.material_reuse()
+            reuse = extensions.material_reuse.one()
             if data.get("pledge"):
                 material = actions.add_material_pledge(text=data["pledge"], **common)
             elif data.get("e_license"):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ledger import sources
+from ledger import extensions as ledger
 from workflows.ledger_records import case_event_payload_of, material_payload_of
 from workflows.models import CaseEvent, Material, MaterialView
 
@@ -64,6 +64,6 @@ def material_views(refs: list[str]) -> dict[str, dict[str, Any] | None]:
 
 
 def register_sources() -> None:
-    sources.register("case_event", case_events)
-    sources.register("material", materials)
-    sources.register("material_view", material_views)
+    ledger.sources.register(case_events, key="case_event")
+    ledger.sources.register(materials, key="material")
+    ledger.sources.register(material_views, key="material_view")

@@ -1,8 +1,8 @@
 """The result record of a case (证照/证明/批文): what ``issue`` creates.
 
 Rendering the document to PDF, signing its QR payload and revoking it belong to the results
-module that builds on this record; it listens to ``result_issued`` (sent after the issuing
-transaction commits) so this app never has to know how results are rendered.
+module that builds on this record; it handles ``workflows.extensions.result_issued`` (raised after
+the issuing transaction commits) so this app never has to know how results are rendered.
 """
 
 from __future__ import annotations
@@ -11,15 +11,11 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.dispatch import Signal
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounts.protect import mask_id_number, reveal
 from services.models import ResultType
-
-# Sent on commit of the transaction that issued a result: sender=Result, result=<Result>.
-result_issued = Signal()
 
 
 class Result(models.Model):

@@ -24,7 +24,7 @@ from govmap.models import Region
 from halls.models import Hall
 from notifications.text import join_clauses
 from services.models import Item, grade_meets
-from workflows import actions, facts, guide, hooks, selectors
+from workflows import actions, extensions, facts, guide, selectors
 from workflows.actions import ApplicantInput, TransitionConflict, UploadTooLarge
 from workflows.models import Case, CaseState, DeliveryMethod, SlaStatus
 from workflows.registry import OFFERED, TRANSITION_LABELS
@@ -248,7 +248,7 @@ def case_detail(request: HttpRequest, number: str) -> HttpResponse:
             "checklist": _checklist(requirements, materials),
             "material_views": list(selectors.material_views(case)[:200]),
             "can_pledge": can_upload and any(r.pledge_allowed for r in requirements),
-            "panels": [html for panel in hooks.case_panels() if (html := panel(request, case))],
+            "panels": [html for panel in extensions.case_panels.all() if (html := panel(request, case))],
             "events": _labelled_events(case),
             "notices": case.corrections.order_by("issued_at"),
             "children": case.children.select_related("authority").order_by("number"),
@@ -273,7 +273,7 @@ def _answers(case: Case) -> list[dict[str, Any]]:
 
 
 def _print_results(case: Case) -> list[dict[str, Any]]:
-    stock = hooks.print_stock()
+    stock = extensions.print_stock.one()
     return [
         {"result": r, "needs_serial": bool(stock is not None and stock.needs_serial(result=r))}
         for r in case.results.filter(revoked_at__isnull=True).select_related("case").order_by("number")

@@ -525,5 +525,6 @@ TWILIO_HTTP_TIMEOUT: float = env.float("TWILIO_HTTP_TIMEOUT", default=10.0)
 # idempotent; the period trades latency of recovery against load.
 SMS_SWEEP_SECONDS: float = env.float("SMS_SWEEP_SECONDS", default=30.0)  # due, lost or stuck outbox messages
 SLA_SWEEP_SECONDS: float = env.float("SLA_SWEEP_SECONDS", default=300.0)  # case clocks (warnings, overdue)
-# Documents whose on-commit render was lost (worker down) are rendered by this sweep.
+# Documents whose on-commit render was lost (worker down) are rendered by this sweep, and
+# delivered results whose on-commit filing into the e-licence library was lost are filed.
 RESULT_RENDER_SWEEP_SECONDS: float = env.float("RESULT_RENDER_SWEEP_SECONDS", default=300.0)

@@ -18,6 +18,7 @@ EXPECTED = {
     "workflows-sla-sweep": ("workflows.tasks.sweep_sla", 300.0),
     "ledger-seal-pending": ("ledger.tasks.seal_pending", 60.0),
     "licences-render-missing": ("licences.tasks.render_missing", 300.0),
+    "licences-file-missing": ("licences.tasks.file_missing", 300.0),
     "ratings-invitations": ("ratings.tasks.send_rating_invitations", 3600.0),
     "ratings-escalation": ("ratings.tasks.escalate_overdue_rectifications", 900.0),
 }

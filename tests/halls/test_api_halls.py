@@ -159,18 +159,15 @@ def test_detail_of_a_kiosk_has_no_queue(demo_halls: dict[str, Any], api_client) 
 
 
 def test_detail_takes_ratings_from_the_registered_provider(guizhou_regions: Any, api_client) -> None:
-    from halls import hall_stats
+    from halls.extensions import rating_providers
 
     hall = make_hall("520102", code="520102-R01")
 
     def provider(ids: list[int]) -> dict[int, tuple[float | None, int, int]]:
         return {hall.pk: (4.666, 3, 1)} if hall.pk in ids else {}
 
-    hall_stats.register_rating_provider(provider)
-    try:
+    with rating_providers.registered(provider):
         body = api_client.get(f"{LIST}520102-R01/").json()
-    finally:
-        hall_stats._rating_providers.remove(provider)
     assert (body["rating_avg"], body["rating_count"], body["bad_count"]) == (4.67, 3, 1)
 
 

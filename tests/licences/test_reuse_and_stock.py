@@ -178,6 +178,23 @@ def test_register_delivered_result_is_idempotent_and_refuses_undelivered(wf, dri
         actions.register_delivered_result(result=Result.objects.get(case=case))
 
 
+def test_a_lost_delivered_hand_off_is_filed_by_the_sweep(wf, drive, on_commit):
+    """The case_delivered event runs on commit; when it is lost (broker down, worker died) the
+    file_missing beat sweep files the result, once."""
+    from licences import tasks
+
+    case = wf.receive()
+    wf.upload_required(case)
+    case = on_commit(drive, case, "approved")
+    case = on_commit(wf_actions.print_result, case=case, actor=wf.users["zy_printer"])
+    case = wf_actions.hand_over(case=case, actor=wf.users["zy_printer"])  # its on-commit never runs
+    assert case.state == "delivered"
+    assert not ELicence.objects.filter(result__case=case).exists()
+    assert tasks.file_missing() == 1
+    assert ELicence.objects.filter(result__case=case).count() == 1
+    assert tasks.file_missing() == 0
+
+
 # --- blank stock -----------------------------------------------------------------------------
 
 

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts.identity import validate_applicant_identifier
 from accounts.models import User
 from accounts.protect import lookup_hash, mask_id_number
 from halls.models import Window
-from workflows import hooks, notify
+from workflows import extensions, notify
 from workflows.actions.clocks import CLOCK_FIELDS, _stop_clock
 from workflows.actions.engine import Step, _transition
 from workflows.models import (
@@ -25,7 +23,7 @@ from workflows.models import (
     CaseState,
     DeliveryMethod,
 )
-from workflows.results import Result, result_issued
+from workflows.results import Result
 from workflows.rules import Actor
 
 S = CaseState
@@ -38,8 +36,8 @@ def _result_number(case: Case, index: int) -> str:
 def issue(*, case: Case, actor: User | None = None) -> Case:
     """The system issues the result record(s): approved → issued. A joint parent gets one result per
     approved sub-case, each from that sub-case's authority. Rendering/signing the document is done by
-    the results module on the ``result_issued`` signal after commit.
-    Side effects: Result rows; event; result_issued on commit."""
+    the results module on the ``result_issued`` event after commit.
+    Side effects: Result rows; event; the result_issued event on commit."""
 
     def prepare(c: Case, now: datetime) -> Step:
         parts = (
@@ -67,7 +65,7 @@ def issue(*, case: Case, actor: User | None = None) -> Case:
                 )
             )
         for r in created:
-            transaction.on_commit(functools.partial(result_issued.send, sender=Result, result=r))
+            extensions.result_issued.on_commit(result=r)
         return Step([], {"results": [r.number for r in created]})
 
     return _transition(case, actor, "issue", prepare)
@@ -125,7 +123,7 @@ def print_result(*, case: Case, actor: User, blank_serials: Mapping[str, str] | 
         assert w is not None  # guaranteed by the rule
         window.append(w)
         payload: dict[str, Any] = {"hall": c.delivery_hall.code if c.delivery_hall else None, "window": w.number}
-        stock = hooks.print_stock()
+        stock = extensions.print_stock.one()
         if stock is not None:
             # Pre-printed blank stock (空白证书) is serially numbered; the serial goes into the event.
             serials = {

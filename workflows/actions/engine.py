@@ -35,7 +35,7 @@ from django_fsm import ConcurrentTransition, TransitionNotAllowed, can_proceed
 from accounts.models import Role, User
 from core import errors as domain
 from workdays import calendar
-from workflows import ledger_records
+from workflows import extensions, ledger_records
 from workflows.models import (
     Case,
     CaseEvent,
@@ -239,6 +239,9 @@ def _transition(
                 method()
             except TransitionNotAllowed:
                 raise _refuse_state(case, actor, name) from None
+            if case.state == CaseState.DELIVERED and case.pk is not None:
+                # Told on commit, never if this step rolls back (core.extensions.Event).
+                extensions.case_delivered.on_commit(case_id=case.pk)
             step = prepare(case, now) if prepare is not None else Step(fields=[], payload={})
             read_seq = case.last_event_seq
             case.last_event_seq += 1

@@ -118,7 +118,7 @@ def approve(*, case: Case, actor: User | None) -> Case:
     """准予: under_review → approved; then the system issues the result and routes its delivery
     (pickup → print queue, electronic → delivered; mail waits for a tracking number). A sub-case
     stops at approved and its parent follows.
-    Side effects: event(s); result record; case_decided SMS; result_issued signal on commit."""
+    Side effects: event(s); result record; case_decided SMS; result_issued event on commit."""
 
     def prepare(c: Case, now: datetime) -> Step:
         c.decided_at = now
