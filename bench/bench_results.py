@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from _bootstrap import ROOT, prepare_database, setup_django
+from benchworld import bench_world
 
 
 def _setup(url: str, tmp: str) -> None:
@@ -172,25 +173,7 @@ def main() -> None:
     _setup(url, tmp.name)
     from django.db import connection
 
-    from tests.fixtures.workflows import build_world
-
-    world = build_world()
-    from services.models import Item
-
-    proxy = world.items["proxy"]
-    world.items["bench"] = Item.objects.create(
-        code="BENCH-0001",
-        name="基准测试事项",
-        item_type="licensing",
-        department_kind=proxy.department_kind,
-        handling_level="county",
-        proxy=True,
-        online=True,
-        legal_days=20,
-        committed_days=10,
-        result_type="licence",
-        result_name="基准证",
-    )
+    world = bench_world()
     out: dict[str, Any] = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},

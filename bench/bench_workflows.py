@@ -39,30 +39,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from _bootstrap import ROOT, prepare_database, setup_django
-
-
-def _world() -> Any:
-    from services.models import Item
-    from tests.fixtures.workflows import build_world
-
-    world = build_world()
-    proxy = world.items["proxy"]
-    # A bench item without required materials: the lifecycle measures the workflow, not file I/O.
-    item = Item.objects.create(
-        code="BENCH-0001",
-        name="基准测试事项",
-        item_type="licensing",
-        department_kind=proxy.department_kind,
-        handling_level="county",
-        proxy=True,
-        online=True,
-        legal_days=20,
-        committed_days=10,
-        result_type="licence",
-        result_name="基准证",
-    )
-    world.items["bench"] = item
-    return world
+from benchworld import bench_world
 
 
 def bench_lifecycles(world: Any, n: int) -> dict[str, Any]:
@@ -385,7 +362,7 @@ def main() -> None:
         setup_django(url, quiet=False)
         from django.db import connection
 
-        world = _world()
+        world = bench_world()
         out: dict[str, Any] = {
             "database": connection.vendor,
             "python": platform.python_version(),
