@@ -33,7 +33,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from _bootstrap import ROOT, prepare_database, setup_django
-from benchworld import bench_world
+from benchworld import bench_world, proxy_lifecycle
 
 
 def _setup(url: str, tmp: str) -> None:
@@ -42,18 +42,7 @@ def _setup(url: str, tmp: str) -> None:
 
 
 def _lifecycle(world: Any) -> int:
-    from workflows import actions
-
-    u = world.users
-    case = world.receive(item="bench")
-    case = actions.verify(case=case, actor=u["zy_clerk"], id_checked=True, originals_sighted=[])
-    case = actions.transfer(case=case, actor=u["zy_clerk"])
-    case = actions.accept(case=case, actor=u["yy_approver"])
-    case = actions.start_review(case=case, actor=u["yy_approver"])
-    case = actions.approve(case=case, actor=u["yy_approver"])
-    case = actions.print_result(case=case, actor=u["zy_printer"])
-    case = actions.hand_over(case=case, actor=u["zy_clerk"])
-    return case.last_event_seq
+    return int(proxy_lifecycle(world).last_event_seq)
 
 
 def bench_overhead(world: Any, rounds: int, per_round: int) -> dict[str, Any]:

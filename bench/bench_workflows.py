@@ -39,29 +39,19 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from _bootstrap import ROOT, prepare_database, setup_django
-from benchworld import bench_world
+from benchworld import bench_world, proxy_lifecycle
 
 
 def bench_lifecycles(world: Any, n: int) -> dict[str, Any]:
     from ledger.models import Entry
     from notifications.models import OutboxMessage
-    from workflows import actions
     from workflows.models import Case, CaseEvent
 
-    u = world.users
     events0, outbox0, ledger0 = CaseEvent.objects.count(), OutboxMessage.objects.count(), Entry.objects.count()
     started = time.perf_counter()
     last = None
     for _ in range(n):
-        case = world.receive(item="bench")
-        case = actions.verify(case=case, actor=u["zy_clerk"], id_checked=True, originals_sighted=[])
-        case = actions.transfer(case=case, actor=u["zy_clerk"])
-        case = actions.accept(case=case, actor=u["yy_approver"])
-        case = actions.start_review(case=case, actor=u["yy_approver"])
-        case = actions.approve(case=case, actor=u["yy_approver"])
-        case = actions.print_result(case=case, actor=u["zy_printer"])
-        case = actions.hand_over(case=case, actor=u["zy_clerk"])
-        last = case
+        last = proxy_lifecycle(world)
     seconds = time.perf_counter() - started
     events = CaseEvent.objects.count() - events0
     outbox = OutboxMessage.objects.count() - outbox0

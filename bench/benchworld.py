@@ -2,7 +2,8 @@
 
 The tests' world (tests/fixtures/workflows.build_world) plus one bench item, BENCH-0001
 (``world.items["bench"]``): proxy and online, no required materials — a lifecycle measures the
-workflow, not file I/O. Call after ``_bootstrap.setup_django``.
+workflow, not file I/O; and that item's proxy lifecycle (``proxy_lifecycle``). Call after
+``_bootstrap.setup_django``.
 """
 
 from __future__ import annotations
@@ -30,3 +31,22 @@ def bench_world() -> Any:
         result_name="基准证",
     )
     return world
+
+
+def proxy_lifecycle(world: Any, *, deliver: bool = True) -> Any:
+    """One case of the bench item received at the Zunyi window and carried through: verified,
+    transferred, accepted, reviewed and approved (its result issued), then with ``deliver`` printed
+    and handed over. Returns the case as the last action left it."""
+    from workflows import actions
+
+    u = world.users
+    case = world.receive(item="bench")
+    case = actions.verify(case=case, actor=u["zy_clerk"], id_checked=True, originals_sighted=[])
+    case = actions.transfer(case=case, actor=u["zy_clerk"])
+    case = actions.accept(case=case, actor=u["yy_approver"])
+    case = actions.start_review(case=case, actor=u["yy_approver"])
+    case = actions.approve(case=case, actor=u["yy_approver"])
+    if deliver:
+        case = actions.print_result(case=case, actor=u["zy_printer"])
+        case = actions.hand_over(case=case, actor=u["zy_clerk"])
+    return case
