@@ -33,6 +33,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from _bootstrap import ROOT, prepare_database, setup_django
+from benchworld import bench_world, proxy_lifecycle
 
 
 def _setup(url: str, tmp: str) -> None:
@@ -40,41 +41,8 @@ def _setup(url: str, tmp: str) -> None:
     setup_django(url, RESULT_SIGNING_KEYS_DIR=os.environ.get("RESULT_SIGNING_KEYS_DIR", f"{tmp}/keys"))
 
 
-def _world() -> Any:
-    from services.models import Item
-    from tests.fixtures.workflows import build_world
-
-    world = build_world()
-    proxy = world.items["proxy"]
-    world.items["bench"] = Item.objects.create(
-        code="BENCH-0001",
-        name="基准测试事项",
-        item_type="licensing",
-        department_kind=proxy.department_kind,
-        handling_level="county",
-        proxy=True,
-        online=True,
-        legal_days=20,
-        committed_days=10,
-        result_type="licence",
-        result_name="基准证",
-    )
-    return world
-
-
 def _lifecycle(world: Any) -> int:
-    from workflows import actions
-
-    u = world.users
-    case = world.receive(item="bench")
-    case = actions.verify(case=case, actor=u["zy_clerk"], id_checked=True, originals_sighted=[])
-    case = actions.transfer(case=case, actor=u["zy_clerk"])
-    case = actions.accept(case=case, actor=u["yy_approver"])
-    case = actions.start_review(case=case, actor=u["yy_approver"])
-    case = actions.approve(case=case, actor=u["yy_approver"])
-    case = actions.print_result(case=case, actor=u["zy_printer"])
-    case = actions.hand_over(case=case, actor=u["zy_clerk"])
-    return case.last_event_seq
+    return int(proxy_lifecycle(world).last_event_seq)
 
 
 def bench_overhead(world: Any, rounds: int, per_round: int) -> dict[str, Any]:
@@ -353,7 +321,7 @@ def main() -> None:
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
         "database": connection.vendor,
     }
-    world = _world()
+    world = bench_world()
     out["overhead"] = bench_overhead(world, args.rounds, args.per_round)
     print("overhead", json.dumps(out["overhead"], ensure_ascii=False))
     out["append_micro"] = bench_append_micro(2000)

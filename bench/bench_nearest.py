@@ -9,7 +9,8 @@ Then adds synthetic stations up to 200,000 points and measures again (the server
 change through the index version and rebuilds). Also times the bare index query in-process.
 Writes bench/results/nearest.json.
 
-Helpers here (`prepare_database`, `serve`) are reused by bench_map.py and bench_ws.py.
+Helpers here (`prepare_database`, `serve`: procs.serve over a SQLite file) are reused by bench_map.py
+and bench_ws.py.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ import contextlib
 import json
 import os
 import platform
-import socket
 import statistics
 import subprocess
 import sys
@@ -27,6 +27,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+import procs
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = ROOT / ".venv" / "bin" / "python"
@@ -65,56 +67,17 @@ def prepare_database(workdir: Path, size: str = "large") -> Path:
     return db
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextlib.contextmanager
 def serve(db: Path, *, workers: int = 1, **extra_env: str) -> Iterator[str]:
-    """uvicorn config.asgi:application on a free loopback port; yields the base URL."""
-    import requests
-
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            str(PY),
-            "-m",
-            "uvicorn",
-            "config.asgi:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ],
-        cwd=ROOT,
-        env=env_for(db, **extra_env),
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if requests.get(base + "/healthz", timeout=10).status_code in (200, 503):
-                    break
-            except requests.RequestException:
-                pass
-            if time.monotonic() > deadline or proc.poll() is not None:
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.2)
+    """uvicorn config.asgi:application over the SQLite database ``db`` on a free loopback port
+    (bench/procs.py's ``serve``); yields the base URL. Up once /healthz answers at all: a 503 there
+    names a broker or cache these benches do not need."""
+    with procs.serve("uvicorn", "config", env_for(db, **extra_env), workers, 1, "/healthz", up=_answers) as base:
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+
+
+def _answers(status: int) -> bool:
+    return status in (200, 503)
 
 
 def percentiles(samples: list[float]) -> dict[str, float]:

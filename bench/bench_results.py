@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from _bootstrap import ROOT, prepare_database, setup_django
+from benchworld import bench_world, proxy_lifecycle
 
 
 def _setup(url: str, tmp: str) -> None:
@@ -109,20 +110,9 @@ def bench_render_pure(n: int) -> dict[str, Any]:
 
 
 def _issue_cases(world: Any, n: int) -> list[Any]:
-    from workflows import actions
     from workflows.results import Result
 
-    u = world.users
-    results = []
-    for _ in range(n):
-        case = world.receive(item="bench")
-        case = actions.verify(case=case, actor=u["zy_clerk"], id_checked=True, originals_sighted=[])
-        case = actions.transfer(case=case, actor=u["zy_clerk"])
-        case = actions.accept(case=case, actor=u["yy_approver"])
-        case = actions.start_review(case=case, actor=u["yy_approver"])
-        case = actions.approve(case=case, actor=u["yy_approver"])
-        results.append(Result.objects.get(case=case))
-    return results
+    return [Result.objects.get(case=proxy_lifecycle(world, deliver=False)) for _ in range(n)]
 
 
 def bench_render_action(results: list[Any]) -> dict[str, Any]:
@@ -172,25 +162,7 @@ def main() -> None:
     _setup(url, tmp.name)
     from django.db import connection
 
-    from tests.fixtures.workflows import build_world
-
-    world = build_world()
-    from services.models import Item
-
-    proxy = world.items["proxy"]
-    world.items["bench"] = Item.objects.create(
-        code="BENCH-0001",
-        name="基准测试事项",
-        item_type="licensing",
-        department_kind=proxy.department_kind,
-        handling_level="county",
-        proxy=True,
-        online=True,
-        legal_days=20,
-        committed_days=10,
-        result_type="licence",
-        result_name="基准证",
-    )
+    world = bench_world()
     out: dict[str, Any] = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},

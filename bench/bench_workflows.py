@@ -39,52 +39,19 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from _bootstrap import ROOT, prepare_database, setup_django
-
-
-def _world() -> Any:
-    from services.models import Item
-    from tests.fixtures.workflows import build_world
-
-    world = build_world()
-    proxy = world.items["proxy"]
-    # A bench item without required materials: the lifecycle measures the workflow, not file I/O.
-    item = Item.objects.create(
-        code="BENCH-0001",
-        name="基准测试事项",
-        item_type="licensing",
-        department_kind=proxy.department_kind,
-        handling_level="county",
-        proxy=True,
-        online=True,
-        legal_days=20,
-        committed_days=10,
-        result_type="licence",
-        result_name="基准证",
-    )
-    world.items["bench"] = item
-    return world
+from benchworld import bench_world, proxy_lifecycle
 
 
 def bench_lifecycles(world: Any, n: int) -> dict[str, Any]:
     from ledger.models import Entry
     from notifications.models import OutboxMessage
-    from workflows import actions
     from workflows.models import Case, CaseEvent
 
-    u = world.users
     events0, outbox0, ledger0 = CaseEvent.objects.count(), OutboxMessage.objects.count(), Entry.objects.count()
     started = time.perf_counter()
     last = None
     for _ in range(n):
-        case = world.receive(item="bench")
-        case = actions.verify(case=case, actor=u["zy_clerk"], id_checked=True, originals_sighted=[])
-        case = actions.transfer(case=case, actor=u["zy_clerk"])
-        case = actions.accept(case=case, actor=u["yy_approver"])
-        case = actions.start_review(case=case, actor=u["yy_approver"])
-        case = actions.approve(case=case, actor=u["yy_approver"])
-        case = actions.print_result(case=case, actor=u["zy_printer"])
-        case = actions.hand_over(case=case, actor=u["zy_clerk"])
-        last = case
+        last = proxy_lifecycle(world)
     seconds = time.perf_counter() - started
     events = CaseEvent.objects.count() - events0
     outbox = OutboxMessage.objects.count() - outbox0
@@ -385,7 +352,7 @@ def main() -> None:
         setup_django(url, quiet=False)
         from django.db import connection
 
-        world = _world()
+        world = bench_world()
         out: dict[str, Any] = {
             "database": connection.vendor,
             "python": platform.python_version(),

@@ -1,7 +1,8 @@
 """Processes the benches start and watch: free ports, the HTTP servers and a Celery worker as the
 README's production section runs them, and where the machine's CPU goes while they serve.
 
-Shared by bench/bench_api.py and bench/stack.py; never imported by the app.
+Shared by bench/bench_api.py, bench/stack.py and bench/bench_nearest.py (whose ``serve`` bench_map.py
+and bench_ws.py reuse); never imported by the app.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import socket
 import subprocess
 import time
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -81,8 +82,18 @@ def server_cmd(kind: str, app: str, port: int, workers: int, threads: int) -> li
 
 
 @contextlib.contextmanager
-def serve(kind: str, app: str, env: dict[str, str], workers: int, threads: int, probe: str) -> Iterator[str]:
-    """Start the server (``app`` is ``config`` or the floor's ``floor``), yield its base URL."""
+def serve(
+    kind: str,
+    app: str,
+    env: dict[str, str],
+    workers: int,
+    threads: int,
+    probe: str,
+    *,
+    up: Callable[[int], bool] = lambda status: status < 500,
+) -> Iterator[str]:
+    """Start the server (``app`` is ``config`` or the floor's ``floor``), yield its base URL once
+    GET ``probe`` answers with a status ``up`` accepts (by default any below 500)."""
     import requests
 
     port = free_port()
@@ -97,7 +108,7 @@ def serve(kind: str, app: str, env: dict[str, str], workers: int, threads: int, 
         deadline = time.monotonic() + 120
         while True:
             try:
-                if requests.get(base + probe, timeout=10).status_code < 500:
+                if up(requests.get(base + probe, timeout=10).status_code):
                     break
             except requests.RequestException:
                 pass

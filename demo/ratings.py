@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from halls.models import Hall, QueueTicket, StaffPost, Window
+from halls.scope import hall_supervisor_of
 from ratings import actions, tally
 from ratings.models import (
     Appeal,
@@ -273,7 +274,7 @@ def _rectifications(rng: random.Random, bad: list[Rating], now: dt.datetime, onl
             assert rating.hall is not None
             key = ("hall", rating.hall.pk)
             if key not in owners:
-                owners[key] = (actions.hall_supervisor_for(rating.hall.pk), actions.hall_post_name(rating.hall))
+                owners[key] = (hall_supervisor_of(rating.hall.pk), actions.hall_post_name(rating.hall))
         assignee_id, post = owners[key]
         deadline = deadlines[day]
         age = (now - rating.rated_at).days

@@ -10,8 +10,7 @@ Every ``record_*`` must run inside the transaction that created the row it recor
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.db import connection
@@ -25,53 +24,33 @@ def case_subject(number: str) -> str:
     return f"case:{number}"
 
 
-def case_event_payload(
-    *,
-    case: str,
-    seq: int,
-    transition: str,
-    from_state: str,
-    to_state: str,
-    actor_id: int | None,
-    actor_label: str,
-    at: datetime,
-    payload: dict[str, Any],
-) -> dict[str, Any]:
+def case_event_payload_of(event: Any, case_number: str | None = None) -> dict[str, Any]:
+    """The ledger payload of a CaseEvent (``case_number`` saves loading ``event.case``)."""
     return {
-        "case": case,
-        "seq": seq,
-        "transition": transition,
-        "from": from_state,
-        "to": to_state,
-        "actor": actor_id,
-        "actor_label": actor_label,
-        "at": at,
-        "payload": payload or {},
+        "case": case_number or event.case.number,
+        "seq": event.seq,
+        "transition": event.transition,
+        "from": event.from_state,
+        "to": event.to_state,
+        "actor": event.actor_id,
+        "actor_label": event.actor_label,
+        "at": event.at,
+        "payload": event.payload or {},
     }
 
 
-def case_event_payload_of(event: Any, case_number: str | None = None) -> dict[str, Any]:
-    return case_event_payload(
-        case=case_number or event.case.number,
-        seq=event.seq,
-        transition=event.transition,
-        from_state=event.from_state,
-        to_state=event.to_state,
-        actor_id=event.actor_id,
-        actor_label=event.actor_label,
-        at=event.at,
-        payload=event.payload,
-    )
+def _append_for_case(
+    row: Any, case_number: str | None, *, kind: str, payload_of: Callable[[Any, str], dict[str, Any]], ref: str
+) -> Entry:
+    """Append ``row``'s entry to its case's chain: the payload ``payload_of`` builds, ref ``<ref>:<pk>``."""
+    number = case_number or row.case.number
+    return append(subject=case_subject(number), kind=kind, payload=payload_of(row, number), ref=f"{ref}:{row.pk}")
 
 
 def record_case_event(event: Any, case_number: str | None = None) -> Entry:
     """Append a CaseEvent (call right after ``CaseEvent.objects.create`` in the same transaction)."""
-    number = case_number or event.case.number
-    return append(
-        subject=case_subject(number),
-        kind=Kind.CASE_EVENT,
-        payload=case_event_payload_of(event, number),
-        ref=f"case_event:{event.pk}",
+    return _append_for_case(
+        event, case_number, kind=Kind.CASE_EVENT, payload_of=case_event_payload_of, ref="case_event"
     )
 
 
@@ -135,51 +114,23 @@ def _insert_of(obj: Any, *, from_guard: bool = False) -> tuple[str, list[Any]]:
     return sql, [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
 
 
-def material_payload(
-    *,
-    case: str,
-    material: int,
-    requirement: str,
-    source: str,
-    sha256: str,
-    size: int,
-    shared_from: int | None,
-    e_license: Any,
-    uploaded_at: datetime | None,
-) -> dict[str, Any]:
-    return {
-        "case": case,
-        "material": material,
-        "requirement": requirement,
-        "source": source,
-        "sha256": sha256,
-        "size": size,
-        "shared_from": shared_from,
-        "e_license": str(e_license) if e_license else None,
-        "uploaded_at": uploaded_at,
-    }
-
-
 def material_payload_of(material: Any, case_number: str | None = None) -> dict[str, Any]:
-    return material_payload(
-        case=case_number or material.case.number,
-        material=material.pk,
-        requirement=material.requirement.code,
-        source=material.source,
-        sha256=material.sha256,
-        size=material.size,
-        shared_from=material.shared_from_id,
-        e_license=material.e_license_id,
-        uploaded_at=material.uploaded_at,
-    )
+    """The ledger payload of a Material: its digest and origin (``case_number`` saves loading ``material.case``)."""
+    return {
+        "case": case_number or material.case.number,
+        "material": material.pk,
+        "requirement": material.requirement.code,
+        "source": material.source,
+        "sha256": material.sha256,
+        "size": material.size,
+        "shared_from": material.shared_from_id,
+        "e_license": str(material.e_license_id) if material.e_license_id else None,
+        "uploaded_at": material.uploaded_at,
+    }
 
 
 def record_material(material: Any, case_number: str | None = None) -> Entry:
     """Append a Material's digest (call right after the Material row is saved, same transaction)."""
-    number = case_number or material.case.number
-    return append(
-        subject=case_subject(number),
-        kind=Kind.MATERIAL_DIGEST,
-        payload=material_payload_of(material, number),
-        ref=f"material:{material.pk}",
+    return _append_for_case(
+        material, case_number, kind=Kind.MATERIAL_DIGEST, payload_of=material_payload_of, ref="material"
     )

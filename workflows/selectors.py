@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+import operator
 import re
+from functools import reduce
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -13,7 +15,7 @@ from accounts.protect import lookup_hash
 from core.baked import BakedQuery
 from govmap.models import Region
 from halls.models import Hall
-from halls.scope import scope_for
+from halls.scope import Scope, scope_for
 from services.models import Item
 from workflows.models import (
     ACCEPTANCE_STATES,
@@ -32,36 +34,168 @@ from workflows.models import (
 S = CaseState
 
 
-def visible_q(user: User | None) -> Q:
-    """The cases ``user`` may see: own (applicant), hall (clerks, hall supervisors), authority
-    (approvers), region (supervisors, region admins) or everything (province admins).
+# --- who may see a case: one list of rules, rendered as SQL and as Python ---------------------
+#
+# Each rule is one reason a user may see a case, written twice side by side: ``q`` (a filter for
+# the list queries) and ``matches`` (the same decision on one loaded case, so the case lookup every
+# API call makes needs no scoped SQL). ``visible_q`` ORs the rules' filters, ``may_see`` asks their
+# ``matches`` in order; to add a reason, add one rule to ``RULES``.
+# tests/workflows/test_visibility.py checks both sides of every rule agree, and the two results.
+
+
+class Rule:
+    """One reason to see a case. ``applies`` says cheaply whether it reaches this user's scope at
+    all; only then are ``q`` (``Q()``: every case, as ``Scope.region_q`` has it) or ``matches`` asked.
 
     A draft is the applicant's alone: until it is submitted it is a private working copy, so no
-    staff scope (not even a province admin's) reaches it."""
-    scope = scope_for(user)
-    if user is None or scope.user_id is None:
-        return Q(pk__in=[])
-    own = Q(applicant_id=user.pk)
-    if scope.everything:
-        return own | ~Q(state=S.DRAFT)
-    q = Q(pk__in=[])
-    if scope.hall_ids:
+    rule but the applicant's (``reaches_drafts``) reaches it — not even a province admin's."""
+
+    name = ""
+    reaches_drafts = False
+
+    def applies(self, scope: Scope) -> bool:
+        raise NotImplementedError
+
+    def q(self, user: User, scope: Scope) -> Q:
+        raise NotImplementedError
+
+    def matches(self, user: User, scope: Scope, case: Case) -> bool:
+        raise NotImplementedError
+
+
+class OwnCase(Rule):
+    """Citizens (and a window acting for one) see the cases they apply for, drafts included."""
+
+    name = "applicant"
+    reaches_drafts = True
+
+    def applies(self, scope: Scope) -> bool:
+        return True
+
+    def q(self, user: User, scope: Scope) -> Q:
+        return Q(applicant_id=user.pk)
+
+    def matches(self, user: User, scope: Scope, case: Case) -> bool:
+        return case.applicant_id is not None and case.applicant_id == user.pk
+
+
+class Everything(Rule):
+    """Province admins and superusers (``Scope.everything``) see every submitted case."""
+
+    name = "province"
+
+    def applies(self, scope: Scope) -> bool:
+        return scope.everything
+
+    def q(self, user: User, scope: Scope) -> Q:
+        return Q()
+
+    def matches(self, user: User, scope: Scope, case: Case) -> bool:
+        return True
+
+
+class AtHall(Rule):
+    """Clerks and hall supervisors see the cases received or delivered at a hall they are posted at."""
+
+    name = "hall"
+
+    def applies(self, scope: Scope) -> bool:
+        return bool(scope.hall_ids)
+
+    def q(self, user: User, scope: Scope) -> Q:
         halls = list(scope.hall_ids)
-        q |= Q(receiving_hall_id__in=halls) | Q(delivery_hall_id__in=halls)
-    if scope.department_ids:
-        depts = list(scope.department_ids)
-        # An approver also sees the joint parent of a sub-case they decide (read only). EXISTS, not
-        # a join through children: a join repeats the parent once per child and needs DISTINCT
-        # over the whole row (slow to plan on wide rows), EXISTS keeps one row per case.
-        sub = Case.objects.filter(parent_id=OuterRef("pk"), authority_id__in=depts)
-        q |= Q(authority_id__in=depts) | Q(Exists(sub))
-    if scope.region_prefixes:
-        q |= (
+        return Q(receiving_hall_id__in=halls) | Q(delivery_hall_id__in=halls)
+
+    def matches(self, user: User, scope: Scope, case: Case) -> bool:
+        return case.receiving_hall_id in scope.hall_ids or case.delivery_hall_id in scope.hall_ids
+
+
+class OfAuthority(Rule):
+    """Approvers see the cases their department decides."""
+
+    name = "authority"
+
+    def applies(self, scope: Scope) -> bool:
+        return bool(scope.department_ids)
+
+    def q(self, user: User, scope: Scope) -> Q:
+        return Q(authority_id__in=list(scope.department_ids))
+
+    def matches(self, user: User, scope: Scope, case: Case) -> bool:
+        return case.authority_id in scope.department_ids
+
+
+class InRegion(Rule):
+    """Supervisors and region admins see the cases whose jurisdiction, receiving hall or authority
+    lies in their region (an adcode prefix). ``matches`` needs the case's receiving hall and
+    authority loaded (``case_for`` loads them)."""
+
+    name = "region"
+
+    def applies(self, scope: Scope) -> bool:
+        return bool(scope.region_prefixes)
+
+    def q(self, user: User, scope: Scope) -> Q:
+        return (
             scope.region_q("jurisdiction__adcode")
             | scope.region_q("receiving_hall__region__adcode")
             | scope.region_q("authority__region__adcode")
         )
-    return own | (q & ~Q(state=S.DRAFT))
+
+    def matches(self, user: User, scope: Scope, case: Case) -> bool:
+        adcodes = (
+            case.jurisdiction_id,
+            case.receiving_hall.region_id if case.receiving_hall_id and case.receiving_hall else None,
+            case.authority.region_id if case.authority_id and case.authority else None,
+        )
+        return any(scope.covers_region(a) for a in adcodes)
+
+
+class JointParentOfSubcase(Rule):
+    """An approver also sees (read only) the joint parent of a sub-case their department decides.
+
+    The only rule that costs a query on one case, so it comes last. EXISTS, not a join through
+    children: a join repeats the parent once per child and needs DISTINCT over the whole row (slow
+    to plan on wide rows), EXISTS keeps one row per case."""
+
+    name = "joint parent"
+
+    def _subcases(self, scope: Scope, parent: Any) -> QuerySet[Case]:
+        return Case.objects.filter(parent_id=parent, authority_id__in=list(scope.department_ids))
+
+    def applies(self, scope: Scope) -> bool:
+        return bool(scope.department_ids)
+
+    def q(self, user: User, scope: Scope) -> Q:
+        return Q(Exists(self._subcases(scope, OuterRef("pk"))))
+
+    def matches(self, user: User, scope: Scope, case: Case) -> bool:
+        # Sub-cases exist only under joint parents: any other case is refused without asking.
+        if case.parent_id is not None or case.mode != Mode.JOINT:
+            return False
+        return self._subcases(scope, case.pk).exists()
+
+
+# In the order ``may_see`` asks them: the applicant's first (it alone reaches drafts), the query last.
+RULES: tuple[Rule, ...] = (OwnCase(), Everything(), AtHall(), OfAuthority(), InRegion(), JointParentOfSubcase())
+
+
+def visible_q(user: User | None) -> Q:
+    """The cases ``user`` may see: the OR of every rule that reaches them (``RULES``), drafts only
+    through the rules that reach drafts (the applicant's)."""
+    scope = scope_for(user)
+    if user is None or scope.user_id is None:
+        return Q(pk__in=[])
+    with_drafts: list[Q] = []
+    submitted: list[Q] = []
+    for rule in RULES:
+        if rule.applies(scope):
+            (with_drafts if rule.reaches_drafts else submitted).append(rule.q(user, scope))
+    if submitted:
+        # An empty Q is every case (Everything): the other rules add nothing to it.
+        staff = Q() if not all(submitted) else reduce(operator.or_, submitted)
+        with_drafts.append(staff & ~Q(state=S.DRAFT))
+    return reduce(operator.or_, with_drafts) if with_drafts else Q(pk__in=[])
 
 
 # Columns a case's related rows carry that no case response shows: the jurisdiction's boundary
@@ -88,39 +222,21 @@ _case_by_number = BakedQuery(
 
 
 def may_see(user: User | None, case: Case) -> bool:
-    """``visible_q(user)`` decided on one loaded case, clause by clause in the same order.
+    """``visible_q(user)`` decided on one loaded case: the same rules' ``matches``, in order.
 
     The case lookup every API call makes (``case_for``) reads the case by its unique number and
     asks this instead of compiling the scope's OR-of-joins per request. The two must agree:
-    tests/workflows/test_visibility.py checks them against each other for every user and case of a
-    world walked through all three modes (drafts, sub-cases and joint parents included).
-    ``case`` must carry its receiving hall and authority (``case_for`` loads them).
+    tests/workflows/test_visibility.py checks them against each other (and each rule's two sides)
+    for every user and case of a world walked through all three modes (drafts, sub-cases and joint
+    parents included). ``case`` must carry its receiving hall and authority (``case_for`` loads them).
     """
     scope = scope_for(user)
     if user is None or scope.user_id is None:
         return False
-    if case.applicant_id is not None and case.applicant_id == user.pk:
-        return True
-    if case.state == S.DRAFT:
-        return False
-    if scope.everything:
-        return True
-    if scope.hall_ids and (case.receiving_hall_id in scope.hall_ids or case.delivery_hall_id in scope.hall_ids):
-        return True
-    if scope.department_ids and case.authority_id in scope.department_ids:
-        return True
-    if scope.region_prefixes:
-        adcodes = (
-            case.jurisdiction_id,
-            case.receiving_hall.region_id if case.receiving_hall_id and case.receiving_hall else None,
-            case.authority.region_id if case.authority_id and case.authority else None,
-        )
-        if any(scope.covers_region(a) for a in adcodes):
+    draft = case.state == S.DRAFT
+    for rule in RULES:
+        if (rule.reaches_drafts or not draft) and rule.applies(scope) and rule.matches(user, scope, case):
             return True
-    if scope.department_ids and case.parent_id is None and case.mode == Mode.JOINT:
-        # The joint parent of a sub-case this approver decides (read only). Sub-cases exist only
-        # under joint parents: any other case is refused without asking.
-        return Case.objects.filter(parent_id=case.pk, authority_id__in=list(scope.department_ids)).exists()
     return False
 
 

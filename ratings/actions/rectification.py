@@ -36,11 +36,6 @@ from workflows.models import Case
 # --- who owns a bad rating ------------------------------------------------------------------------
 
 
-def hall_supervisor_for(hall_id: int | None) -> int | None:
-    # Who is posted where is halls' answer (halls.scope); ratings only asks.
-    return hall_supervisor_of(hall_id)
-
-
 def department_approver_for(department_id: int | None) -> int | None:
     """The approver who holds the department's post (the first active one, a stable choice)."""
     if department_id is None:
@@ -100,7 +95,7 @@ def rectification_owner(rating: Rating) -> RectificationOwner:
         return RectificationOwner(
             hall_id=rating.hall_id,
             department_id=None,
-            assignee_id=hall_supervisor_for(rating.hall_id),
+            assignee_id=hall_supervisor_of(rating.hall_id),
             post=hall_post_name(rating.hall),
         )
     raise ValidationError({"rating": [_("无法确定该评价的责任场所或责任部门。")]})

@@ -14,8 +14,10 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
+from django.db.models import Q
 
 from accounts.models import Role, User
+from halls.scope import scope_for
 from tests.workflows.test_representation import Walk, _proxy_body
 from workflows import selectors
 from workflows.models import Case
@@ -76,3 +78,28 @@ def test_case_for_refuses_what_is_not_a_case_number(wf):
     assert selectors.case_for(clerk, case.number) is not None
     for bogus in ("", case.number + " ", case.number.lower() + "x", None, 123):
         assert selectors.case_for(clerk, bogus) is None  # type: ignore[arg-type]
+
+
+def test_each_rule_says_the_same_in_sql_and_in_python(wf):
+    """Every rule of ``selectors.RULES`` on its own: its filter (drafts excluded unless the rule
+    reaches them, as ``visible_q`` has it) selects exactly the cases its ``matches`` accepts."""
+    _world_of_cases(wf)
+    # Received at one hall, collected at another: only the delivery hall's clerks see it by hall.
+    Walk(wf).create("zy_clerk", {**_proxy_body(wf), "delivery": {"method": "pickup", "hall": "H-GY"}})
+    admin = User.objects.create_user(username="admin_all", password="x" * 12, role=Role.ADMIN)
+    cases = list(Case.objects.select_related("receiving_hall", "authority").order_by("pk"))
+    asked = set()
+    for u in [*wf.users.values(), admin]:
+        user = User.objects.get(pk=u.pk)
+        scope = scope_for(user)
+        for rule in selectors.RULES:
+            if not rule.applies(scope):
+                continue
+            asked.add(rule.name)
+            q = rule.q(user, scope) if rule.reaches_drafts else rule.q(user, scope) & ~Q(state="draft")
+            by_sql = set(Case.objects.filter(q).values_list("pk", flat=True))
+            by_row = {
+                c.pk for c in cases if (rule.reaches_drafts or c.state != "draft") and rule.matches(user, scope, c)
+            }
+            assert by_sql == by_row, (user.username, rule.name)
+    assert asked == {rule.name for rule in selectors.RULES}  # the world reaches every rule

@@ -113,13 +113,33 @@ def _supersede(case: Case, req: MaterialRequirement, now: datetime) -> None:
     Material.objects.filter(case=case, requirement=req, superseded_at__isnull=True).update(superseded_at=now)
 
 
+def _admit(case: Case, actor: User, requirement: str | MaterialRequirement) -> tuple[str, MaterialRequirement]:
+    """The checks every ``add_material_*`` starts with, in this order: may ``actor`` supply materials
+    for ``case`` (403), does the case still take them (400 for a sub-case, 409), which requirement
+    (400). Returns the source a material from ``actor`` gets and the requirement."""
+    source = _material_actor(case, actor)
+    _check_material_state(case, actor)
+    return source, _requirement(case, requirement)
+
+
+def _create_material(case: Case, req: MaterialRequirement, *, consent: bool = False, **fields: Any) -> Material:
+    """One transaction: the requirement's current material superseded, the new row created (the
+    applicant's consent stamped at the same instant when ``consent``) and its ledger entry."""
+    with transaction.atomic():
+        now = timezone.now()
+        _supersede(case, req, now)
+        if consent:
+            fields["consent_at"] = now
+        material = Material.objects.create(case=case, requirement=req, **fields)
+        ledger_records.record_material(material, case.number)
+        return material
+
+
 def add_material_file(*, case: Case, actor: User, requirement: str, upload: Upload, filename: str = "") -> Material:
     """Store one file for a requirement: size limit (413), PDF/JPG/PNG by magic bytes (400), a random
     file name under MEDIA_ROOT (never served directly), its SHA-256. Replaces an earlier file for
     the same requirement. Side effects: the file on storage (removed again if the transaction fails)."""
-    source = _material_actor(case, actor)
-    _check_material_state(case, actor)
-    req = _requirement(case, requirement)
+    source, req = _admit(case, actor, requirement)
     limit = max_upload_bytes()
     size = getattr(upload, "size", None)
     if size is not None and size > limit:
@@ -173,9 +193,7 @@ def add_material_e_license(
     """免提交: use the applicant's e-licence (an issued, unrevoked result) for a requirement that names
     that licence type; the applicant's consent is recorded. ``requirement`` / ``result_id`` may be
     the already-loaded objects (licences.actions passes them). Side effects: the material row."""
-    _material_actor(case, actor)
-    _check_material_state(case, actor)
-    req = _requirement(case, requirement)
+    req = _admit(case, actor, requirement)[1]
     if not req.e_license_type:
         raise ValidationError({"e_license": [_("该材料不能以电子证照代替。")]})
     if isinstance(result_id, Result):
@@ -186,22 +204,17 @@ def add_material_e_license(
         raise ValidationError({"e_license": [_("未找到申请人名下有效的该电子证照。")]})
     if req.e_license_type not in (result.license_type, result.result_type, result.title):
         raise ValidationError({"e_license": [_("该电子证照不是此材料要求的证照类型。")]})
-    with transaction.atomic():
-        now = timezone.now()
-        _supersede(case, req, now)
-        material = Material.objects.create(
-            case=case,
-            requirement=req,
-            source=MaterialSource.E_LICENSE,
-            sha256=hashlib.sha256(f"{result.pk}|{result.number}|{result.issued_at.isoformat()}".encode()).hexdigest(),
-            e_license=result,
-            grade=MaterialGrade.ISSUED,
-            consent_at=now,
-            valid_until=result.valid_until,
-            uploaded_by=actor,
-        )
-        ledger_records.record_material(material, case.number)
-        return material
+    return _create_material(
+        case,
+        req,
+        consent=True,
+        source=MaterialSource.E_LICENSE,
+        sha256=hashlib.sha256(f"{result.pk}|{result.number}|{result.issued_at.isoformat()}".encode()).hexdigest(),
+        e_license=result,
+        grade=MaterialGrade.ISSUED,
+        valid_until=result.valid_until,
+        uploaded_by=actor,
+    )
 
 
 def add_material_shared(
@@ -210,9 +223,7 @@ def add_material_shared(
     """材料共享: reuse a material the same applicant supplied in an earlier case for the same
     requirement code, while it is valid. ``requirement`` / ``material_id`` may be the already-loaded
     objects (licences.actions passes them). Side effects: the material row (same file, same digest)."""
-    _material_actor(case, actor)
-    _check_material_state(case, actor)
-    req = _requirement(case, requirement)
+    req = _admit(case, actor, requirement)[1]
     source: Material | None
     if isinstance(material_id, Material):
         source = material_id
@@ -231,27 +242,22 @@ def add_material_shared(
         or (source.valid_until is not None and source.valid_until < today)
     ):
         raise ValidationError({"shared_material": [_("未找到申请人可复用的该材料。")]})
-    with transaction.atomic():
-        now = timezone.now()
-        _supersede(case, req, now)
-        material = Material.objects.create(
-            case=case,
-            requirement=req,
-            source=MaterialSource.SHARED,
-            file=source.file.name,
-            original_name=source.original_name,
-            content_type=source.content_type,
-            size=source.size,
-            sha256=source.sha256,
-            shared_from=source,
-            # The same bytes as the earlier case's material, with the trust that material earned.
-            grade=source.grade,
-            consent_at=now,
-            valid_until=source.valid_until,
-            uploaded_by=actor,
-        )
-        ledger_records.record_material(material, case.number)
-        return material
+    return _create_material(
+        case,
+        req,
+        consent=True,
+        source=MaterialSource.SHARED,
+        file=source.file.name,
+        original_name=source.original_name,
+        content_type=source.content_type,
+        size=source.size,
+        sha256=source.sha256,
+        shared_from=source,
+        # The same bytes as the earlier case's material, with the trust that material earned.
+        grade=source.grade,
+        valid_until=source.valid_until,
+        uploaded_by=actor,
+    )
 
 
 _PLEDGE_MAX = 2000
@@ -262,9 +268,7 @@ def add_material_pledge(*, case: Case, actor: User, requirement: str | MaterialR
     Its digest is the SHA-256 of the pledge text; its grade is "pledge" (the lowest), so a
     requirement asking for a higher grade still blocks verify. Side effects: the material row and
     its ledger entry."""
-    _material_actor(case, actor)
-    _check_material_state(case, actor)
-    req = _requirement(case, requirement)
+    req = _admit(case, actor, requirement)[1]
     if not req.pledge_allowed:
         raise ValidationError({"pledge": [_("该材料不适用告知承诺。")]})
     body = (text or "").strip()
@@ -272,20 +276,16 @@ def add_material_pledge(*, case: Case, actor: User, requirement: str | MaterialR
         raise ValidationError({"pledge": [_("请填写承诺内容。")]})
     if len(body) > _PLEDGE_MAX:
         raise ValidationError({"pledge": [_("承诺内容不能超过 %(n)s 字。") % {"n": _PLEDGE_MAX}]})
-    with transaction.atomic():
-        _supersede(case, req, timezone.now())
-        material = Material.objects.create(
-            case=case,
-            requirement=req,
-            source=MaterialSource.PLEDGE,
-            grade=MaterialGrade.PLEDGE,
-            pledge_text=body,
-            size=len(body.encode()),
-            sha256=hashlib.sha256(body.encode()).hexdigest(),
-            uploaded_by=actor,
-        )
-        ledger_records.record_material(material, case.number)
-        return material
+    return _create_material(
+        case,
+        req,
+        source=MaterialSource.PLEDGE,
+        grade=MaterialGrade.PLEDGE,
+        pledge_text=body,
+        size=len(body.encode()),
+        sha256=hashlib.sha256(body.encode()).hexdigest(),
+        uploaded_by=actor,
+    )
 
 
 # --- viewing a material (download / watermarked preview) -------------------------------------
