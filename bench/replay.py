@@ -34,7 +34,6 @@ import asyncio
 import contextlib
 import json
 import random
-import re
 import sys
 import tempfile
 import time
@@ -46,12 +45,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
 from replay_hall import HallTraffic  # noqa: E402 - bench/ is on the path from here on
-from replay_http import PNG, Api, Stats, World  # noqa: E402
+from replay_http import PNG, Api, Logins, Stats, World  # noqa: E402
 from replay_plan import decide, make_person  # noqa: E402
 from replay_report import ramp_report, report  # noqa: E402
 
 
-class Replay(HallTraffic):
+# Logins before HallTraffic: HallTraffic's stand-in staff_token must not shadow the real one.
+class Replay(Logins, HallTraffic):
     def __init__(self, api: Api, world: World, args: argparse.Namespace) -> None:
         self.api = api
         self.world = world
@@ -73,66 +73,9 @@ class Replay(HallTraffic):
             self.record.write(json.dumps(rec, ensure_ascii=False) + "\n")
             self.record.flush()
 
-    async def staff_token(self, username: str) -> str | None:
-        if username in self.tokens:
-            return self.tokens[username]
-        async with self._login_locks[username]:
-            if username not in self.tokens:
-                for _ in range(5):
-                    status, body = await self.api.call(
-                        "POST",
-                        "/api/v1/auth/token/",
-                        "/api/v1/auth/token/",
-                        json_body={"username": username, "password": self.world.password},
-                    )
-                    if status == 200:
-                        self.tokens[username] = body["token"]
-                        break
-                    await asyncio.sleep(1)
-        return self.tokens.get(username)
-
     def person(self, rng: random.Random) -> dict[str, str]:
         self.citizen_seq += 1
         return make_person(rng, self.args.seed, self.citizen_seq)
-
-    async def citizen_login(self, who: dict[str, str]) -> str | None:
-        """OTP login as a phone would: ask for a code, read it from the SMS stand-in, send it back."""
-        status, _ = await self.api.call(
-            "POST",
-            "/api/v1/auth/otp/",
-            "/api/v1/auth/otp/",
-            json_body={"phone": who["phone"]},
-            xff=who["ip"],
-            ok=(202,),
-        )
-        if status != 202 and status != 200:
-            return None
-        code = None
-        deadline = time.monotonic() + self.args.otp_wait
-        import aiohttp
-
-        while code is None and time.monotonic() < deadline:
-            await asyncio.sleep(0.5)
-            with contextlib.suppress(aiohttp.ClientError, TimeoutError):
-                async with self.api.session.get(f"{self.world.sms}/inbox", params={"to": "+86" + who["phone"]}) as r:
-                    msgs = (await r.json())["messages"]
-                    found = [m for m in msgs if re.search(r"\d{6}", m["body"]) and "验证码" in m["body"]]
-                    if found:
-                        code = re.search(r"\d{6}", found[-1]["body"]).group(0)  # type: ignore[union-attr]
-        if code is None:
-            self.counts["otp_code_not_received"] += 1
-            return None
-        status, body = await self.api.call(
-            "POST",
-            "/api/v1/auth/otp/verify/",
-            "/api/v1/auth/otp/verify/",
-            json_body={"phone": who["phone"], "code": code, "name": who["name"], "id_number": who["id_number"]},
-            xff=who["ip"],
-        )
-        if status != 200:
-            return None
-        self.counts["otp_logins"] += 1
-        return str(body["token"])
 
     def jurisdiction_for(self, rng: random.Random, hall: dict[str, Any]) -> str:
         # 通办: a third of the cases are received outside their jurisdiction.
@@ -397,23 +340,6 @@ class Replay(HallTraffic):
             if status != 200:
                 return
         self.counts["rectifications_closed"] += 1
-
-    async def staff_login(self, rng: random.Random) -> None:
-        """The next shift's clerk logs in with the password (PBKDF2: what a clerk does once a shift).
-        A login rotates the key (issue 11), so it is a colleague who signs in, not the clerk whose
-        token the other streams use (that made their requests in flight 401s); a world written
-        before shift clerks existed falls back to the clerk, whose new token is then adopted."""
-        hall = rng.choice(self.world.halls)
-        username = hall.get("shift_clerk") or hall["clerk"]
-        async with self._login_locks[username]:
-            status, body = await self.api.call(
-                "POST",
-                "/api/v1/auth/token/",
-                "/api/v1/auth/token/",
-                json_body={"username": username, "password": self.world.password},
-            )
-            if username in self.tokens and status == 200 and isinstance(body, dict) and body.get("token"):
-                self.tokens[username] = str(body["token"])
 
     # --- the schedule --------------------------------------------------------------------------------
     async def stream(self, name: str, rate: float, action: Any, seed: int, until: float) -> None:

@@ -1,12 +1,16 @@
 """The replay's HTTP side: an aiohttp client over several upstreams (round robin, the next one on a
-refused connection, as nginx's proxy_next_upstream does), the figures it keeps, and the world it
-drives (bench/stack.prepare's world.json). Used by bench/replay.py; never imported by the app.
+refused connection, as nginx's proxy_next_upstream does), the figures it keeps, the world it
+drives (bench/stack.prepare's world.json) and how its people sign in (Logins). Used by
+bench/replay.py; never imported by the app.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
+import random
+import re
 import statistics
 import time
 from collections import Counter, defaultdict
@@ -141,3 +145,90 @@ class World:
     sms: str
     items: list[dict[str, Any]] = field(default_factory=list)
     categories: dict[str, list[str]] = field(default_factory=dict)
+
+
+class Logins:
+    """Signing in through the API: staff by password (one token per user, fetched once under a
+    per-user lock), citizens by SMS code read from the stand-in, and the next shift's clerk. A mixin
+    of bench/replay.py's Replay (it uses its api, world, args, counts, tokens and _login_locks)."""
+
+    api: Api
+    world: World
+    args: Any
+    counts: Any
+    tokens: dict[str, str]
+    _login_locks: dict[str, asyncio.Lock]
+
+    async def staff_token(self, username: str) -> str | None:
+        if username in self.tokens:
+            return self.tokens[username]
+        async with self._login_locks[username]:
+            if username not in self.tokens:
+                for _ in range(5):
+                    status, body = await self.api.call(
+                        "POST",
+                        "/api/v1/auth/token/",
+                        "/api/v1/auth/token/",
+                        json_body={"username": username, "password": self.world.password},
+                    )
+                    if status == 200:
+                        self.tokens[username] = body["token"]
+                        break
+                    await asyncio.sleep(1)
+        return self.tokens.get(username)
+
+    async def citizen_login(self, who: dict[str, str]) -> str | None:
+        """OTP login as a phone would: ask for a code, read it from the SMS stand-in, send it back."""
+        status, _ = await self.api.call(
+            "POST",
+            "/api/v1/auth/otp/",
+            "/api/v1/auth/otp/",
+            json_body={"phone": who["phone"]},
+            xff=who["ip"],
+            ok=(202,),
+        )
+        if status != 202 and status != 200:
+            return None
+        code = None
+        deadline = time.monotonic() + self.args.otp_wait
+        import aiohttp
+
+        while code is None and time.monotonic() < deadline:
+            await asyncio.sleep(0.5)
+            with contextlib.suppress(aiohttp.ClientError, TimeoutError):
+                async with self.api.session.get(f"{self.world.sms}/inbox", params={"to": "+86" + who["phone"]}) as r:
+                    msgs = (await r.json())["messages"]
+                    found = [m for m in msgs if re.search(r"\d{6}", m["body"]) and "验证码" in m["body"]]
+                    if found:
+                        code = re.search(r"\d{6}", found[-1]["body"]).group(0)  # type: ignore[union-attr]
+        if code is None:
+            self.counts["otp_code_not_received"] += 1
+            return None
+        status, body = await self.api.call(
+            "POST",
+            "/api/v1/auth/otp/verify/",
+            "/api/v1/auth/otp/verify/",
+            json_body={"phone": who["phone"], "code": code, "name": who["name"], "id_number": who["id_number"]},
+            xff=who["ip"],
+        )
+        if status != 200:
+            return None
+        self.counts["otp_logins"] += 1
+        return str(body["token"])
+
+    async def staff_login(self, rng: random.Random) -> None:
+        """The next shift's clerk logs in with the password (PBKDF2: what a clerk does once a shift).
+        A login rotates the key (issue 11), so it is a colleague who signs in, not the clerk whose
+        token the other streams use (that made their requests in flight 401s); a world written
+        before shift clerks existed falls back to the clerk, whose new token is then adopted."""
+        hall = rng.choice(self.world.halls)
+        username = hall.get("shift_clerk") or hall["clerk"]
+        async with self._login_locks[username]:
+            status, body = await self.api.call(
+                "POST",
+                "/api/v1/auth/token/",
+                "/api/v1/auth/token/",
+                json_body={"username": username, "password": self.world.password},
+            )
+            if username in self.tokens and status == 200 and isinstance(body, dict) and body.get("token"):
+                self.tokens[username] = str(body["token"])

@@ -43,6 +43,8 @@ LEAFLET_CSS = "govmap/vendor/leaflet/leaflet.css"
 CLUSTER_JS = "govmap/vendor/leaflet.markercluster/leaflet.markercluster.js"
 CLUSTER_CSS = "govmap/vendor/leaflet.markercluster/MarkerCluster.css"
 CLUSTER_DEFAULT_CSS = "govmap/vendor/leaflet.markercluster/MarkerCluster.Default.css"
+# Our client code, split by responsibility (govmap/<name>.js, loaded in this order).
+MAP_SCRIPTS = ("map", "map-layers", "map-halls", "map-popup", "map-panel")
 
 
 class TongbanMapApp(JSCSSMixin):  # type: ignore[misc]
@@ -69,7 +71,11 @@ class TongbanMapApp(JSCSSMixin):  # type: ignore[misc]
         self.clusters = clusters
         self.layer_control = layer_control
         self.config = config
-        self.default_js = [("tongban_map_js", static("govmap/map.js"))]
+        # Plain scripts sharing window.TongbanMap, in this order: map.js (helpers, App, init) first,
+        # then the modules that add their methods to App (see map.js's header); all 'self' for the CSP.
+        self.default_js = [
+            (f"tongban_{name.replace('-', '_')}_js", static(f"govmap/{name}.js")) for name in MAP_SCRIPTS
+        ]
         self.default_css = [("tongban_map_css", static("govmap/map.css"))]
 
 
