@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
-from accounts import tokens
+from accounts import extensions, tokens
 from accounts.identity import validate_applicant_identifier
 from accounts.models import ClaimReason, IdentityClaim, OtpCode, Role, User, VerificationSource
 from accounts.protect import lookup_hash, mask_id_number, protect
@@ -322,10 +322,12 @@ def confirm_identity(
     Refused (400, nothing changed) without ``id_checked``, for an unknown phone, a bad number, or a
     number already verified for another phone (that conflict goes to a supervisor, never merged).
     Side effects: the account's name, number and verification (via window_clerk, by ``actor``);
-    the open claims for this phone and number are resolved; cases received for the person at a
-    window are then linked by the workflows' post_save receiver.
+    the open claims for this phone and number are resolved; the save raises
+    ``accounts.extensions.identity_changed``, through which workflows links the cases received for
+    the person at a window.
     """
-    if actor.role != Role.WINDOW_CLERK or not actor.posts.filter(is_active=True).exists():  # type: ignore[attr-defined]
+    on_duty = extensions.on_duty.one()
+    if actor.role != Role.WINDOW_CLERK or on_duty is None or not on_duty(actor):
         raise PermissionDenied(_("只有在岗的窗口人员可以当面核验实名。"))
     errors: dict[str, list[str]] = {}
     if id_checked is not True:

@@ -180,3 +180,16 @@ def test_a_clerk_confirms_a_binding_at_a_window(wf, django_capture_on_commit_cal
     citizen.refresh_from_db()
     assert citizen.id_verified_by == wf.users["gy_clerk"]
     assert Case.objects.get(pk=case.pk).applicant_id == citizen.pk  # now it is hers
+
+
+def test_a_clerk_whose_post_ended_cannot_confirm_a_binding(wf, django_capture_on_commit_callbacks):
+    """Being a window clerk is not enough: the post must be active (halls answers through
+    accounts.extensions.on_duty). Nothing is changed by the refusal."""
+    assert login(APIClient(), django_capture_on_commit_callbacks, VICTIM_PHONE, name="赵六", id_number=VICTIM_ID)
+    clerk_user = wf.users["gy_clerk"]
+    clerk_user.posts.update(is_active=False)
+    clerk = APIClient()
+    clerk.force_authenticate(User.objects.get(pk=clerk_user.pk))  # a fresh object: no cached posts
+    body = {"phone": VICTIM_PHONE, "id_number": VICTIM_ID, "name": "赵六", "id_checked": True}
+    assert clerk.post("/api/v1/identity/confirm/", body, format="json").status_code == 403
+    assert User.objects.get(phone=VICTIM_PHONE).id_verified_at is None
