@@ -15,7 +15,7 @@ from accounts.models import Role, User
 from accounts.scope import Scope, province_wide, region_prefix
 from halls.models import StaffPost, Window
 
-__all__ = ["Scope", "active_posts", "region_prefix", "scope_for"]
+__all__ = ["Scope", "active_posts", "posted_halls", "region_prefix", "scope_for"]
 
 
 def active_posts(user: User) -> list[Any]:
@@ -35,6 +35,12 @@ def active_posts(user: User) -> list[Any]:
             post.hall.has_issuing_window = post.hall_issues
         user._workflow_posts = cached  # type: ignore[attr-defined]
     return cached
+
+
+def posted_halls(user: User) -> list[Any]:
+    """The halls of the user's active posts, by code (from ``active_posts``: no query of its own)."""
+    halls = {post.hall_id: post.hall for post in active_posts(user)}
+    return sorted(halls.values(), key=lambda hall: hall.code)
 
 
 def scope_for(user: User | None) -> Scope:

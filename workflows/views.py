@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.models import Role
 from govmap.models import Region
 from halls.models import Hall
+from halls.scope import posted_halls
 from notifications.text import join_clauses
 from services.models import Item, grade_meets
 from workflows import actions, extensions, facts, guide, selectors
@@ -61,7 +62,7 @@ def clerk(request: HttpRequest) -> HttpResponse:
     _require_role(request, Role.WINDOW_CLERK)
     user = request.user
     assert user.pk is not None  # login_required
-    halls = Hall.objects.filter(posts__user_id=user.pk, posts__is_active=True).distinct().order_by("code")
+    halls = posted_halls(user)
     if request.method == "POST":
         return _receive(request, halls)
     queues = selectors.clerk_queue(user)  # type: ignore[arg-type]
@@ -110,10 +111,10 @@ def _filter_context(q: str, state: str, sla: str) -> dict[str, Any]:
     }
 
 
-def _receive(request: HttpRequest, halls: Any) -> HttpResponse:
+def _receive(request: HttpRequest, halls: list[Hall]) -> HttpResponse:
     p = request.POST
     try:
-        hall = halls.filter(code=p.get("receiving_hall", "")).first()
+        hall = next((h for h in halls if h.code == p.get("receiving_hall", "")), None)
         # The pickers fill the hidden code; without JavaScript the typed text is taken when it is
         # exactly a code or a name (never a guess among several).
         item = _pick_one(Item.objects.filter(is_active=True), p.get("item"), p.get("item_label"), "code")
@@ -292,7 +293,7 @@ def _console_halls(user: Any, case: Case) -> list[Hall]:
     ids = [pk for pk in (case.receiving_hall_id, case.delivery_hall_id) if pk is not None]
     if not ids or getattr(user, "role", "") != Role.WINDOW_CLERK:
         return []
-    return list(Hall.objects.filter(pk__in=ids, posts__user_id=user.pk, posts__is_active=True).distinct())
+    return [hall for hall in posted_halls(user) if hall.pk in ids]
 
 
 @login_required

@@ -253,7 +253,7 @@ def test_workbench_pages_and_my_cases(wf, drive):
 
 
 PAGES: dict[str, dict[str, int]] = {
-    "clerk workbench": {"postgresql": 12, "sqlite": 12},
+    "clerk workbench": {"postgresql": 11, "sqlite": 11},
     "approver workbench": {"postgresql": 13, "sqlite": 13},
     "case list page (supervisor)": {"postgresql": 3, "sqlite": 3},
     "case page (approver)": {"postgresql": 14, "sqlite": 14},
