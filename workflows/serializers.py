@@ -12,7 +12,7 @@ from rest_framework import serializers
 from accounts.models import Role
 from core.baked import BakedQuery
 from workflows.models import Case, CaseEvent, CaseState, DeliveryMethod, Material, MaterialView, Mode
-from workflows.results import Result
+from workflows.results import Result, held_results
 from workflows.rules import Actor, available_transitions
 
 # The states a case is in once its result was issued (every path after workflows.actions.issue).
@@ -439,7 +439,10 @@ class CaseDetailSerializer(CaseListSerializer):
         if c.pk not in cache:
             # Result rows are written by workflows.actions.issue only (approved → issued): a case
             # that never got there has none, and is not asked.
-            rows = results_of(c.pk) if c.state in ISSUED_STATES else []
+            rows: Any = []
+            if c.state in ISSUED_STATES:
+                held = held_results(c)  # the action of this request wrote or read them already
+                rows = held if held is not None else results_of(c.pk)
             cache[c.pk] = [self._result_dict(r) for r in rows]
         return cache[c.pk]
 

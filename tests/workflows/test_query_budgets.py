@@ -150,8 +150,8 @@ PROXY: dict[str, dict[str, int]] = {
     "detail (approver)": {"postgresql": 4, "sqlite": 4},
     "accept": {"postgresql": 8, "sqlite": 12},
     "start_review": {"postgresql": 7, "sqlite": 11},
-    "approve": {"postgresql": 12, "sqlite": 23},
-    "print": {"postgresql": 12, "sqlite": 16},
+    "approve": {"postgresql": 11, "sqlite": 22},
+    "print": {"postgresql": 11, "sqlite": 15},
     "hand_over": {"postgresql": 9, "sqlite": 13},
     "detail (clerk)": {"postgresql": 6, "sqlite": 6},
     "detail (supervisor)": {"postgresql": 5, "sqlite": 5},
@@ -187,7 +187,7 @@ ONLINE: dict[str, dict[str, int]] = {
     "detail (approver)": {"postgresql": 4, "sqlite": 4},
     "accept": {"postgresql": 10, "sqlite": 14},
     "start_review": {"postgresql": 7, "sqlite": 11},
-    "approve": {"postgresql": 12, "sqlite": 23},
+    "approve": {"postgresql": 11, "sqlite": 22},
     "detail (applicant)": {"postgresql": 5, "sqlite": 5},
 }
 
@@ -231,8 +231,8 @@ JOINT: dict[str, dict[str, int]] = {
     "approve 01": {"postgresql": 9, "sqlite": 13},
     "accept 02": {"postgresql": 12, "sqlite": 24},
     "start_review 02": {"postgresql": 9, "sqlite": 13},
-    "approve 02": {"postgresql": 18, "sqlite": 33},
-    "print": {"postgresql": 14, "sqlite": 18},
+    "approve 02": {"postgresql": 14, "sqlite": 29},
+    "print": {"postgresql": 12, "sqlite": 16},
     "hand_over": {"postgresql": 10, "sqlite": 14},
 }
 

@@ -42,6 +42,7 @@ from workflows.models import (
     CaseSequence,
     CaseState,
 )
+from workflows.results import forget_results
 from workflows.rules import Actor, available_transitions, may
 
 SYSTEM_LABEL = "系统"
@@ -182,6 +183,7 @@ def _reload(case: Case) -> None:
     fresh = Case.objects.get(pk=case.pk)
     case.__dict__.update({f.attname: getattr(fresh, f.attname) for f in Case._meta.concrete_fields})
     case._state.fields_cache.clear()
+    forget_results(case)  # what the rolled-back transaction wrote or read of them
     case._update_initial_state()
 
 
