@@ -11,6 +11,7 @@ from rest_framework import serializers
 
 from accounts.models import Role
 from core.baked import BakedQuery
+from workflows.actions.engine import created_timeline
 from workflows.models import Case, CaseEvent, CaseState, DeliveryMethod, Material, MaterialView, Mode
 from workflows.results import Result, held_results
 from workflows.rules import Actor, available_transitions
@@ -458,7 +459,9 @@ class CaseDetailSerializer(CaseListSerializer):
     @extend_schema_field(EventOutSerializer(many=True))
     def get_events(self, c: Case) -> list[dict[str, Any]]:
         child = EventOutSerializer()
-        return [child.to_representation(e) for e in events_of(c.pk)]
+        # A case this request created shows the one event its creation wrote (workflows.api._detail).
+        written = created_timeline(c) if self.context.get("created") else None
+        return [child.to_representation(e) for e in (written if written is not None else events_of(c.pk))]
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_available_transitions(self, c: Case) -> list[str]:
@@ -473,8 +476,10 @@ class CaseDetailSerializer(CaseListSerializer):
 
     @extend_schema_field(serializers.ListField(child=serializers.DictField()))
     def get_children(self, c: Case) -> list[dict[str, Any]]:
-        if not c.is_joint_parent:
-            return []  # only a joint parent has sub-cases
+        if not c.is_joint_parent or self.context.get("created"):
+            # Only a joint parent has sub-cases, spawned when it is transferred or submitted (never
+            # by the request that created it: workflows.actions.joint).
+            return []
         return [
             {"number": ch.number, "authority": ch.authority.code if ch.authority else None, "state": ch.state}
             for ch in c.children.select_related("authority").order_by("number")

@@ -142,7 +142,7 @@ def test_proxy_lifecycle_through_the_api(wf):
 
 
 PROXY: dict[str, dict[str, int]] = {
-    "create (receive)": {"postgresql": 13, "sqlite": 16},
+    "create (receive)": {"postgresql": 12, "sqlite": 15},
     "upload": {"postgresql": 9, "sqlite": 11},
     "upload 2": {"postgresql": 9, "sqlite": 11},
     "verify": {"postgresql": 11, "sqlite": 15},
@@ -180,7 +180,7 @@ def test_online_lifecycle_through_the_api(wf):
 
 
 ONLINE: dict[str, dict[str, int]] = {
-    "create (online)": {"postgresql": 10, "sqlite": 13},
+    "create (online)": {"postgresql": 9, "sqlite": 12},
     "upload": {"postgresql": 8, "sqlite": 10},
     "upload 2": {"postgresql": 8, "sqlite": 10},
     "submit": {"postgresql": 11, "sqlite": 15},
@@ -216,11 +216,11 @@ def test_joint_lifecycle_through_the_api(wf):
 
 
 JOINT: dict[str, dict[str, int]] = {
-    "create (joint)": {"postgresql": 16, "sqlite": 19},
+    "create (joint)": {"postgresql": 14, "sqlite": 17},
     "upload": {"postgresql": 9, "sqlite": 11},
     "upload 2": {"postgresql": 9, "sqlite": 11},
     "verify": {"postgresql": 12, "sqlite": 16},
-    "transfer": {"postgresql": 20, "sqlite": 30},
+    "transfer": {"postgresql": 17, "sqlite": 27},
     "detail (parent, clerk)": {"postgresql": 6, "sqlite": 6},
     # One EXISTS more than other details: the approver sees the parent through a sub-case they
     # decide (workflows.selectors.may_see), asked only for joint parents outside their authority.

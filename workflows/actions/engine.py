@@ -133,6 +133,24 @@ def _event(
     )
 
 
+_CREATED_EVENT = "_created_event"
+
+
+def hold_created_event(case: Case, event: CaseEvent) -> None:
+    """``event`` is the first event of ``case``, which this request has just created: until
+    anything else happens to the case it is its whole timeline (``created_timeline``)."""
+    case.__dict__[_CREATED_EVENT] = (event.seq, event)
+
+
+def created_timeline(case: Case) -> list[CaseEvent] | None:
+    """The timeline of a case created by this request as written, while it is still only its
+    first event (nothing has recorded another since: the case's seq is that event's); else None."""
+    held = case.__dict__.get(_CREATED_EVENT)
+    if held is None or held[0] != case.last_event_seq:
+        return None
+    return [held[1]]
+
+
 def _write_event(case: Case, event: CaseEvent, *, guard: tuple[str, list[Any]] | None = None) -> CaseEvent | None:
     # Same transaction as the event: the ledger entry and the fact commit or roll back together
     # (on PostgreSQL one statement writes both).
