@@ -11,7 +11,7 @@ from rest_framework import serializers
 
 from accounts.models import Role
 from core.baked import BakedQuery
-from workflows.actions.engine import created_timeline
+from workflows.actions.engine import created_timeline, held_materials
 from workflows.models import Case, CaseEvent, CaseState, DeliveryMethod, Material, MaterialView, Mode
 from workflows.results import Result, held_results
 from workflows.rules import Actor, available_transitions
@@ -427,7 +427,9 @@ class CaseDetailSerializer(CaseListSerializer):
         source = c.parent if c.parent_id else c  # a sub-case's file is its parent's
         assert source is not None
         child = MaterialOutSerializer(context={**self.context, "case": c})
-        return [child.to_representation(m) for m in materials_of(source.pk)]
+        # The transition of this request may hold them already (engine.hold_materials).
+        held = held_materials(c) if source is c else None
+        return [child.to_representation(m) for m in (held if held is not None else materials_of(source.pk))]
 
     def _result_dict(self, r: Any) -> dict[str, Any]:
         request = self.context.get("request")
@@ -476,9 +478,10 @@ class CaseDetailSerializer(CaseListSerializer):
 
     @extend_schema_field(serializers.ListField(child=serializers.DictField()))
     def get_children(self, c: Case) -> list[dict[str, Any]]:
-        if not c.is_joint_parent or self.context.get("created"):
-            # Only a joint parent has sub-cases, spawned when it is transferred or submitted (never
-            # by the request that created it: workflows.actions.joint).
+        if not c.is_joint_parent or c.submitted_at is None:
+            # Only a joint parent has sub-cases, spawned when it is first transferred or submitted,
+            # in the transaction that sets its submitted_at (workflows.actions.joint, never unset):
+            # a parent that never got there (just created, at the window, a draft) has none.
             return []
         return [
             {"number": ch.number, "authority": ch.authority.code if ch.authority else None, "state": ch.state}

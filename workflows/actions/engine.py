@@ -41,6 +41,7 @@ from workflows.models import (
     CaseEvent,
     CaseSequence,
     CaseState,
+    Material,
 )
 from workflows.results import forget_results
 from workflows.rules import Actor, available_transitions, may
@@ -149,6 +150,26 @@ def created_timeline(case: Case) -> list[CaseEvent] | None:
     if held is None or held[0] != case.last_event_seq:
         return None
     return [held[1]]
+
+
+_HELD_MATERIALS = "_held_materials"
+
+
+def hold_materials(case: Case, materials: list[Material]) -> None:
+    """From a transition's ``check`` or ``prepare``: ``materials`` are the case's live materials
+    (with requirement and sighting hall, in the model's order) as the transition leaves them; the
+    response shows them (``held_materials``) instead of reading them again. Only for transitions
+    into a state in which materials cannot change (workflows.actions.materials.MATERIAL_STATES)
+    and nothing but a recorded fact (which takes a seq) changes a material: they are what is
+    stored for as long as the case's seq is the one this transition writes."""
+    case.__dict__[_HELD_MATERIALS] = (case.last_event_seq + 1, materials)
+
+
+def held_materials(case: Case) -> list[Material] | None:
+    held = case.__dict__.get(_HELD_MATERIALS)
+    if held is None or held[0] != case.last_event_seq:
+        return None
+    return held[1]
 
 
 def _write_event(case: Case, event: CaseEvent, *, guard: tuple[str, list[Any]] | None = None) -> CaseEvent | None:

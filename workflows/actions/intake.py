@@ -18,7 +18,7 @@ from accounts.realname import Verdict
 from core.phones import mainland_mobile
 from govmap.models import Region
 from halls.models import Hall, Window
-from services.models import Department, Item, MaterialRequirement, Mode
+from services.models import Department, Item, Mode
 from workflows import facts, notify
 from workflows.actions.engine import TransitionForbidden, _append_event, _next_number, hold_created_event
 from workflows.models import (
@@ -31,22 +31,25 @@ from workflows.rules import Actor, intake_window
 
 
 def current_materials(case: Case) -> list[Material]:
-    return list(case.materials.filter(superseded_at__isnull=True).select_related("requirement"))
+    """The case's live materials in the model's order, with what a response shows of them."""
+    return list(
+        case.materials.filter(superseded_at__isnull=True).select_related("requirement", "original_sighted_hall")
+    )
 
 
-def _missing_required(case: Case) -> list[MaterialRequirement]:
-    have = {m.requirement_id for m in current_materials(case)}
-    return [r for r in case.item.materials.all() if r.required and r.pk not in have]
-
-
-def _check_materials_complete(case: Case) -> None:
+def _check_materials_complete(case: Case) -> list[Material] | None:
+    """Refuse (400) when a required material is missing; the live materials it read (None for a
+    sub-case, whose file is its parent's)."""
     if case.is_subcase:
-        return
-    missing = _missing_required(case)
+        return None
+    materials = current_materials(case)
+    have = {m.requirement_id for m in materials}
+    missing = [r for r in case.item.materials.all() if r.required and r.pk not in have]
     if missing:
         raise ValidationError(
             {"materials": [_("缺少必要材料：%(names)s。") % {"names": "、".join(r.name for r in missing)}]}
         )
+    return materials
 
 
 # --- creation ------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from workdays import calendar
 from workflows import notify
 from workflows.actions.clocks import CLOCK_FIELDS, _set_decision_clock, _stop_clock
 from workflows.actions.delivery import _issue_and_route
-from workflows.actions.engine import Step, _reason, _transition
+from workflows.actions.engine import Step, _reason, _transition, hold_materials
 from workflows.actions.submission import check_min_grades
 from workflows.models import (
     ACCEPTANCE_STATES,
@@ -57,7 +57,9 @@ def accept(*, case: Case, actor: User | None, deemed: bool = False) -> Case:
         if not deemed and actor is not None and c.receiving_hall_id is None:
             # An online application never passed a window's verify: the authority accepting it
             # is held to the same minimum grades (raised e.g. by a video check of the originals).
-            check_min_grades(c)
+            materials = check_min_grades(c)
+            if materials is not None:
+                hold_materials(c, materials)  # accepted: the materials cannot change any more
 
     def prepare(c: Case, now: datetime) -> Step:
         c.accepted_at = now
