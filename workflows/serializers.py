@@ -11,7 +11,7 @@ from rest_framework import serializers
 
 from accounts.models import Role
 from core.baked import BakedQuery
-from workflows.actions.engine import created_timeline, held_materials
+from workflows.actions.engine import created_timeline, held_materials, take_spawned_children
 from workflows.models import Case, CaseEvent, CaseState, DeliveryMethod, Material, MaterialView, Mode
 from workflows.results import Result, held_results
 from workflows.rules import Actor, available_transitions
@@ -483,9 +483,15 @@ class CaseDetailSerializer(CaseListSerializer):
             # in the transaction that sets its submitted_at (workflows.actions.joint, never unset):
             # a parent that never got there (just created, at the window, a draft) has none.
             return []
+        spawned = take_spawned_children(c)  # spawned by this request's step (engine.hold_spawned_children)
+        children = (
+            sorted(spawned, key=lambda ch: ch.number)
+            if spawned is not None
+            else c.children.select_related("authority").order_by("number")
+        )
         return [
             {"number": ch.number, "authority": ch.authority.code if ch.authority else None, "state": ch.state}
-            for ch in c.children.select_related("authority").order_by("number")
+            for ch in children
         ]
 
     @extend_schema_field(serializers.ListField(child=serializers.DictField()))

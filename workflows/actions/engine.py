@@ -172,6 +172,26 @@ def held_materials(case: Case) -> list[Material] | None:
     return held[1]
 
 
+_SPAWNED = "_spawned_children"
+
+
+def hold_spawned_children(parent: Case, children: list[Case]) -> None:
+    """From the follow-up of the step that spawned them (workflows.actions.joint): ``children``
+    are all the sub-cases of ``parent`` (with their authorities) as that step wrote them."""
+    parent.__dict__[_SPAWNED] = (parent.last_event_seq, children)
+
+
+def take_spawned_children(parent: Case) -> list[Case] | None:
+    """The sub-cases the request's own step just spawned, once (the response to that step shows
+    them as written); None when no step of this object spawned them, when the parent moved on
+    since (its seq), or when they were taken already: a sub-case moves without the parent's seq
+    changing, so they are handed over only to the response right after the step."""
+    held = parent.__dict__.pop(_SPAWNED, None)
+    if held is None or held[0] != parent.last_event_seq:
+        return None
+    return held[1]
+
+
 def _write_event(case: Case, event: CaseEvent, *, guard: tuple[str, list[Any]] | None = None) -> CaseEvent | None:
     # Same transaction as the event: the ledger entry and the fact commit or roll back together
     # (on PostgreSQL one statement writes both).

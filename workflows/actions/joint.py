@@ -6,7 +6,7 @@ from datetime import datetime
 
 from services.models import Mode
 from workflows.actions.clocks import _start_acceptance_clock
-from workflows.actions.engine import _append_event
+from workflows.actions.engine import _append_event, hold_spawned_children
 from workflows.models import (
     Case,
 )
@@ -18,6 +18,7 @@ def _spawn_children(parent: Case, now: datetime) -> None:
     (transferred after hall intake, submitted online), each with its own acceptance clock.
     The parent's window, applicant and creator go over by id: the sub-case needs no more of them,
     and the parent was looked up without them (reading each was one query per sub-case)."""
+    children: list[Case] = []
     for index, authority in enumerate(joint_authorities(item=parent.item, jurisdiction=parent.jurisdiction), start=1):
         child = Case(
             number=f"{parent.number}-{index:02d}",
@@ -58,3 +59,7 @@ def _spawn_children(parent: Case, now: datetime) -> None:
             at=now,
             payload={"parent": parent.number, "authority": authority.code},
         )
+        children.append(child)
+    # They are all of the parent's sub-cases (spawned once: the numbers are unique): the response
+    # to this step shows them as written instead of reading them back.
+    hold_spawned_children(parent, children)
