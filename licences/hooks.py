@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -38,6 +39,29 @@ class LicencesMaterialReuse:
         )
 
 
+def _hall_keeps_stock(result: Result) -> bool:
+    """Whether the result's delivery hall keeps pre-printed blank stock of the result's type.
+
+    Asked once per case, hall and type within one atomic block: a joint case prints one result
+    per sub-case, of one type, in one step, and the answer is the same for each. The answer is
+    kept on the case object only for the block that asked (the innermost one, the print's own
+    transaction), so a later step, or a retry after the stock was loaded, asks again."""
+    case = result.case
+    hall_id = case.delivery_hall_id
+    if hall_id is None:
+        return False
+    key = (hall_id, result.result_type)
+    block = connection.atomic_blocks[-1] if connection.in_atomic_block else None
+    memo: tuple[Any, dict[tuple[int, str], bool]] | None = case.__dict__.get("_blank_stock_kept")
+    if memo is None or block is None or memo[0] is not block:
+        memo = (block, {})
+        if block is not None:
+            case.__dict__["_blank_stock_kept"] = memo
+    if key not in memo[1]:
+        memo[1][key] = BlankStock.objects.filter(hall_id=hall_id, result_type=result.result_type).exists()
+    return memo[1][key]
+
+
 class LicencesPrintStock:
     """Blank stock at printing. A hall that keeps pre-printed stock of the result's type must use a
     sheet (and is refused when it has run out); a hall that keeps none prints on plain paper."""
@@ -45,8 +69,7 @@ class LicencesPrintStock:
     def allocate(self, *, result: Result, actor: User, window: Window | None, serial: str | None = None) -> str | None:
         if not actions.uses_blank_stock(result.result_type):
             return None
-        hall_id = result.case.delivery_hall_id
-        if hall_id is None or not BlankStock.objects.filter(hall_id=hall_id, result_type=result.result_type).exists():
+        if not _hall_keeps_stock(result):
             if serial:
                 raise ValidationError({"blank_serials": [_("本场所没有登记该类空白证书，无需填写流水号。")]})
             return None
@@ -54,9 +77,4 @@ class LicencesPrintStock:
         return sheet.serial if sheet is not None else None
 
     def needs_serial(self, *, result: Result) -> bool:
-        hall_id = result.case.delivery_hall_id
-        return (
-            actions.uses_blank_stock(result.result_type)
-            and hall_id is not None
-            and BlankStock.objects.filter(hall_id=hall_id, result_type=result.result_type).exists()
-        )
+        return actions.uses_blank_stock(result.result_type) and _hall_keeps_stock(result)

@@ -75,7 +75,8 @@ def _detail(request: Request, case: Case, code: int = status.HTTP_200_OK, *, cre
     """Render ``case`` as the action left it: the actions write every field they change onto the
     object they return (and its to-one rows were loaded by the lookup), so the case is not read
     again; the serializer reads the case's own lists (events, materials, results) once each.
-    ``created``: the case was created by this request (creation writes no material)."""
+    ``created``: the case was created by this request (creation writes no material and spawns
+    no sub-case, and its one event is shown as the action wrote it)."""
     context = {"request": request, "created": created}
     return Response(CaseDetailSerializer(case, context=context).data, status=code)
 

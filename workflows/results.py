@@ -66,3 +66,25 @@ class Result(models.Model):
             return reverse("licences:verify", args=[self.pk])
         except NoReverseMatch:
             return f"/verify/{self.pk}/"
+
+
+# The case's result rows as the request's own action already holds them (``issue`` wrote them,
+# ``print`` read them): the response then shows them without reading them again. Only ``issue``
+# creates result rows (once per case: the numbers are unique) and nothing changes what a response
+# shows of them (a revocation keeps the row), so what the action holds stays what is stored; a
+# rolled-back transition forgets it (workflows.actions.engine._reload).
+_HELD = "_held_results"
+
+
+def hold_results(case: models.Model, rows: list[Result]) -> None:
+    """``rows`` are ALL the result rows of ``case`` (issuing_department loaded)."""
+    case.__dict__[_HELD] = sorted(rows, key=lambda r: r.number)
+
+
+def held_results(case: models.Model) -> list[Result] | None:
+    """All the result rows of ``case`` ordered by number, when the request's action holds them."""
+    return case.__dict__.get(_HELD)
+
+
+def forget_results(case: models.Model) -> None:
+    case.__dict__.pop(_HELD, None)

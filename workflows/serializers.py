@@ -11,8 +11,9 @@ from rest_framework import serializers
 
 from accounts.models import Role
 from core.baked import BakedQuery
+from workflows.actions.engine import created_timeline, held_materials, take_spawned_children
 from workflows.models import Case, CaseEvent, CaseState, DeliveryMethod, Material, MaterialView, Mode
-from workflows.results import Result
+from workflows.results import Result, held_results
 from workflows.rules import Actor, available_transitions
 
 # The states a case is in once its result was issued (every path after workflows.actions.issue).
@@ -426,7 +427,9 @@ class CaseDetailSerializer(CaseListSerializer):
         source = c.parent if c.parent_id else c  # a sub-case's file is its parent's
         assert source is not None
         child = MaterialOutSerializer(context={**self.context, "case": c})
-        return [child.to_representation(m) for m in materials_of(source.pk)]
+        # The transition of this request may hold them already (engine.hold_materials).
+        held = held_materials(c) if source is c else None
+        return [child.to_representation(m) for m in (held if held is not None else materials_of(source.pk))]
 
     def _result_dict(self, r: Any) -> dict[str, Any]:
         request = self.context.get("request")
@@ -439,7 +442,10 @@ class CaseDetailSerializer(CaseListSerializer):
         if c.pk not in cache:
             # Result rows are written by workflows.actions.issue only (approved → issued): a case
             # that never got there has none, and is not asked.
-            rows = results_of(c.pk) if c.state in ISSUED_STATES else []
+            rows: Any = []
+            if c.state in ISSUED_STATES:
+                held = held_results(c)  # the action of this request wrote or read them already
+                rows = held if held is not None else results_of(c.pk)
             cache[c.pk] = [self._result_dict(r) for r in rows]
         return cache[c.pk]
 
@@ -455,7 +461,9 @@ class CaseDetailSerializer(CaseListSerializer):
     @extend_schema_field(EventOutSerializer(many=True))
     def get_events(self, c: Case) -> list[dict[str, Any]]:
         child = EventOutSerializer()
-        return [child.to_representation(e) for e in events_of(c.pk)]
+        # A case this request created shows the one event its creation wrote (workflows.api._detail).
+        written = created_timeline(c) if self.context.get("created") else None
+        return [child.to_representation(e) for e in (written if written is not None else events_of(c.pk))]
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_available_transitions(self, c: Case) -> list[str]:
@@ -470,11 +478,20 @@ class CaseDetailSerializer(CaseListSerializer):
 
     @extend_schema_field(serializers.ListField(child=serializers.DictField()))
     def get_children(self, c: Case) -> list[dict[str, Any]]:
-        if not c.is_joint_parent:
-            return []  # only a joint parent has sub-cases
+        if not c.is_joint_parent or c.submitted_at is None:
+            # Only a joint parent has sub-cases, spawned when it is first transferred or submitted,
+            # in the transaction that sets its submitted_at (workflows.actions.joint, never unset):
+            # a parent that never got there (just created, at the window, a draft) has none.
+            return []
+        spawned = take_spawned_children(c)  # spawned by this request's step (engine.hold_spawned_children)
+        children = (
+            sorted(spawned, key=lambda ch: ch.number)
+            if spawned is not None
+            else c.children.select_related("authority").order_by("number")
+        )
         return [
             {"number": ch.number, "authority": ch.authority.code if ch.authority else None, "state": ch.state}
-            for ch in c.children.select_related("authority").order_by("number")
+            for ch in children
         ]
 
     @extend_schema_field(serializers.ListField(child=serializers.DictField()))

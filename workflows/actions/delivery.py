@@ -23,7 +23,7 @@ from workflows.models import (
     CaseState,
     DeliveryMethod,
 )
-from workflows.results import Result
+from workflows.results import Result, hold_results
 from workflows.rules import Actor
 
 S = CaseState
@@ -33,6 +33,15 @@ def _result_number(case: Case, index: int) -> str:
     return f"R{case.number}-{index}"
 
 
+def _approved_parts(parent: Case) -> list[Case]:
+    """The approved sub-cases of a joint parent, by number, with their authorities: the ones
+    ``_follow_children`` read with the parent when it is that step that issues (no second read)."""
+    children = getattr(parent, "_prefetched_objects_cache", {}).get("children")
+    if children is None:
+        return list(parent.children.filter(state=S.APPROVED).select_related("authority").order_by("number"))
+    return sorted((ch for ch in children if ch.state == S.APPROVED), key=lambda ch: ch.number)
+
+
 def issue(*, case: Case, actor: User | None = None) -> Case:
     """The system issues the result record(s): approved → issued. A joint parent gets one result per
     approved sub-case, each from that sub-case's authority. Rendering/signing the document is done by
@@ -40,17 +49,13 @@ def issue(*, case: Case, actor: User | None = None) -> Case:
     Side effects: Result rows; event; the result_issued event on commit."""
 
     def prepare(c: Case, now: datetime) -> Step:
-        parts = (
-            list(c.children.filter(state=S.APPROVED).select_related("authority").order_by("number"))
-            if c.is_joint_parent
-            else [c]
-        )
+        parts = _approved_parts(c) if c.is_joint_parent else [c]
         title = c.item.result_name or c.item.name
         created: list[Result] = []
         for index, part in enumerate(parts, start=1):
             assert part.authority is not None
             created.append(
-                Result.objects.create(
+                Result(
                     case=c,
                     number=_result_number(c, index),
                     result_type=c.item.result_type,
@@ -64,6 +69,11 @@ def issue(*, case: Case, actor: User | None = None) -> Case:
                     issued_at=now,
                 )
             )
+        # One INSERT for all of them (a joint parent has one per sub-case); the ids are the
+        # model's uuid4 defaults, set before the INSERT.
+        Result.objects.bulk_create(created)
+        # The case had no result before (the numbers are unique): these are all of them.
+        hold_results(c, created)
         for r in created:
             extensions.result_issued.on_commit(result=r)
         return Step([], {"results": [r.number for r in created]})
@@ -112,7 +122,11 @@ def print_result(*, case: Case, actor: User, blank_serials: Mapping[str, str] | 
     live: list[Result] = []  # the case's unrevoked results: read once, for the check and the stock
 
     def check(c: Case) -> None:
-        live.extend(c.results.filter(revoked_at__isnull=True))
+        # Every result of the case, read once: the live ones for the check and the stock, and all
+        # of them (with their issuing department) for the response (workflows.results.held_results).
+        rows = list(c.results.select_related("issuing_department"))
+        hold_results(c, rows)
+        live.extend(r for r in rows if r.revoked_at is None)
         numbers = {r.number for r in live}
         unknown = sorted(set(wanted) - numbers)
         if unknown:

@@ -41,7 +41,9 @@ from workflows.models import (
     CaseEvent,
     CaseSequence,
     CaseState,
+    Material,
 )
+from workflows.results import forget_results
 from workflows.rules import Actor, available_transitions, may
 
 SYSTEM_LABEL = "系统"
@@ -132,6 +134,64 @@ def _event(
     )
 
 
+_CREATED_EVENT = "_created_event"
+
+
+def hold_created_event(case: Case, event: CaseEvent) -> None:
+    """``event`` is the first event of ``case``, which this request has just created: until
+    anything else happens to the case it is its whole timeline (``created_timeline``)."""
+    case.__dict__[_CREATED_EVENT] = (event.seq, event)
+
+
+def created_timeline(case: Case) -> list[CaseEvent] | None:
+    """The timeline of a case created by this request as written, while it is still only its
+    first event (nothing has recorded another since: the case's seq is that event's); else None."""
+    held = case.__dict__.get(_CREATED_EVENT)
+    if held is None or held[0] != case.last_event_seq:
+        return None
+    return [held[1]]
+
+
+_HELD_MATERIALS = "_held_materials"
+
+
+def hold_materials(case: Case, materials: list[Material]) -> None:
+    """From a transition's ``check`` or ``prepare``: ``materials`` are the case's live materials
+    (with requirement and sighting hall, in the model's order) as the transition leaves them; the
+    response shows them (``held_materials``) instead of reading them again. Only for transitions
+    into a state in which materials cannot change (workflows.actions.materials.MATERIAL_STATES)
+    and nothing but a recorded fact (which takes a seq) changes a material: they are what is
+    stored for as long as the case's seq is the one this transition writes."""
+    case.__dict__[_HELD_MATERIALS] = (case.last_event_seq + 1, materials)
+
+
+def held_materials(case: Case) -> list[Material] | None:
+    held = case.__dict__.get(_HELD_MATERIALS)
+    if held is None or held[0] != case.last_event_seq:
+        return None
+    return held[1]
+
+
+_SPAWNED = "_spawned_children"
+
+
+def hold_spawned_children(parent: Case, children: list[Case]) -> None:
+    """From the follow-up of the step that spawned them (workflows.actions.joint): ``children``
+    are all the sub-cases of ``parent`` (with their authorities) as that step wrote them."""
+    parent.__dict__[_SPAWNED] = (parent.last_event_seq, children)
+
+
+def take_spawned_children(parent: Case) -> list[Case] | None:
+    """The sub-cases the request's own step just spawned, once (the response to that step shows
+    them as written); None when no step of this object spawned them, when the parent moved on
+    since (its seq), or when they were taken already: a sub-case moves without the parent's seq
+    changing, so they are handed over only to the response right after the step."""
+    held = parent.__dict__.pop(_SPAWNED, None)
+    if held is None or held[0] != parent.last_event_seq:
+        return None
+    return held[1]
+
+
 def _write_event(case: Case, event: CaseEvent, *, guard: tuple[str, list[Any]] | None = None) -> CaseEvent | None:
     # Same transaction as the event: the ledger entry and the fact commit or roll back together
     # (on PostgreSQL one statement writes both).
@@ -182,6 +242,7 @@ def _reload(case: Case) -> None:
     fresh = Case.objects.get(pk=case.pk)
     case.__dict__.update({f.attname: getattr(fresh, f.attname) for f in Case._meta.concrete_fields})
     case._state.fields_cache.clear()
+    forget_results(case)  # what the rolled-back transaction wrote or read of them
     case._update_initial_state()
 
 

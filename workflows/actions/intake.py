@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -19,9 +18,9 @@ from accounts.realname import Verdict
 from core.phones import mainland_mobile
 from govmap.models import Region
 from halls.models import Hall, Window
-from services.models import Department, Item, MaterialRequirement, Mode
+from services.models import Department, Item, Mode
 from workflows import facts, notify
-from workflows.actions.engine import TransitionForbidden, _append_event, _next_number
+from workflows.actions.engine import TransitionForbidden, _append_event, _next_number, hold_created_event
 from workflows.models import (
     Case,
     DeliveryMethod,
@@ -32,22 +31,25 @@ from workflows.rules import Actor, intake_window
 
 
 def current_materials(case: Case) -> list[Material]:
-    return list(case.materials.filter(superseded_at__isnull=True).select_related("requirement"))
+    """The case's live materials in the model's order, with what a response shows of them."""
+    return list(
+        case.materials.filter(superseded_at__isnull=True).select_related("requirement", "original_sighted_hall")
+    )
 
 
-def _missing_required(case: Case) -> list[MaterialRequirement]:
-    have = {m.requirement_id for m in current_materials(case)}
-    return [r for r in case.item.materials.all() if r.required and r.pk not in have]
-
-
-def _check_materials_complete(case: Case) -> None:
+def _check_materials_complete(case: Case) -> list[Material] | None:
+    """Refuse (400) when a required material is missing; the live materials it read (None for a
+    sub-case, whose file is its parent's)."""
     if case.is_subcase:
-        return
-    missing = _missing_required(case)
+        return None
+    materials = current_materials(case)
+    have = {m.requirement_id for m in materials}
+    missing = [r for r in case.item.materials.all() if r.required and r.pk not in have]
     if missing:
         raise ValidationError(
             {"materials": [_("缺少必要材料：%(names)s。") % {"names": "、".join(r.name for r in missing)}]}
         )
+    return materials
 
 
 # --- creation ------------------------------------------------------------------------------
@@ -113,27 +115,45 @@ def _delivery(method: str, hall: Hall | None, address: str, default_hall: Hall |
     return method, hall if hall is not None else None, address[:255]
 
 
-def _new_case(
+def _open_case(
     *,
+    actor: User,
+    name: str,
+    payload: dict[str, Any],
     item: Item,
     mode: str,
     jurisdiction: Region,
     authority: Department | None,
     number_region: str,
-    now: datetime,
     **fields: Any,
 ) -> Case:
-    return Case(
-        number=_next_number(number_region, now),
-        mode=mode,
-        item=item,
-        jurisdiction=jurisdiction,
-        authority=authority,
-        committed_days=item.committed_days,
-        legal_days=item.legal_days,
-        auto_accept=item.deemed_acceptance,
-        **fields,
-    )
+    """Write a new case and its first event (seq 1) in one transaction: ``name`` "receive" (a
+    window: → received, and the case_received SMS to the outbox) or "create" (online: a draft).
+    The response shows that one event as written (``engine.hold_created_event``)."""
+    with transaction.atomic():
+        now = timezone.now()
+        case = Case(
+            number=_next_number(number_region, now),
+            mode=mode,
+            item=item,
+            jurisdiction=jurisdiction,
+            authority=authority,
+            committed_days=item.committed_days,
+            legal_days=item.legal_days,
+            auto_accept=item.deemed_acceptance,
+            created_by=actor,
+            **fields,
+        )
+        if name == "receive":
+            case.receive()
+        case.last_event_seq = 1
+        case.save()
+        event = _append_event(case, name=name, from_state="", actor=actor, at=now, payload=payload)
+        assert event is not None  # no guard: always written
+        hold_created_event(case, event)
+        if name == "receive":
+            notify.case_received(case)
+    return case
 
 
 def _route(item: Item, mode: str, jurisdiction: Region) -> Department | None:
@@ -197,44 +217,30 @@ def receive(
         phone=phone,
         is_active=True,
     ).first()
-    with transaction.atomic():
-        now = timezone.now()
-        case = _new_case(
-            item=item,
-            mode=mode,
-            jurisdiction=jurisdiction,
-            authority=authority,
-            number_region=str(receiving_hall.region_id),
-            now=now,
-            receiving_hall=receiving_hall,
-            receiving_window=window,
-            cross_region=cross,
-            delivery_method=method,
-            delivery_hall=dhall,
-            delivery_address=address,
-            applicant=citizen,
-            applicant_type=kind,
-            applicant_name=applicant.name.strip(),
-            applicant_id_protected=protect(number),
-            applicant_id_hash=lookup_hash(number),
-            applicant_id_needs_review=review,
-            applicant_phone=phone,
-            created_by=actor,
-            form_data=form_data,
-        )
-        case.receive()
-        case.last_event_seq = 1
-        case.save()
-        _append_event(
-            case,
-            name="receive",
-            from_state="",
-            actor=actor,
-            at=now,
-            payload={"hall": receiving_hall.code, "window": window.number, "cross_region": cross},
-        )
-        notify.case_received(case)
-    return case
+    return _open_case(
+        actor=actor,
+        name="receive",
+        payload={"hall": receiving_hall.code, "window": window.number, "cross_region": cross},
+        item=item,
+        mode=mode,
+        jurisdiction=jurisdiction,
+        authority=authority,
+        number_region=str(receiving_hall.region_id),
+        receiving_hall=receiving_hall,
+        receiving_window=window,
+        cross_region=cross,
+        delivery_method=method,
+        delivery_hall=dhall,
+        delivery_address=address,
+        applicant=citizen,
+        applicant_type=kind,
+        applicant_name=applicant.name.strip(),
+        applicant_id_protected=protect(number),
+        applicant_id_hash=lookup_hash(number),
+        applicant_id_needs_review=review,
+        applicant_phone=phone,
+        form_data=form_data,
+    )
 
 
 def create_online(
@@ -263,34 +269,29 @@ def create_online(
     authority = _route(item, mode, jurisdiction)
     method, dhall, address = _delivery(delivery_method, delivery_hall, delivery_address, None)
     form_data = facts.clean(item, form) if form is not None else {}
-    with transaction.atomic():
-        now = timezone.now()
-        case = _new_case(
-            item=item,
-            mode=mode,
-            jurisdiction=jurisdiction,
-            authority=authority,
-            number_region=str(jurisdiction.pk),
-            now=now,
-            delivery_method=method,
-            delivery_hall=dhall,
-            delivery_address=address,
-            applicant=actor,
-            applicant_type=actor.applicant_type or "person",
-            applicant_name=actor.real_name,
-            applicant_id_protected=actor.id_number_protected,
-            applicant_id_hash=actor.id_number_hash,
-            # An ID number the account only declared (no real-name evidence yet) is for the
-            # authority to check, like one whose region code the table does not know.
-            applicant_id_needs_review=actor.id_needs_review or actor.id_verified_at is None,
-            applicant_phone=actor.phone,
-            created_by=actor,
-            form_data=form_data,
-        )
-        case.last_event_seq = 1
-        case.save()
-        _append_event(case, name="create", from_state="", actor=actor, at=now, payload={})
-    return case
+    return _open_case(
+        actor=actor,
+        name="create",
+        payload={},
+        item=item,
+        mode=mode,
+        jurisdiction=jurisdiction,
+        authority=authority,
+        number_region=str(jurisdiction.pk),
+        delivery_method=method,
+        delivery_hall=dhall,
+        delivery_address=address,
+        applicant=actor,
+        applicant_type=actor.applicant_type or "person",
+        applicant_name=actor.real_name,
+        applicant_id_protected=actor.id_number_protected,
+        applicant_id_hash=actor.id_number_hash,
+        # An ID number the account only declared (no real-name evidence yet) is for the
+        # authority to check, like one whose region code the table does not know.
+        applicant_id_needs_review=actor.id_needs_review or actor.id_verified_at is None,
+        applicant_phone=actor.phone,
+        form_data=form_data,
+    )
 
 
 def claim_window_cases(*, citizen: User) -> int:

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from services.models import Mode
 from workflows.actions.clocks import _start_acceptance_clock
-from workflows.actions.engine import _append_event
+from workflows.actions.engine import _append_event, hold_spawned_children
 from workflows.models import (
     Case,
 )
@@ -15,7 +15,10 @@ from workflows.routing import joint_authorities
 
 def _spawn_children(parent: Case, now: datetime) -> None:
     """Joint mode: one sub-case per deciding authority, starting where the parent is now
-    (transferred after hall intake, submitted online), each with its own acceptance clock."""
+    (transferred after hall intake, submitted online), each with its own acceptance clock.
+    The parent's window, applicant and creator go over by id: the sub-case needs no more of them,
+    and the parent was looked up without them (reading each was one query per sub-case)."""
+    children: list[Case] = []
     for index, authority in enumerate(joint_authorities(item=parent.item, jurisdiction=parent.jurisdiction), start=1):
         child = Case(
             number=f"{parent.number}-{index:02d}",
@@ -26,19 +29,19 @@ def _spawn_children(parent: Case, now: datetime) -> None:
             jurisdiction=parent.jurisdiction,
             authority=authority,
             receiving_hall=parent.receiving_hall,
-            receiving_window=parent.receiving_window,
+            receiving_window_id=parent.receiving_window_id,
             cross_region=parent.cross_region,
             delivery_method=parent.delivery_method,
             delivery_hall=parent.delivery_hall,
             delivery_address=parent.delivery_address,
-            applicant=parent.applicant,
+            applicant_id=parent.applicant_id,
             applicant_type=parent.applicant_type,
             applicant_name=parent.applicant_name,
             applicant_id_protected=parent.applicant_id_protected,
             applicant_id_hash=parent.applicant_id_hash,
             applicant_id_needs_review=parent.applicant_id_needs_review,
             applicant_phone=parent.applicant_phone,
-            created_by=parent.created_by,
+            created_by_id=parent.created_by_id,
             committed_days=parent.committed_days,
             legal_days=parent.legal_days,
             auto_accept=parent.auto_accept,
@@ -56,3 +59,7 @@ def _spawn_children(parent: Case, now: datetime) -> None:
             at=now,
             payload={"parent": parent.number, "authority": authority.code},
         )
+        children.append(child)
+    # They are all of the parent's sub-cases (spawned once: the numbers are unique): the response
+    # to this step shows them as written instead of reading them back.
+    hold_spawned_children(parent, children)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -14,7 +15,7 @@ from workdays import calendar
 from workflows import notify
 from workflows.actions.clocks import CLOCK_FIELDS, _set_decision_clock, _stop_clock
 from workflows.actions.delivery import _issue_and_route
-from workflows.actions.engine import Step, _reason, _transition
+from workflows.actions.engine import Step, _reason, _transition, hold_materials
 from workflows.actions.submission import check_min_grades
 from workflows.models import (
     ACCEPTANCE_STATES,
@@ -28,7 +29,20 @@ S = CaseState
 
 def _after_decision_step(c: Case, now: datetime) -> None:
     if c.parent_id is not None:
-        _follow_children(Case.objects.select_for_update().get(pk=c.parent_id), now)
+        _follow_children(_locked_parent(c.parent_id), now)
+
+
+def _locked_parent(pk: int) -> Case:
+    """A joint parent, its row locked (only its own: ``of``), with what following its sub-cases
+    reads: its item (the SMS, the result's title), its delivery hall (routing the result) and its
+    sub-cases with their authorities (the states to follow, the parts to issue). Two queries."""
+    children = Prefetch("children", queryset=Case.objects.select_related("authority"))  # the default order
+    return (
+        Case.objects.select_for_update(of=("self",))
+        .select_related("item", "delivery_hall")
+        .prefetch_related(children)
+        .get(pk=pk)
+    )
 
 
 def accept(*, case: Case, actor: User | None, deemed: bool = False) -> Case:
@@ -43,7 +57,9 @@ def accept(*, case: Case, actor: User | None, deemed: bool = False) -> Case:
         if not deemed and actor is not None and c.receiving_hall_id is None:
             # An online application never passed a window's verify: the authority accepting it
             # is held to the same minimum grades (raised e.g. by a video check of the originals).
-            check_min_grades(c)
+            materials = check_min_grades(c)
+            if materials is not None:
+                hold_materials(c, materials)  # accepted: the materials cannot change any more
 
     def prepare(c: Case, now: datetime) -> Step:
         c.accepted_at = now
@@ -173,7 +189,8 @@ def _follow_children(parent: Case, now: datetime) -> None:
     when any is denied (rejected when a part is refused before the parent was accepted)."""
     if parent.state not in (*ACCEPTANCE_STATES, *DECISION_STATES):
         return
-    states = list(parent.children.values_list("state", "number", "decision_reason"))
+    # Read with the parent (_locked_parent), after this transaction wrote the sub-case's new state.
+    states = [(ch.state, ch.number, ch.decision_reason) for ch in parent.children.all()]
     if not states:
         return
     failed = [(s, n, r) for s, n, r in states if s in (S.DENIED, S.REJECTED)]

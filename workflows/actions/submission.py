@@ -16,8 +16,8 @@ from notifications.text import clause
 from services.models import MaterialGrade, MaterialRequirement, grade_meets
 from workflows import notify
 from workflows.actions.clocks import CLOCK_FIELDS, _start_acceptance_clock, _stop_clock
-from workflows.actions.engine import Step, _transition
-from workflows.actions.intake import _check_materials_complete
+from workflows.actions.engine import Step, _transition, hold_materials
+from workflows.actions.intake import _check_materials_complete, current_materials
 from workflows.actions.joint import _spawn_children
 from workflows.models import (
     ACCEPTANCE_STATES,
@@ -48,7 +48,12 @@ def submit(*, case: Case, actor: User) -> Case:
             _spawn_children(c, now)
         notify.case_received(c)
 
-    return _transition(case, actor, "submit", prepare, after=after, check=_check_materials_complete)
+    def check(c: Case) -> None:
+        materials = _check_materials_complete(c)
+        if materials is not None:
+            hold_materials(c, materials)  # submitted: the materials cannot change any more
+
+    return _transition(case, actor, "submit", prepare, after=after, check=check)
 
 
 def verify(*, case: Case, actor: User, id_checked: bool, originals_sighted: Iterable[str]) -> Case:
@@ -66,11 +71,9 @@ def verify(*, case: Case, actor: User, id_checked: bool, originals_sighted: Iter
         # One read of the requirements and one of the materials serve the checks and the records
         # (the materials as plain rows: id, requirement, its code, digest; no order needed).
         requirements = list(c.item.materials.all())
-        materials: list[Any] = list(
-            Material.objects.filter(case=c, superseded_at__isnull=True)
-            .order_by()
-            .values_list("pk", "requirement_id", "requirement__code", "sha256", "grade", named=True)
-        )
+        # The rows as the response shows them (verified: they cannot change any more): prepare
+        # records the sighting on them too, and the response does not read them again.
+        materials = current_materials(c)
         loaded["materials"] = materials
         errors: dict[str, list[str]] = {}
         if id_checked is not True:
@@ -95,8 +98,9 @@ def verify(*, case: Case, actor: User, id_checked: bool, originals_sighted: Iter
             raise ValidationError(errors)
 
     def prepare(c: Case, now: datetime) -> Step:
-        materials = loaded["materials"]
-        to_mark = [m.pk for m in materials if m.requirement__code in sighted]
+        materials: list[Material] = loaded["materials"]
+        marked = [m for m in materials if m.requirement.code in sighted]
+        to_mark = [m.pk for m in marked]
         if to_mark:
             # The clerk saw the original of a submitted scan: it is now "sighted and sealed"
             # (an authority-issued material keeps its higher grade; a pledge has no original).
@@ -110,8 +114,14 @@ def verify(*, case: Case, actor: User, id_checked: bool, originals_sighted: Iter
                     default=models.F("grade"),
                 ),
             )
+            for m in marked:  # what the UPDATE wrote, on the rows the response shows
+                m.original_sighted_by = actor
+                m.original_sighted_at = now
+                m.original_sighted_hall = c.receiving_hall
+                m.grade = _effective_grade(m.grade, True)
+        hold_materials(c, materials)
         digest = hashlib.sha256(
-            "\n".join(sorted(f"{m.requirement__code}:{m.sha256}" for m in materials)).encode()
+            "\n".join(sorted(f"{m.requirement.code}:{m.sha256}" for m in materials)).encode()
         ).hexdigest()
         c.materials_seal = digest
         c.applicant_id_needs_review = False
@@ -151,19 +161,17 @@ def _below_min_grade(
     return lines
 
 
-def check_min_grades(case: Case) -> None:
+def check_min_grades(case: Case) -> list[Material] | None:
     """Refuse (400) when a current material is below its requirement's minimum grade (online cases
-    reach the authority without a window's verify step: the authority's accept checks it)."""
+    reach the authority without a window's verify step: the authority's accept checks it). The
+    live materials it read (None for a sub-case, whose file is its parent's)."""
     if case.is_subcase:
-        return
-    materials: list[Any] = list(
-        Material.objects.filter(case=case, superseded_at__isnull=True)
-        .order_by()
-        .values_list("requirement_id", "grade", named=True)
-    )
+        return None
+    materials = current_materials(case)
     below = _below_min_grade(list(case.item.materials.all()), materials, ())
     if below:
         raise ValidationError({"grades": [_("材料可信等级不足：%(items)s。") % {"items": "；".join(below)}]})
+    return materials
 
 
 def transfer(*, case: Case, actor: User) -> Case:
