@@ -45,7 +45,7 @@ from halls.models import (
     Window,
     allowed_ticket_transitions,
 )
-from halls.scope import active_posts, scope_for
+from halls.scope import active_posts, posted_at, scope_for
 from workdays import calendar
 
 logger = logging.getLogger(__name__)
@@ -70,7 +70,7 @@ def is_posted_at_hall(user: User | None, hall_id: int) -> bool:
         return True
     if user.role not in (Role.WINDOW_CLERK, Role.HALL_SUPERVISOR):
         return False
-    return any(p.hall_id == hall_id for p in active_posts(user))
+    return posted_at(user, hall_id)
 
 
 def can_operate_window(user: User | None, window: Window) -> bool:

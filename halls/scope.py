@@ -15,7 +15,7 @@ from accounts.models import Role, User
 from accounts.scope import Scope, province_wide, region_prefix
 from halls.models import StaffPost, Window
 
-__all__ = ["Scope", "active_posts", "posted_halls", "region_prefix", "scope_for"]
+__all__ = ["Scope", "active_posts", "posted_at", "posted_halls", "region_prefix", "scope_for"]
 
 
 def active_posts(user: User) -> list[Any]:
@@ -35,6 +35,11 @@ def active_posts(user: User) -> list[Any]:
             post.hall.has_issuing_window = post.hall_issues
         user._workflow_posts = cached  # type: ignore[attr-defined]
     return cached
+
+
+def posted_at(user: User, hall_id: int) -> bool:
+    """Whether the user holds an active post at the hall (from ``active_posts``)."""
+    return any(post.hall_id == hall_id for post in active_posts(user))
 
 
 def posted_halls(user: User) -> list[Any]:

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Role, User
 from core import errors as domain
 from halls.models import Hall, Window
+from halls.scope import posted_at
 from ledger.actions import append
 from ledger.models import Kind
 from licences import conf, pdf, qr
@@ -478,7 +479,7 @@ def uses_blank_stock(result_type: str) -> bool:
 def _may_manage_stock(actor: User, hall: Hall) -> bool:
     if actor.is_superuser or (actor.role == Role.ADMIN and actor.is_active):
         return True
-    return actor.role == Role.HALL_SUPERVISOR and actor.posts.filter(hall=hall, is_active=True).exists()
+    return actor.role == Role.HALL_SUPERVISOR and posted_at(actor, hall.pk)
 
 
 def load_blank_stock(*, hall: Hall, result_type: str, serials: Iterable[str], actor: User) -> int:
@@ -557,7 +558,7 @@ def void_blank_stock(*, stock: BlankStock, actor: User, reason: str) -> BlankSto
     if not text:
         raise ValidationError({"reason": [_("请填写作废原因。")]})
     hall = stock.hall
-    clerk_here = actor.role == Role.WINDOW_CLERK and actor.posts.filter(hall=hall, is_active=True).exists()
+    clerk_here = actor.role == Role.WINDOW_CLERK and posted_at(actor, hall.pk)
     if not (clerk_here or _may_manage_stock(actor, hall)):
         raise PermissionDenied(_("只有本场所人员可以作废空白证书。"))
     with transaction.atomic():
