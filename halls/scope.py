@@ -13,9 +13,23 @@ from django.db.models import Exists, OuterRef
 
 from accounts.models import Role, User
 from accounts.scope import Scope, province_wide, region_prefix
+from core.baked import BakedQuery
 from halls.models import StaffPost, Window
 
 __all__ = ["Scope", "active_posts", "posted_at", "posted_halls", "region_prefix", "scope_for"]
+
+
+# A clerk's every API call reads their posts: compiled once per process (core.baked), as building
+# and compiling this join with its EXISTS cost ~0.9 ms per call. The user's ``posts`` manager would
+# give the same SQL, but its rows know their user, which a baked query cannot: set below.
+_posts_of = BakedQuery(
+    lambda user_id: (
+        StaffPost.objects.filter(user_id=user_id)
+        .filter(is_active=True)
+        .select_related("window", "hall")
+        .annotate(hall_issues=Exists(Window.objects.filter(hall_id=OuterRef("hall_id"), issuing=True)))
+    )
+)
 
 
 def active_posts(user: User) -> list[Any]:
@@ -26,14 +40,15 @@ def active_posts(user: User) -> list[Any]:
     """
     cached: list[Any] | None = getattr(user, "_workflow_posts", None)
     if cached is None:
-        posts = user.posts.filter(is_active=True)  # type: ignore[attr-defined]
-        issuing = Window.objects.filter(hall_id=OuterRef("hall_id"), issuing=True)
-        cached = list(posts.select_related("window", "hall").annotate(hall_issues=Exists(issuing)))
-        for post in cached:
+        if user.pk is None:
+            user.posts  # type: ignore[attr-defined]  # noqa: B018  # refuses an unsaved or anonymous user, as before
+        posts: list[Any] = _posts_of(user.pk)
+        for post in posts:
+            post.user = user  # as user.posts gives them
             # The clerk's own halls come with the post (a clerk receives at them, delivers at them):
             # whether one has an issuing window is known without asking again.
             post.hall.has_issuing_window = post.hall_issues
-        user._workflow_posts = cached  # type: ignore[attr-defined]
+        user._workflow_posts = cached = posts  # type: ignore[attr-defined]
     return cached
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Model
+from django.db.models import Model, QuerySet
 from django.http import Http404, HttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -19,6 +20,7 @@ from rest_framework.views import APIView
 
 from accounts.models import Role
 from config.parsers import LimitedJSONParser
+from core.baked import BakedQuery
 from govmap.models import Region
 from halls.models import Hall
 from halls.scope import active_posts
@@ -45,14 +47,27 @@ class PayloadTooLarge(exceptions.APIException):
     default_code = "payload_too_large"
 
 
-def _get(model: type[Model], field: str, value: Any, error_field: str, message: str) -> Any:
+def _first_by(model: type[Model], field: str, value: Any) -> QuerySet[Any]:
+    """What ``.filter(field=value).first()`` reads: ordered as first() orders, one row."""
     qs = model._default_manager.all()
     if model is Region:
         qs = qs.defer("boundary")  # a GeoJSON polygon nobody creating a case needs
-    obj = qs.filter(**{field: value}).first() if value else None
-    if obj is None:
+    qs = qs.filter(**{field: value})
+    return (qs if qs.ordered else qs.order_by("pk"))[:1]
+
+
+# The intake's lookups by code (item, region, hall), compiled once per process (core.baked).
+_LOOKUPS: dict[tuple[type[Model], str], BakedQuery[Any]] = {}
+
+
+def _get(model: type[Model], field: str, value: Any, error_field: str, message: str) -> Any:
+    lookup = _LOOKUPS.get((model, field))
+    if lookup is None:
+        lookup = _LOOKUPS.setdefault((model, field), BakedQuery(functools.partial(_first_by, model, field)))
+    found = lookup(value) if value else []
+    if not found:
         raise DjangoValidationError({error_field: [message]})
-    return obj
+    return found[0]
 
 
 def _own_hall(request: Request, code: str | None) -> Hall | None:
