@@ -113,6 +113,19 @@ def redis_url() -> str:
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    """Every test starts in the site's default language (Simplified Chinese). A request with an
+    English cookie or Accept-Language activates English in the thread that served it (Django's
+    LocaleMiddleware does not deactivate it afterwards), and that must not reach the next test."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     """Throttles, rate buckets and cached indexes must not leak from one test into the next."""
     from tests.cache import clear_own_cache
