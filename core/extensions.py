@@ -6,7 +6,7 @@ chain, ``halls`` shows ratings it cannot import. Each such seam is an :class:`Ex
 declared once in the lower app's ``extensions.py`` with its type and what it is for; the higher app
 registers in its ``AppConfig.ready()``. There are no other cross-app seams: no custom
 ``django.dispatch.Signal``, no django-fsm ``post_transition`` receivers, no module-level registries
-(``tests/test_architecture.py`` checks it, and that docs/EXTENSIONS.md lists exactly the points
+(``tests/core/test_extensions.py`` checks it, and that docs/EXTENSIONS.md lists exactly the points
 declared here).
 
 Three shapes, one mechanism:
