@@ -21,7 +21,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-import segno
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfbase import pdfmetrics
@@ -30,6 +29,7 @@ from reportlab.pdfbase.ttfonts import TTFError, TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from licences import conf
+from licences.qrmatrix import qr_matrix
 
 logger = logging.getLogger(__name__)
 
@@ -180,8 +180,7 @@ def draw_seal(c: Canvas, cx: float, cy: float, r: float, authority: str, font: s
 
 def draw_qr(c: Canvas, text: str, x: float, y: float, size: float) -> None:
     """The QR code as vector modules (quiet zone of 4 modules included in ``size``)."""
-    qr = segno.make(text, error="m", boost_error=False, micro=False)
-    matrix = qr.matrix
+    matrix = qr_matrix(text)  # segno.make's matrix, its mask chosen faster (licences/qrmatrix.py)
     border = 4
     count = len(matrix) + 2 * border
     module = size / count

@@ -229,6 +229,10 @@ class Case(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["receiving_hall", "state"], name="case_rhall_state"),
             models.Index(fields=["delivery_hall", "state"], name="case_dhall_state"),
             models.Index(fields=["applicant", "state"], name="case_applicant_state"),
+            # 我的办件 (the applicant's cases, newest first) reads the first page straight from this
+            # index; without it PostgreSQL sorted all of an applicant's cases per page (4 ms for an
+            # applicant with a few thousand, e.g. a company, in bench/bench_api.py's reads).
+            models.Index(fields=["applicant", "-created_at", "-id"], name="case_applicant_recent"),
             # The sweep: "green cases whose warning time passed", "cases whose due time passed".
             models.Index(fields=["sla_status", "clock_warn_at"], name="case_sla_warn"),
             models.Index(fields=["sla_status", "clock_due_at"], name="case_sla_due"),

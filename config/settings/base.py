@@ -156,13 +156,20 @@ else:
     else:
         DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=0))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-    # Server-side parameter binding: psycopg then prepares a statement a connection has run 5 times,
-    # and PostgreSQL stops re-planning it on every request (the case lookup's seven-table join cost
-    # ~2 ms of planning per call). Pooled connections keep their prepared statements across
-    # requests. Turn it off behind a PgBouncer in transaction mode older than 1.21 (no prepared
-    # statements there).
+    # Server-side parameter binding, and prepared statements: psycopg prepares a statement once a
+    # connection has run it DB_PREPARE_THRESHOLD times, and PostgreSQL then stops re-planning it on
+    # every request. Django turns psycopg's auto-prepare OFF unless OPTIONS names a threshold
+    # (prepare_threshold=None, for PgBouncer's sake), and binding alone prepares nothing: with it
+    # off, pg_stat_statements showed the case lookup's seven-table join PLANNED on every call, 8 ms
+    # of planning against 0.2 ms of execution (bench/bench_api.py at 8 clients). Pooled connections
+    # keep their prepared statements across requests. Turn both off behind a PgBouncer in
+    # transaction mode older than 1.21 (DB_SERVER_SIDE_BINDING=false: no prepared statements there).
     if env.bool("DB_SERVER_SIDE_BINDING", default=True):
-        DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = True
+        _db_options = DATABASES["default"].setdefault("OPTIONS", {})
+        _db_options["server_side_binding"] = True
+        # Executions of one SQL text on one connection before psycopg prepares it (0: at once).
+        DB_PREPARE_THRESHOLD: int = env.int("DB_PREPARE_THRESHOLD", default=5)
+        _db_options["prepare_threshold"] = DB_PREPARE_THRESHOLD
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
