@@ -160,6 +160,7 @@ def cpu_snapshot() -> dict[int, tuple[str, float]]:
     proc = Path("/proc")
     if not proc.is_dir():
         return out
+    seen: dict[int, tuple[str, int, float]] = {}  # pid → (cmdline, parent pid, CPU seconds)
     for entry in proc.iterdir():
         if not entry.name.isdigit():
             continue
@@ -168,14 +169,21 @@ def cpu_snapshot() -> dict[int, tuple[str, float]]:
             fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        pid = int(entry.name)
-        kind = "clients" if pid == os.getpid() else ""
-        if not kind:
-            kind = next((k for needle, k in _KINDS if needle in cmdline), "")
-        if not kind and "redis-server" in cmdline:
-            kind = "redis"
+        seen[int(entry.name)] = (cmdline, int(fields[1]), (int(fields[11]) + int(fields[12])) / _TICK)
+
+    def kind_of(cmdline: str) -> str:
+        if "redis-server" in cmdline:
+            return "redis"
+        return next((k for needle, k in _KINDS if needle in cmdline), "")
+
+    for pid, (cmdline, ppid, seconds) in seen.items():
+        kind = "clients" if pid == os.getpid() else kind_of(cmdline)
+        if not kind and "multiprocessing" in cmdline and ppid in seen:
+            # uvicorn --workers N spawns its workers through multiprocessing: their command line
+            # names no server, their parent does.
+            kind = kind_of(seen[ppid][0])
         if kind:
-            out[pid] = (kind, (int(fields[11]) + int(fields[12])) / _TICK)
+            out[pid] = (kind, seconds)
     return out
 
 
