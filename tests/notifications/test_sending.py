@@ -418,6 +418,36 @@ def test_with_a_broker_a_rate_deferral_books_a_slot_and_requeues(not_eager, sett
     assert len(sms_outbox) == 1
 
 
+def test_with_a_broker_a_message_with_no_slot_in_the_window_waits_for_the_sweep(
+    not_eager, settings, sms_outbox, time_machine
+):
+    """Over the rate with every slot of SMS_RATE_MAX_RESERVE_SECONDS booked, a message books
+    nothing and queues no task of its own (one per message, each coming back every window, was a
+    polling storm under a backlog): it stays pending, due, and the sweep queues it again."""
+    time_machine.move_to("2026-12-03T10:00:00+08:00", tick=False)
+    settings.SMS_RATE_PER_SECOND = 1
+    settings.SMS_RATE_MAX_RESERVE_SECONDS = 1
+    published_tasks(not_eager)
+    first, second, third = enqueue_uncommitted(), enqueue_uncommitted(), enqueue_uncommitted()
+    send_message.push_request(id="task-3", retries=0, is_eager=False, called_directly=False, delivery_info={})
+    try:
+        assert send_message.run(str(first.pk)) == "sent"
+        assert send_message.run(str(second.pk)) == "deferred"  # books the slot one second away
+        assert send_message.run(str(third.pk)) == "deferred"  # the window is full: books nothing
+    finally:
+        send_message.pop_request()
+    tasks = published_tasks(not_eager)
+    assert [t.decode()[0] for t in tasks] == [[str(second.pk)]]  # only the booked one comes back
+    third.refresh_from_db()
+    assert (third.status, third.attempts) == (Status.PENDING, 0)
+    assert third.next_attempt_at > timezone.now()
+    # Once it is due (and its grace has passed), the periodic sweep queues it again.
+    time_machine.move_to(third.next_attempt_at + timedelta(seconds=settings.SMS_DISPATCH_GRACE + 1), tick=False)
+    assert str(third.pk) in dispatch_due().queued
+    assert str(third.pk) in [t.decode()[0][0] for t in published_tasks(not_eager)]
+    assert len(sms_outbox) == 1
+
+
 def test_a_template_removed_after_enqueue_still_sends_its_stored_text(sms_outbox, no_grace):
     message = enqueue_uncommitted(template="case_received", context={"case_number": "N9", "item_name": "X"})
     OutboxMessage.objects.filter(pk=message.pk).update(template="retired_template")
