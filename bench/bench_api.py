@@ -9,8 +9,9 @@ What runs (all started and stopped by this script):
 * PostgreSQL: the database named in --database-url is DROPPED and re-created (and ``<name>_floor``
   for the floor app), migrated, and given the small world of the workflow tests (two cities, their
   departments, three halls, the staff) plus API tokens.
-* Redis (--redis-url) as cache, channel layer and Celery broker, and ONE real Celery worker
-  subprocess (``celery -A config worker``): SMS outbox, result documents, live boards.
+* Redis (--redis-url) as cache, channel layer and Celery broker, ONE real Celery worker
+  subprocess (``celery -A config worker``): SMS outbox, result documents, live boards; and the one
+  Celery beat (``celery -A config beat``) whose sweeps re-queue the outbox above the SMS rate.
 * The HTTP server as the README's production section documents it:
   ``gunicorn config.wsgi:application -k gthread --workers 2 --threads 4`` with
   ``config.settings.production``. ``--servers gunicorn,uvicorn`` also measures
@@ -517,7 +518,7 @@ def main() -> None:
         state = setup_world(env)
         floor_token = setup_floor(env, floor_url)
         tokens, applicant_id = state["tokens"], state["applicant_id"]
-        with celery_worker(env):
+        with celery_worker(env, beat_schedule=tmp / "celerybeat-schedule"):
             results["queries_per_call"] = queries_per_call(state)
             servers: dict[str, Any] = {}
             warm_up = min(10.0, max(3.0, args.seconds / 4))

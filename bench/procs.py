@@ -127,23 +127,31 @@ def serve(
 
 
 @contextlib.contextmanager
-def celery_worker(env: dict[str, str]) -> Iterator[None]:
+def celery_worker(env: dict[str, str], *, beat_schedule: Path | None = None) -> Iterator[None]:
+    """One Celery worker (threads, concurrency 2); with ``beat_schedule`` (a file path) also the one
+    Celery beat of the production shape, whose sweeps re-queue what the worker left due (the SMS
+    outbox above the provider's rate, renders a lost hand-off missed)."""
     cmd = [str(BIN / "celery"), "-A", "config", "worker", "-l", "warning", "--concurrency", "2", "-P", "threads"]
     cmd += ["--without-gossip", "--without-mingle", "--without-heartbeat"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)
+    procs = [subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)]
+    if beat_schedule is not None:
+        beat = [str(BIN / "celery"), "-A", "config", "beat", "-l", "warning", "-s", str(beat_schedule)]
+        procs.append(subprocess.Popen(beat, cwd=ROOT, env=env, start_new_session=True))
     try:
         time.sleep(3)
-        if proc.poll() is not None:
-            raise RuntimeError("the Celery worker did not start")
+        if any(p.poll() is not None for p in procs):
+            raise RuntimeError("the Celery worker or beat did not start")
         yield
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        for proc in procs:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGTERM)
+        for proc in procs:
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
 
 
 # --- where the machine's CPU goes during a phase (a diagnosis beside the figures) -------------------
