@@ -31,6 +31,7 @@ from workflows.models import Case
 from workflows.registry import REGISTRY
 from workflows.rules import TRANSITIONS
 from workflows.serializers import (
+    LIST_COLUMNS,
     CaseCreateSerializer,
     CaseDetailSerializer,
     CaseListSerializer,
@@ -107,6 +108,7 @@ class CaseListCreateView(generics.ListAPIView):
             state=p.get("state", ""),
             mode=p.get("mode", ""),
             sla=p.get("sla", ""),
+            only=LIST_COLUMNS,
         )
 
     @extend_schema(

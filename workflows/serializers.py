@@ -335,6 +335,25 @@ class EventOutSerializer(serializers.ModelSerializer):
         return data
 
 
+# What CaseListSerializer reads of a case and its to-one rows: a list page loads only these (the
+# full rows of a case, its item, region and two halls were most of a list call's CPU: 20 rows of
+# six models each, every column converted). Reading anything else would cost a query per row: the
+# query budgets (tests/workflows/test_query_budgets.py) pin the lists' counts.
+LIST_COLUMNS = (
+    "number",
+    "mode",
+    "state",
+    "jurisdiction",
+    "cross_region",
+    "sla_status",
+    "created_at",
+    "item__code",
+    "item__name",
+    "authority__code",
+    "receiving_hall__code",
+)
+
+
 class CaseListSerializer(serializers.ModelSerializer):
     item = serializers.CharField(source="item.code")
     item_name = serializers.CharField(source="item.name")
