@@ -23,14 +23,11 @@ that lacks them makes ``qr_matrix`` fall back to ``segno.make``.
 from __future__ import annotations
 
 import functools
-import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 import segno
-
-logger = logging.getLogger(__name__)
 
 _SKELETON: tuple[Callable[..., Any], ...] | None
 try:  # segno's building blocks of the symbol's skeleton (not its public API: checked by the tests)

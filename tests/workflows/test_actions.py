@@ -436,31 +436,3 @@ def test_resubmit_through_the_api_takes_notes_and_reports_what_is_open(wf, drive
     assert Case.objects.get(pk=case.pk).state == "needs_correction"
     r = api.post(url, {"notes": {"1": "已收委托书"}}, format="json")
     assert r.status_code == 200 and r.json()["state"] == "transferred"
-
-
-def test_the_conditional_update_bound_from_its_cached_sql_is_what_django_compiles(wf, time_machine):
-    """The transition's guard UPDATE is compiled once per shape (workflows.actions.engine): the SQL
-    and parameters a later call binds are exactly those Django compiles for the same values, for
-    shapes with and without the seq check and with a NULL value (Django writes ``= NULL`` for it)."""
-    from workflows.actions import engine
-
-    time_machine.move_to("2026-12-03T10:00:00+08:00", tick=False)
-    case = wf.receive()
-    shapes = [
-        (["state", "last_event_seq", "updated_at"], case.state, case.last_event_seq),
-        (["state", "last_event_seq", "updated_at"], case.state, None),
-        (["state", "last_event_seq", "updated_at", "decided_at", "decision_reason"], case.state, None),
-    ]
-    for fields, state, seq in shapes:
-        engine._UPDATE_SQL.clear()
-        engine._conditional_update(case, fields, state, seq)  # compiles and keeps the shape
-        assert any(sql is not None for sql in engine._UPDATE_SQL.values())
-        cached = engine._conditional_update(case, fields, state, seq)
-        engine._UPDATE_SQL.clear()
-        compiled = engine._conditional_update(case, fields, state, seq)
-        assert cached == compiled
-    case.decided_at = None
-    engine._UPDATE_SQL.clear()
-    nulls = engine._conditional_update(case, ["state", "decided_at"], case.state)
-    assert "= NULL" in nulls[0]
-    assert engine._conditional_update(case, ["state", "decided_at"], case.state) == nulls

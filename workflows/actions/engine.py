@@ -200,16 +200,6 @@ def _write_event(case: Case, event: CaseEvent, *, guard: tuple[str, list[Any]] |
     return event
 
 
-# The conditional UPDATE's SQL by shape, compiled by Django once per process: the key is (database
-# alias, the SET fields, which of their values are NULL — Django writes "= NULL" for those —, whether
-# the seq is checked); None marks a shape that is compiled on every call. Building and compiling the
-# UpdateQuery was ~0.5 ms of every transition's CPU in the HTTP worker, more than PostgreSQL spends
-# running the statement. A shape is kept only if, at its first compilation, the parameters Django
-# compiled ARE the values prepared below (same order, equal, same types); a field with a placeholder
-# of its own or a value Django compiles as an expression is never kept.
-_UPDATE_SQL: dict[tuple[str, tuple[str, ...], tuple[bool, ...], bool], str | None] = {}
-
-
 def _conditional_update(
     case: Case, fields: list[str], stored_state: str, stored_seq: int | None = None
 ) -> tuple[str, list[Any]]:
@@ -225,46 +215,14 @@ def _conditional_update(
     for name in fields:
         field = Case._meta.get_field(name)
         values.append((field, None, field.pre_save(case, False)))  # type: ignore[union-attr]
-    where_params = _where_params(case.pk, stored_state, stored_seq)
-    key = (connection.alias, tuple(fields), tuple(v is None for _f, _m, v in values), stored_seq is not None)
-    sql = _UPDATE_SQL.get(key)
-    if sql is not None and not any(hasattr(v, "resolve_expression") for _f, _m, v in values):
-        prepared = [f.get_db_prep_save(v, connection=connection) for f, _m, v in values if v is not None]
-        return sql, [*prepared, *where_params]
     query = UpdateQuery(Case)
     where = models.Q(pk=case.pk, state=stored_state)
     if stored_seq is not None:
         where &= models.Q(last_event_seq=stored_seq)
     query.add_q(where)
     query.add_update_fields(values)
-    compiled, params = query.get_compiler(connection.alias).as_sql()
-    sql = f"{compiled} RETURNING {connection.ops.quote_name('id')}"
-    if key not in _UPDATE_SQL:
-        _UPDATE_SQL[key] = sql if _bindable(values, where_params, list(params)) else None
-    return sql, list(params)
-
-
-def _where_params(pk: Any, state: str, seq: int | None) -> list[Any]:
-    """The WHERE's values as its exact lookups prepare them (the pk, the state, the seq)."""
-    pairs: list[tuple[str, Any]] = [("id", pk), ("state", state)]
-    if seq is not None:
-        pairs.append(("last_event_seq", seq))
-    out = []
-    for name, value in pairs:
-        field = Case._meta.get_field(name)
-        out.append(field.get_db_prep_value(field.get_prep_value(value), connection, prepared=True))  # type: ignore[union-attr]
-    return out
-
-
-def _bindable(values: list[Any], where_params: list[Any], compiled: list[Any]) -> bool:
-    """Whether later calls of this shape may bind their own prepared values into its SQL."""
-    if any(hasattr(f, "get_placeholder") or hasattr(v, "resolve_expression") for f, _m, v in values):
-        return False
-    prepared = [f.get_db_prep_save(v, connection=connection) for f, _m, v in values if v is not None]
-    ours = [*prepared, *where_params]
-    return len(ours) == len(compiled) and all(
-        type(a) is type(b) and a == b for a, b in zip(ours, compiled, strict=True)
-    )
+    sql, params = query.get_compiler(connection.alias).as_sql()
+    return f"{sql} RETURNING {connection.ops.quote_name('id')}", list(params)
 
 
 @dataclass
