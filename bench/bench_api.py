@@ -484,6 +484,7 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--threads", type=int, default=4)
     ap.add_argument("--servers", default="gunicorn,uvicorn", help="gunicorn (the README's), optionally uvicorn too")
+    ap.add_argument("--phases", default="proxy,online,joint,reads", help="a subset, for diagnosis")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "api.json"))
     args = ap.parse_args()
     if not args.database_url.startswith("postgres"):
@@ -519,6 +520,8 @@ def main() -> None:
             phases = [("proxy", proxy_lifecycle), ("online", online_lifecycle), ("joint", joint_lifecycle)]
             if kind != "gunicorn":
                 phases = phases[:1]  # the comparison: the proxy lifecycle and the floor
+            wanted = {p.strip() for p in args.phases.split(",")}
+            phases = [(name, body) for name, body in phases if name in wanted]
             with (
                 celery_worker(env, beat_schedule=beat_schedule),
                 serve(kind, "config", env, args.workers, args.threads, "/healthz") as base,
@@ -528,7 +531,7 @@ def main() -> None:
                 for name, body in phases:
                     print(f"{kind}: {name} lifecycles for {args.seconds:.0f} s ...", flush=True)
                     figures[name] = drive(base, tokens, applicant_id, body, args.clients, args.seconds)
-                if kind == "gunicorn":
+                if kind == "gunicorn" and "reads" in wanted:
                     print(f"{kind}: reads for {args.seconds:.0f} s ...", flush=True)
                     figures["reads"] = drive(
                         base, tokens, applicant_id, reads_loop(case_numbers()), args.clients, args.seconds

@@ -101,6 +101,7 @@ def insert_and_append(
     payload: dict[str, Any],
     ref_prefix: str,
     guard: tuple[str, Sequence[Any]] | None = None,
+    also: Sequence[tuple[str, Sequence[Any]]] = (),
 ) -> tuple[int, Entry] | None:
     """Insert a fact row and append its ledger entry (ref ``<ref_prefix><new id>``) together.
 
@@ -116,9 +117,14 @@ def insert_and_append(
     ``FROM guard`` (``INSERT ... SELECT ... FROM guard RETURNING id``). When the guard returns no
     row, nothing is inserted or appended and None is returned (e.g. a conditional UPDATE that
     lost a race: the caller raises).
+
+    ``also`` (PostgreSQL only): more data-modifying statements ``(sql, params)`` of the caller's
+    transaction, each run as a CTE after the guard (selecting ``FROM guard``, they are written
+    only when it returns a row): e.g. the SMS a transition sends. PostgreSQL runs every
+    data-modifying CTE exactly once, whether or not the query reads it.
     """
     _checked(subject, kind, f"{ref_prefix}1", payload)
-    if guard is not None and connection.vendor != "postgresql":
+    if (guard is not None or also) and connection.vendor != "postgresql":
         raise LedgerError("a guarded insert needs PostgreSQL")
     if connection.vendor != "postgresql":
         with connection.cursor() as cur:
@@ -130,6 +136,9 @@ def insert_and_append(
     now = timezone.now()
     # The data-modifying CTE runs once; LATERAL makes ledger_append() wait for the new id.
     head, head_params = (f"guard AS ({guard[0]}), ", list(guard[1])) if guard is not None else ("", [])
+    for index, (also_sql, also_params) in enumerate(also):
+        head += f"also{index} AS ({also_sql}), "
+        head_params.extend(also_params)
     sql = (
         f"WITH {head}fact AS ({insert_sql}) SELECT fact.id, l.* FROM fact CROSS JOIN LATERAL "  # noqa: S608
         "ledger_append(%s, %s, %s || fact.id::text, %s, %s, %s, %s) AS l"

@@ -5,13 +5,15 @@ from __future__ import annotations
 import functools
 import logging
 import random
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -68,7 +70,12 @@ def enqueue_sms(
         "dedupe_key": dedupe_key,
         "next_attempt_at": timezone.now(),
     }
-    if dedupe_key is None:
+    staged = _staged.get()
+    if dedupe_key is None and staged is not None:
+        # Written by the caller's own statement (outbox_inserts), or when the block ends.
+        message = OutboxMessage(**fields)
+        staged.append(message)
+    elif dedupe_key is None:
         message = OutboxMessage.objects.create(**fields)
     else:
         try:
@@ -80,6 +87,53 @@ def enqueue_sms(
             return OutboxMessage.objects.get(dedupe_key=dedupe_key)
     transaction.on_commit(functools.partial(schedule_send, str(message.pk)))
     return message
+
+
+# The texts enqueue_sms was asked for inside staged_sms(), not yet written.
+_staged: ContextVar[list[OutboxMessage] | None] = ContextVar("notifications_staged_sms", default=None)
+
+
+@contextmanager
+def staged_sms() -> Iterator[list[OutboxMessage]]:
+    """Inside the block, ``enqueue_sms`` without a dedupe key builds its row (and schedules its send
+    after commit) but leaves the INSERT to the caller, who writes the yielded rows with a statement
+    it runs anyway (``outbox_inserts``, e.g. as CTEs of a transition's guarded UPDATE: one round
+    trip less) and then calls ``mark_written``. Rows still unwritten when the block ends normally
+    are INSERTed then, so a staged text is never lost; if the block raises, the caller's
+    transaction rolls back and nothing of it is sent (the after-commit send is discarded with it).
+    Enter it inside the caller's transaction."""
+    rows: list[OutboxMessage] = []
+    token = _staged.set(rows)
+    try:
+        yield rows
+    finally:
+        _staged.reset(token)
+    unwritten = [m for m in rows if m._state.adding]
+    if unwritten:
+        OutboxMessage.objects.bulk_create(unwritten)
+
+
+def outbox_inserts(messages: Sequence[OutboxMessage], *, from_guard: bool) -> list[tuple[str, list[Any]]]:
+    """``INSERT`` statements ``(sql, params)`` of staged rows, their values prepared as
+    ``Model.save()`` prepares them; ``from_guard``: ``INSERT ... SELECT ... FROM guard``, written only
+    when the caller's CTE named ``guard`` returns a row (PostgreSQL)."""
+    meta = OutboxMessage._meta
+    fields = meta.concrete_fields
+    qn = connection.ops.quote_name
+    if from_guard:
+        # Typed placeholders: in INSERT ... SELECT an untyped NULL would be text.
+        source = f"SELECT {', '.join(f'%s::{f.cast_db_type(connection)}' for f in fields)} FROM guard"  # noqa: S608
+    else:
+        source = f"VALUES ({', '.join(['%s'] * len(fields))})"
+    sql = f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(str(f.column)) for f in fields)}) {source}"
+    return [(sql, [f.get_db_prep_save(f.pre_save(m, True), connection) for f in fields]) for m in messages]
+
+
+def mark_written(messages: Sequence[OutboxMessage]) -> None:
+    """The caller's statement wrote these staged rows (``staged_sms`` then leaves them alone)."""
+    for message in messages:
+        message._state.adding = False
+        message._state.db = connection.alias
 
 
 def schedule_send(message_id: str) -> None:

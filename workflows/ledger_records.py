@@ -55,14 +55,19 @@ def record_case_event(event: Any, case_number: str | None = None) -> Entry:
 
 
 def create_case_event(
-    event: Any, case_number: str | None = None, *, guard: tuple[str, Sequence[Any]] | None = None
+    event: Any,
+    case_number: str | None = None,
+    *,
+    guard: tuple[str, Sequence[Any]] | None = None,
+    also: Sequence[tuple[str, Sequence[Any]]] = (),
 ) -> Entry | None:
     """Save the NEW (unsaved) CaseEvent ``event`` and append its ledger entry, in the caller's
     transaction: ``event.save()`` + ``record_case_event(event)`` in one round trip on PostgreSQL.
 
     ``guard`` (PostgreSQL): a data-modifying statement with RETURNING run first in the same
     statement (see ``ledger.actions.insert_and_append``); when it returns no row, neither the event
-    nor the entry is written and None is returned.
+    nor the entry is written and None is returned. ``also`` (PostgreSQL): more writes of the
+    caller's transaction that go in the same statement (``ledger.actions.insert_and_append``).
     Side effects: the CaseEvent row (``event.pk`` set) and its entry. No model signals are sent
     for the event row (it is a plain INSERT; CaseEvent has no receivers).
     """
@@ -76,6 +81,7 @@ def create_case_event(
         payload=case_event_payload_of(event, number),
         ref_prefix="case_event:",
         guard=guard,
+        also=also,
     )
     if written is None:
         return None

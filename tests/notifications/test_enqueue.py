@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.db import transaction
 
-from notifications.actions import enqueue_sms
+from notifications.actions import enqueue_sms, mark_written, outbox_inserts, staged_sms
 from notifications.models import OutboxMessage
 from tests.notifications.conftest import PHONE
 
@@ -139,3 +139,58 @@ def test_broker_down_at_commit_keeps_the_message_pending(django_capture_on_commi
         message = enqueue_sms(to=PHONE, template="otp_code", context={"code": "1", "minutes": 5})
     message.refresh_from_db()
     assert message.status == OutboxMessage.Status.PENDING
+
+
+# --- staged texts: written by the caller's own statement, or when the block ends ---------------
+
+MAILED = {"template": "case_mailed", "context": {"case_number": "N1", "item_name": "X", "tracking_number": "EMS1"}}
+
+
+def test_a_staged_text_the_caller_did_not_write_is_written_when_the_block_ends(
+    django_capture_on_commit_callbacks, sms_outbox
+):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
+        with staged_sms() as texts:
+            message = enqueue_sms(to=PHONE, **MAILED)
+            assert texts == [message]
+            assert not OutboxMessage.objects.filter(pk=message.pk).exists()  # not yet: staged
+        assert OutboxMessage.objects.filter(pk=message.pk, status="pending").exists()
+    assert len(callbacks) == 1
+    assert [m.to for m in sms_outbox] == ["+8613800138000"]
+
+
+def test_a_staged_text_the_caller_wrote_is_not_written_twice(django_capture_on_commit_callbacks, sms_outbox):
+    from django.db import connection
+
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic(), staged_sms() as texts:
+        message = enqueue_sms(to=PHONE, **MAILED)
+        with connection.cursor() as cur:
+            for sql, params in outbox_inserts(texts, from_guard=False):
+                cur.execute(sql, params)
+        mark_written(texts)
+    assert OutboxMessage.objects.filter(pk=message.pk).count() == 1
+    stored = OutboxMessage.objects.get(pk=message.pk)
+    assert (stored.to, stored.body, stored.status) == (message.to, message.body, "sent")
+    assert len(sms_outbox) == 1
+
+
+def test_a_staged_text_of_a_failed_block_is_neither_written_nor_sent(django_capture_on_commit_callbacks, sms_outbox):
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(Boom),
+        transaction.atomic(),
+        staged_sms(),
+    ):
+        enqueue_sms(to=PHONE, **MAILED)
+        raise Boom
+    assert callbacks == []
+    assert not OutboxMessage.objects.exists()
+    assert sms_outbox == []
+
+
+def test_keyed_texts_are_never_staged(django_capture_on_commit_callbacks):
+    """A dedupe key needs its lookup and its savepoint: such a text is written at once."""
+    with django_capture_on_commit_callbacks(execute=False), transaction.atomic(), staged_sms() as texts:
+        message = enqueue_sms(to=PHONE, dedupe_key="k1", **MAILED)
+        assert texts == []
+        assert OutboxMessage.objects.filter(pk=message.pk).exists()

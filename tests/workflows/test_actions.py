@@ -436,3 +436,35 @@ def test_resubmit_through_the_api_takes_notes_and_reports_what_is_open(wf, drive
     assert Case.objects.get(pk=case.pk).state == "needs_correction"
     r = api.post(url, {"notes": {"1": "已收委托书"}}, format="json")
     assert r.status_code == 200 and r.json()["state"] == "transferred"
+
+
+# --- the step's SMS goes with the step, and only with a step that won --------------------------
+
+
+def test_a_step_that_loses_the_race_writes_no_text(wf, drive):
+    """Two copies of one case: the first accepts; the stale second is refused (409) and its
+    case_accepted text is not written (on PostgreSQL it rides on the guarded UPDATE that matched
+    no row)."""
+    case = drive(wf.receive(), "transferred")
+    first, stale = Case.objects.get(pk=case.pk), Case.objects.get(pk=case.pk)
+    actions.accept(case=first, actor=wf.users["yy_approver"])
+    with pytest.raises(TransitionConflict):
+        actions.accept(case=stale, actor=wf.users["yy_approver2"])
+    assert sms_templates(case).count("case_accepted") == 1
+    assert CaseEvent.objects.filter(case=case, transition="accept").count() == 1
+
+
+def test_case_numbers_follow_the_day_counter_and_never_lose_a_digit(wf):
+    from workflows.models import CaseSequence
+
+    first = wf.receive()  # the day's first case in 520302 creates the counter row
+    second = wf.receive()  # the steady state: the counter and the case in one statement
+    region, day, seq = first.number.split("-")
+    assert second.number == f"{region}-{day}-{int(seq) + 1:06d}"
+    assert Case.objects.get(pk=second.pk).number == second.number
+    CaseSequence.objects.filter(region_code=region).update(last=999_999)
+    third = wf.receive()
+    assert third.number == f"{region}-{day}-1000000"
+    assert Case.objects.get(number=third.number).pk == third.pk
+    assert [e.transition for e in third.events.all()] == ["receive"]
+    assert sms_templates(third) == ["case_received"]

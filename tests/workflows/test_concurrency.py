@@ -75,6 +75,11 @@ def test_two_approvers_decide_at_once_exactly_one_wins(wf, drive):
         assert final.state in ("print_queued", "denied")
         loser_state = next(o for o in outcomes if o.startswith("409")).split(":")[1]
         assert loser_state == final.state
+        # The decision's text rides on the guarded UPDATE: only the winner's is written.
+        from notifications.models import OutboxMessage
+
+        texts = OutboxMessage.objects.filter(template="case_decided", context__case_number=case.number)
+        assert [m.context["decision"].startswith("准予") for m in texts] == [final.state == "print_queued"]
 
 
 PEOPLE = ["zy_clerk", "zy_printer", "yy_approver", "yy_approver2", "citizen"]

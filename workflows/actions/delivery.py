@@ -149,10 +149,10 @@ def print_result(*, case: Case, actor: User, blank_serials: Mapping[str, str] | 
                 payload["blank_stock"] = serials
         return Step([], payload)
 
-    def after(c: Case, now: datetime) -> None:
+    def texts(c: Case) -> None:
         notify.case_ready_for_pickup(c, window[0])
 
-    return _transition(case, actor, "print", prepare, after=after, check=check)
+    return _transition(case, actor, "print", prepare, check=check, notify=texts)
 
 
 def hand_over(
@@ -236,10 +236,7 @@ def mail(*, case: Case, actor: User, tracking_number: str) -> Case:
         c.tracking_number = number
         return Step(["tracking_number"], {"tracking_number": number})
 
-    def after(c: Case, now: datetime) -> None:
-        notify.case_mailed(c)
-
-    return _transition(case, actor, "mail", prepare, after=after)
+    return _transition(case, actor, "mail", prepare, notify=notify.case_mailed)
 
 
 def confirm_receipt(*, case: Case, actor: User | None) -> Case:

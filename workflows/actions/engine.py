@@ -19,7 +19,7 @@ following its children); only internal code passes None.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
@@ -34,6 +34,7 @@ from django_fsm import ConcurrentTransition, TransitionNotAllowed, can_proceed
 
 from accounts.models import Role, User
 from core import errors as domain
+from notifications.actions import mark_written, outbox_inserts, staged_sms
 from workdays import calendar
 from workflows import extensions, ledger_records
 from workflows.models import (
@@ -99,6 +100,47 @@ def _next_number(region_code: str, when: datetime) -> str:
     raise RuntimeError("could not allocate a case number")
 
 
+def _insert_numbered(case: Case, region_code: str, when: datetime) -> bool:
+    """PostgreSQL: take the day's next number of ``region_code`` and INSERT the new ``case`` with it
+    in ONE statement (the counter's UPDATE as a CTE the INSERT selects from; the counter row stays
+    locked until the transaction ends, as in ``_next_number``). Sets ``case.pk`` and
+    ``case.number``. False, with nothing written, when the day's counter row does not exist yet
+    (the day's first case: ``_next_number`` creates it)."""
+    day = calendar.local_date(when)
+    qn = connection.ops.quote_name
+    columns: list[str] = []
+    values: list[str] = []
+    params: list[Any] = []
+    for field in Case._meta.concrete_fields:
+        if field.primary_key:
+            continue
+        columns.append(qn(field.column))
+        if field.name == "number":
+            # As _next_number's f"{seq:06d}": at least six digits, never cut.
+            values.append("%s || lpad(n.last::text, greatest(6, length(n.last::text)), '0')")
+            params.append(f"{region_code}-{day:%Y%m%d}-")
+        else:
+            # Typed placeholders: in INSERT ... SELECT an untyped NULL would be text.
+            values.append(f"%s::{field.cast_db_type(connection)}")
+            params.append(field.get_db_prep_save(field.pre_save(case, True), connection))
+    sql = (
+        f"WITH n AS (UPDATE {qn(CaseSequence._meta.db_table)} SET last = last + 1 "  # noqa: S608
+        "WHERE region_code = %s AND day = %s RETURNING last) "
+        f"INSERT INTO {qn(Case._meta.db_table)} ({', '.join(columns)}) SELECT {', '.join(values)} FROM n "
+        f"RETURNING {qn('id')}, {qn('number')}"
+    )
+    with connection.cursor() as cur:
+        cur.execute(sql, [region_code, day.isoformat(), *params])
+        row = cur.fetchone()
+    if row is None:
+        return False
+    case.pk, case.number = row
+    case._state.adding = False
+    case._state.db = connection.alias
+    case._update_initial_state()  # as ConcurrentTransitionMixin.save() leaves it
+    return True
+
+
 def _append_event(
     case: Case,
     *,
@@ -108,12 +150,17 @@ def _append_event(
     at: datetime,
     payload: dict[str, Any] | None = None,
     guard: tuple[str, list[Any]] | None = None,
+    also: Sequence[tuple[str, Sequence[Any]]] = (),
 ) -> CaseEvent | None:
     """Write the event and its ledger entry (same transaction; one statement on PostgreSQL).
     With ``guard`` (the transition's conditional UPDATE, PostgreSQL) all three go in one
-    statement, and None means the UPDATE matched no row: nothing was written."""
+    statement, and None means the UPDATE matched no row: nothing was written. ``also``
+    (PostgreSQL): more writes of the step in the same statement (its SMS)."""
     return _write_event(
-        case, _event(case, name=name, from_state=from_state, actor=actor, at=at, payload=payload), guard=guard
+        case,
+        _event(case, name=name, from_state=from_state, actor=actor, at=at, payload=payload),
+        guard=guard,
+        also=also,
     )
 
 
@@ -192,10 +239,16 @@ def take_spawned_children(parent: Case) -> list[Case] | None:
     return held[1]
 
 
-def _write_event(case: Case, event: CaseEvent, *, guard: tuple[str, list[Any]] | None = None) -> CaseEvent | None:
+def _write_event(
+    case: Case,
+    event: CaseEvent,
+    *,
+    guard: tuple[str, list[Any]] | None = None,
+    also: Sequence[tuple[str, Sequence[Any]]] = (),
+) -> CaseEvent | None:
     # Same transaction as the event: the ledger entry and the fact commit or roll back together
     # (on PostgreSQL one statement writes both).
-    if ledger_records.create_case_event(event, case.number, guard=guard) is None:
+    if ledger_records.create_case_event(event, case.number, guard=guard, also=also) is None:
         return None
     return event
 
@@ -274,11 +327,14 @@ def _transition(
     *,
     after: Callable[[Case, datetime], None] | None = None,
     check: Callable[[Case], None] | None = None,
+    notify: Callable[[Case], None] | None = None,
 ) -> Case:
     """The common body of every transition action (see module docstring).
 
     ``check`` validates input against the case before the state changes (ValidationError → 400);
-    ``prepare`` sets the extra fields after the state changed; ``after`` runs follow-up steps in
+    ``prepare`` sets the extra fields after the state changed; ``notify`` writes the step's SMS to
+    the outbox (``workflows.notify``; on PostgreSQL in the statement of the step's own guarded
+    UPDATE: one round trip less, and written only if the step wins); ``after`` runs follow-up steps in
     the same transaction (notifications, the system chain, a joint parent following its child).
     A transition run from another one's ``after`` (the system chain, a joint parent following its
     child) shares that transaction without a savepoint: if it fails, the whole step fails.
@@ -319,12 +375,20 @@ def _transition(
                     held.append(_event(case, **event_args))
                 else:
                     _append_event(case, **event_args)
+                if notify is not None:
+                    notify(case)
             elif connection.vendor == "postgresql":
                 # One round trip: the conditional UPDATE (the state we read, as the mixin's save
-                # checks it), the event and its ledger entry. No row updated → nothing written.
+                # checks it), the event and its ledger entry, and the step's SMS. No row updated →
+                # nothing written.
                 guard = _conditional_update(case, list(dict.fromkeys(fields)), from_state, read_seq)
-                if _append_event(case, **event_args, guard=guard) is None:
-                    raise ConcurrentTransition("the case left the state (or the event seq) we read")
+                with staged_sms() as texts:
+                    if notify is not None:
+                        notify(case)
+                    also = outbox_inserts(texts, from_guard=True)
+                    if _append_event(case, **event_args, guard=guard, also=also) is None:
+                        raise ConcurrentTransition("the case left the state (or the event seq) we read")
+                    mark_written(texts)
                 case._update_initial_state()
             else:
                 case.save(update_fields=list(dict.fromkeys(fields)))
@@ -336,6 +400,8 @@ def _transition(
                     if "seq" not in str(exc):
                         raise
                     raise ConcurrentTransition("the event seq we read was taken") from exc
+                if notify is not None:
+                    notify(case)
             if after is not None:
                 pending: list[str] = []
                 held_events: list[CaseEvent] = []

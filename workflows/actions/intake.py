@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -18,9 +18,16 @@ from accounts.realname import Verdict
 from core.phones import mainland_mobile
 from govmap.models import Region
 from halls.models import Hall, Window
+from notifications.actions import mark_written, outbox_inserts, staged_sms
 from services.models import Department, Item, Mode
 from workflows import facts, notify
-from workflows.actions.engine import TransitionForbidden, _append_event, _next_number, hold_created_event
+from workflows.actions.engine import (
+    TransitionForbidden,
+    _append_event,
+    _insert_numbered,
+    _next_number,
+    hold_created_event,
+)
 from workflows.models import (
     Case,
     DeliveryMethod,
@@ -133,7 +140,6 @@ def _open_case(
     with transaction.atomic():
         now = timezone.now()
         case = Case(
-            number=_next_number(number_region, now),
             mode=mode,
             item=item,
             jurisdiction=jurisdiction,
@@ -147,12 +153,21 @@ def _open_case(
         if name == "receive":
             case.receive()
         case.last_event_seq = 1
-        case.save()
-        event = _append_event(case, name=name, from_state="", actor=actor, at=now, payload=payload)
-        assert event is not None  # no guard: always written
+        # PostgreSQL: the day's number and the case in one statement (steady state: the day's
+        # counter row exists once its first case is in).
+        if not (connection.vendor == "postgresql" and _insert_numbered(case, number_region, now)):
+            case.number = _next_number(number_region, now)
+            case.save()
+        with staged_sms() as texts:
+            if name == "receive":
+                notify.case_received(case)
+            # PostgreSQL: the text goes in the statement of the event and its ledger entry.
+            also = outbox_inserts(texts, from_guard=False) if connection.vendor == "postgresql" else []
+            event = _append_event(case, name=name, from_state="", actor=actor, at=now, payload=payload, also=also)
+            assert event is not None  # no guard: always written
+            if also:
+                mark_written(texts)
         hold_created_event(case, event)
-        if name == "receive":
-            notify.case_received(case)
     return case
 
 

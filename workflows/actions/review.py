@@ -68,12 +68,11 @@ def accept(*, case: Case, actor: User | None, deemed: bool = False) -> Case:
         _set_decision_clock(c, now)
         return Step(["accepted_at", "suspended_days", *CLOCK_FIELDS], {"deemed": True} if deemed else {})
 
-    def after(c: Case, now: datetime) -> None:
+    def texts(c: Case) -> None:
         if not c.is_joint_parent:
             notify.case_accepted(c)
-        _after_decision_step(c, now)
 
-    return _transition(case, actor, "accept", prepare, after=after, check=check)
+    return _transition(case, actor, "accept", prepare, after=_after_decision_step, check=check, notify=texts)
 
 
 def reject(*, case: Case, actor: User | None, reason: str) -> Case:
@@ -87,12 +86,11 @@ def reject(*, case: Case, actor: User | None, reason: str) -> Case:
         _stop_clock(c)
         return Step(["decided_at", "decision_reason", *CLOCK_FIELDS], {"reason": text})
 
-    def after(c: Case, now: datetime) -> None:
+    def texts(c: Case) -> None:
         if not c.is_subcase:
             notify.case_decided(c, _("不予受理（%(reason)s）") % {"reason": text})
-        _after_decision_step(c, now)
 
-    return _transition(case, actor, "reject", prepare, after=after)
+    return _transition(case, actor, "reject", prepare, after=_after_decision_step, notify=texts)
 
 
 def start_review(*, case: Case, actor: User | None) -> Case:
@@ -141,14 +139,17 @@ def approve(*, case: Case, actor: User | None) -> Case:
         _stop_clock(c)
         return Step(["decided_at", *CLOCK_FIELDS], {})
 
-    def after(c: Case, now: datetime) -> None:
+    def texts(c: Case) -> None:
         if not c.is_subcase:
             notify.case_decided(c, _("准予"))
+
+    def after(c: Case, now: datetime) -> None:
+        if not c.is_subcase:
             _issue_and_route(c)
         else:
             _after_decision_step(c, now)
 
-    return _transition(case, actor, "approve", prepare, after=after)
+    return _transition(case, actor, "approve", prepare, after=after, notify=texts)
 
 
 def deny(*, case: Case, actor: User | None, reason: str, legal_basis: str = "") -> Case:
@@ -170,12 +171,11 @@ def deny(*, case: Case, actor: User | None, reason: str, legal_basis: str = "") 
             {"reason": text, "legal_basis": c.legal_basis},
         )
 
-    def after(c: Case, now: datetime) -> None:
+    def texts(c: Case) -> None:
         if not c.is_subcase:  # the parent's decision is the one the applicant hears about
             notify.case_decided(c, _("不予批准（%(reason)s）") % {"reason": text})
-        _after_decision_step(c, now)
 
-    return _transition(case, actor, "deny", prepare, after=after, check=check)
+    return _transition(case, actor, "deny", prepare, after=_after_decision_step, check=check, notify=texts)
 
 
 # --- joint parent ----------------------------------------------------------------------------

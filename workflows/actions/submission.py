@@ -46,14 +46,13 @@ def submit(*, case: Case, actor: User) -> Case:
     def after(c: Case, now: datetime) -> None:
         if c.is_joint_parent:
             _spawn_children(c, now)
-        notify.case_received(c)
 
     def check(c: Case) -> None:
         materials = _check_materials_complete(c)
         if materials is not None:
             hold_materials(c, materials)  # submitted: the materials cannot change any more
 
-    return _transition(case, actor, "submit", prepare, after=after, check=check)
+    return _transition(case, actor, "submit", prepare, after=after, check=check, notify=notify.case_received)
 
 
 def verify(*, case: Case, actor: User, id_checked: bool, originals_sighted: Iterable[str]) -> Case:
@@ -233,13 +232,13 @@ def request_correction(*, case: Case, actor: User, items: Iterable[CorrectionIte
             {"items": notice_items, "notice": c.correction_count},
         )
 
-    def after(c: Case, now: datetime) -> None:
+    def texts(c: Case) -> None:
         notify.case_needs_correction(c, notice_items)
 
     # The state before the transition (the optimistic lock guarantees it is still the state when
     # the transition runs), remembered for resubmit.
     before = str(case.state)
-    return _transition(case, actor, "request_correction", prepare, after=after, check=check)
+    return _transition(case, actor, "request_correction", prepare, check=check, notify=texts)
 
 
 def _clean_notes(notes: Mapping[Any, Any] | Iterable[Any] | None) -> dict[int, str]:
