@@ -366,6 +366,9 @@ def dispatch_due(*, now: datetime | None = None) -> SweepReport:
        next_attempt_at — the broker was down at commit time, a worker lost the task, or Celery is
        eager and a retry was due — get a new task, oldest first, SMS_DISPATCH_BATCH at a time.
        Their next_attempt_at is moved to now, so a backlog gets one new task per grace period.
+       Never more than the SMS rate can still take within SMS_RATE_MAX_RESERVE_SECONDS (the
+       bucket's free and bookable slots): a task beyond those would only find no slot and leave
+       its row due, so above the rate a sweep queued SMS_DISPATCH_BATCH tasks that did nothing.
     Side effects: updates rows; queues one Celery task per due row (runs it inline when eager).
     """
     now = now or timezone.now()
@@ -381,16 +384,19 @@ def dispatch_due(*, now: datetime | None = None) -> SweepReport:
         last_error="发送超时未完成（工作进程中断），将重试",
     )
     cutoff = now - timedelta(seconds=conf.dispatch_grace())
-    with transaction.atomic():
-        # skip_locked (PostgreSQL): rows a worker is updating right now are left to that worker.
-        due = list(
-            OutboxMessage.objects.select_for_update(skip_locked=True)
-            .filter(status__in=OutboxMessage.DUE_STATUSES, next_attempt_at__lte=cutoff)
-            .order_by("next_attempt_at")
-            .values_list("pk", flat=True)[: conf.dispatch_batch()]
-        )
-        if due:
-            OutboxMessage.objects.filter(pk__in=due).update(next_attempt_at=now)
+    room = min(conf.dispatch_batch(), sms_bucket().bookable(max_reserve=conf.rate_max_reserve_seconds()))
+    due: list[Any] = []
+    if room > 0:
+        with transaction.atomic():
+            # skip_locked (PostgreSQL): rows a worker is updating right now are left to that worker.
+            due = list(
+                OutboxMessage.objects.select_for_update(skip_locked=True)
+                .filter(status__in=OutboxMessage.DUE_STATUSES, next_attempt_at__lte=cutoff)
+                .order_by("next_attempt_at")
+                .values_list("pk", flat=True)[:room]
+            )
+            if due:
+                OutboxMessage.objects.filter(pk__in=due).update(next_attempt_at=now)
     queued = [str(pk) for pk in due]
     for message_id in queued:
         schedule_send(message_id)

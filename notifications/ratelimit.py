@@ -12,6 +12,7 @@ holder dies; the critical section is a get and a set.
 
 from __future__ import annotations
 
+import math
 import time
 import uuid
 from collections.abc import Callable
@@ -94,6 +95,22 @@ class TokenBucket:
         finally:
             if cache.get(lock_key) == owner:
                 cache.delete(lock_key)
+
+    def bookable(self, *, max_reserve: float = 60.0) -> int:
+        """How many tokens ``acquire`` could still give or book (up to ``max_reserve`` seconds
+        ahead) right now: a read without the lock, so an estimate for pacing callers, never a
+        promise (``acquire`` stays the one that takes). Large when unlimited."""
+        if self.unlimited:
+            return 2**31
+        state = cache.get(self.key)
+        now = self.clock()
+        if state is None:
+            tokens = float(self.capacity)
+        else:
+            tokens = min(float(self.capacity), float(state[0]) + max(0.0, now - float(state[1])) * self.rate)
+        # acquire() books while (1 - tokens) / rate <= max_reserve, one token per call.
+        floor_balance = 1.0 - self.rate * max_reserve
+        return max(0, math.floor(tokens - floor_balance) + 1) if tokens >= floor_balance else 0
 
     def reset(self) -> None:
         cache.delete_many([self.key, f"{self.key}:lock"])

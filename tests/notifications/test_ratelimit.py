@@ -115,3 +115,24 @@ def test_works_on_redis(settings):
     assert [b.acquire(reserve=False).now for _ in range(4)] == [True, True, True, False]
     assert b.acquire(max_reserve=10_000).reserved
     b.reset()
+
+
+@pytest.mark.parametrize(("rate", "capacity", "max_reserve"), [(2, 2, 5.0), (1, 1, 5.0), (10, 10, 60.0), (0.5, 3, 7.0)])
+def test_bookable_counts_exactly_what_acquire_would_give_or_book(clock, rate, capacity, max_reserve):
+    b = TokenBucket(rate=rate, capacity=capacity, key="test:bookable", clock=clock)
+    b.reset()
+    try:
+        for step in range(3):  # a fresh bucket, then part-way through a backlog
+            expected = b.bookable(max_reserve=max_reserve)
+            taken = 0
+            while (got := b.acquire(max_reserve=max_reserve)).now or got.reserved:
+                taken += 1
+            assert taken == expected, step
+            assert b.bookable(max_reserve=max_reserve) == 0
+            clock.t += 1.7 * (step + 1)
+    finally:
+        b.reset()
+
+
+def test_bookable_is_unbounded_without_a_rate():
+    assert TokenBucket(rate=0, capacity=1, key="test:none").bookable() > 10**6

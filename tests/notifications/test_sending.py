@@ -259,6 +259,34 @@ def test_sweep_takes_oldest_first_in_batches(settings, sms_outbox, no_grace):
     assert dispatch_due().queued == [str(messages[0].pk)]
 
 
+def test_sweep_queues_no_more_than_the_rate_can_still_take(settings, sms_outbox, no_grace):
+    """Above the SMS rate, a task the bucket has no slot for within SMS_RATE_MAX_RESERVE_SECONDS
+    would only leave its row due: the sweep queues only as many as the bucket can give or book,
+    oldest first, and the rest stay due for the next sweep."""
+    from notifications.ratelimit import reset_sms_bucket, sms_bucket
+
+    settings.SMS_RATE_PER_SECOND = 1
+    settings.SMS_RATE_BURST = 1
+    settings.SMS_RATE_MAX_RESERVE_SECONDS = 3
+    reset_sms_bucket()
+    messages = [enqueue_uncommitted(context={"code": i, "minutes": 5}) for i in range(3)]
+    for age, m in zip([10, 30, 20], messages, strict=True):
+        OutboxMessage.objects.filter(pk=m.pk).update(next_attempt_at=timezone.now() - timedelta(seconds=age))
+    bucket = sms_bucket()
+    while bucket.acquire(max_reserve=3).now:  # the burst is gone and...
+        pass
+    while bucket.bookable(max_reserve=3) > 2:  # ...the window is booked but for two slots
+        assert bucket.acquire(max_reserve=3).reserved
+    room = bucket.bookable(max_reserve=3)
+    assert room in (1, 2)  # the wall clock may have refilled a token meanwhile
+    queued = dispatch_due().queued
+    assert queued == [str(messages[1].pk), str(messages[2].pk)][:room]
+    left = {str(m.pk) for m in messages} - set(queued)
+    assert OutboxMessage.objects.filter(pk__in=left, status__in=OutboxMessage.DUE_STATUSES).count() == len(left)
+    reset_sms_bucket()  # the rate has room again: the next sweep takes the ones left
+    assert set(dispatch_due().queued) == left
+
+
 def test_management_command_runs_the_sweep(sms_outbox, no_grace):
     from io import StringIO
 
