@@ -9,8 +9,9 @@ Each transition action, in ONE transaction:
    ledger entry; on PostgreSQL steps 3-4 are ONE statement (the same conditional UPDATE as a CTE
    that the event INSERT selects from, feeding ``ledger_append()``: no row updated, nothing
    written → 409); follow-up system steps of the same case share one more UPDATE;
-5. writes the applicant's SMS to the outbox (same transaction) and schedules anything that talks
-   to the outside world with ``transaction.on_commit``.
+5. writes the applicant's SMS to the outbox (same transaction; on PostgreSQL in the statement of
+   step 3-4, selecting FROM the guarded UPDATE, so a step that loses the race writes no text)
+   and schedules anything that talks to the outside world with ``transaction.on_commit``.
 Invalid input raises django ``ValidationError`` (400) before anything is written.
 
 ``actor=None`` means the system (deemed acceptance, issuing, routing to print, a joint parent
