@@ -450,8 +450,9 @@ def test_with_a_broker_a_message_with_no_slot_in_the_window_waits_for_the_sweep(
     not_eager, settings, sms_outbox, time_machine
 ):
     """Over the rate with every slot of SMS_RATE_MAX_RESERVE_SECONDS booked, a message books
-    nothing and queues no task of its own (one per message, each coming back every window, was a
-    polling storm under a backlog): it stays pending, due, and the sweep queues it again."""
+    nothing, is not even claimed, and queues no task of its own (one per message, each coming back
+    every window, was a polling storm under a backlog): it stays pending, due, and the sweep
+    queues it again when the rate has room."""
     time_machine.move_to("2026-12-03T10:00:00+08:00", tick=False)
     settings.SMS_RATE_PER_SECOND = 1
     settings.SMS_RATE_MAX_RESERVE_SECONDS = 1
@@ -467,10 +468,12 @@ def test_with_a_broker_a_message_with_no_slot_in_the_window_waits_for_the_sweep(
     tasks = published_tasks(not_eager)
     assert [t.decode()[0] for t in tasks] == [[str(second.pk)]]  # only the booked one comes back
     third.refresh_from_db()
-    assert (third.status, third.attempts) == (Status.PENDING, 0)
-    assert third.next_attempt_at > timezone.now()
-    # Once it is due (and its grace has passed), the periodic sweep queues it again.
-    time_machine.move_to(third.next_attempt_at + timedelta(seconds=settings.SMS_DISPATCH_GRACE + 1), tick=False)
+    # Not even claimed (the bucket said no room with one cache read): untouched, pending and due.
+    assert (third.status, third.attempts, third.claimed_at) == (Status.PENDING, 0, None)
+    assert third.next_attempt_at <= timezone.now()
+    assert dispatch_due().queued == []  # the sweep does not queue it into a full window either
+    # Once the rate has room again (and its grace has passed), the periodic sweep queues it.
+    time_machine.move_to(timezone.now() + timedelta(seconds=settings.SMS_DISPATCH_GRACE + 1), tick=False)
     assert str(third.pk) in dispatch_due().queued
     assert str(third.pk) in [t.decode()[0][0] for t in published_tasks(not_eager)]
     assert len(sms_outbox) == 1
