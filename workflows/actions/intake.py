@@ -15,6 +15,7 @@ from accounts.identity import validate_applicant_identifier
 from accounts.models import Role, User
 from accounts.protect import lookup_hash, protect
 from accounts.realname import Verdict
+from core.baked import BakedQuery
 from core.phones import mainland_mobile
 from govmap.models import Region
 from halls.models import Hall, Window
@@ -36,12 +37,20 @@ from workflows.models import (
 from workflows.routing import competent_department, is_cross_region, joint_authorities
 from workflows.rules import Actor, intake_window
 
+# Compiled once per process (core.baked): every upload's, verify's, submit's and acceptance's check reads them.
+_live_materials = BakedQuery(
+    lambda case_id: Material.objects.filter(case_id=case_id, superseded_at__isnull=True).select_related(
+        "requirement", "original_sighted_hall"
+    )
+)
+
 
 def current_materials(case: Case) -> list[Material]:
     """The case's live materials in the model's order, with what a response shows of them."""
-    return list(
-        case.materials.filter(superseded_at__isnull=True).select_related("requirement", "original_sighted_hall")
-    )
+    rows = _live_materials(case.pk)
+    for material in rows:
+        material.case = case  # as ``case.materials`` sets it (its known related object): no query
+    return rows
 
 
 def _check_materials_complete(case: Case) -> list[Material] | None:

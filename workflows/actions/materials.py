@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from core import errors as domain
+from core.baked import BakedQuery
 from ledger.actions import append as ledger_append
 from ledger.models import Kind as LedgerKind
 from services.models import MaterialGrade, MaterialRequirement
@@ -86,13 +87,21 @@ def _material_actor(case: Case, user: User) -> str:
     raise TransitionForbidden(_("您不能为该办件提交材料。"))
 
 
+# Compiled once per process (core.baked): every upload names its requirement by code. The first in
+# the model's order, as ``case.item.materials.filter(code=...).first()``.
+_requirement_by_code = BakedQuery(
+    lambda item_id, code: MaterialRequirement.objects.filter(item_id=item_id, code=code)[:1]
+)
+
+
 def _requirement(case: Case, code: str | MaterialRequirement) -> MaterialRequirement:
     # licences.actions resolves the requirement before delegating here: reuse it, no second query.
     if isinstance(code, MaterialRequirement):
         if code.item_id == case.item_id:
             return code
         code = code.code
-    req = case.item.materials.filter(code=(code or "").strip()).first()
+    found = _requirement_by_code(case.item_id, (code or "").strip())
+    req = found[0] if found else None
     if req is None:
         raise ValidationError({"requirement": [_("该事项没有编码为“%(code)s”的材料。") % {"code": code}]})
     return req
