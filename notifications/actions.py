@@ -142,9 +142,21 @@ def schedule_send(message_id: str) -> None:
     from notifications.tasks import send_message
 
     try:
+        if not send_message.app.conf.task_always_eager and _rate_is_full():
+            # Its task would find no slot within the window and leave the row due: the paced
+            # dispatch-outbox sweep queues it when the rate has room (oldest first).
+            return
+    except Exception:
+        logger.warning("SMS %s: the rate could not be read; queued anyway", message_id, exc_info=True)
+    try:
         send_message.delay(message_id)
     except Exception:
         logger.exception("SMS %s could not be queued; dispatch_pending will send it", message_id)
+
+
+def _rate_is_full() -> bool:
+    """No slot of the SMS rate left to give or book within SMS_RATE_MAX_RESERVE_SECONDS (one cache read)."""
+    return sms_bucket().bookable(max_reserve=conf.rate_max_reserve_seconds()) == 0
 
 
 def retry_messages(*, message_ids: Iterable[Any], actor: Any = None) -> int:
@@ -222,7 +234,7 @@ def attempt_send(*, message_id: Any, rate_reserved: bool = False, reserve_rate: 
     """
     if reserve_rate and not rate_reserved:
         max_reserve = conf.rate_max_reserve_seconds()
-        if sms_bucket().bookable(max_reserve=max_reserve) == 0:
+        if _rate_is_full():
             # No slot within the window (one cache read): the row is left as it is, due, for the
             # dispatch-outbox sweep, which queues it again when the rate has room. Claiming it only
             # to un-claim it cost three statements and the bucket's lock for every text above the

@@ -479,6 +479,36 @@ def test_with_a_broker_a_message_with_no_slot_in_the_window_waits_for_the_sweep(
     assert len(sms_outbox) == 1
 
 
+def test_with_a_broker_a_text_committed_into_a_full_window_is_left_to_the_sweep(
+    not_eager, settings, sms_outbox, time_machine, django_capture_on_commit_callbacks
+):
+    """With every slot of the window booked, committing a text publishes no task (it would find no
+    slot and leave its row due): the row is pending and due, and the sweep queues it once the rate
+    has room. Below the rate a committed text is published at once, as always."""
+    from notifications.ratelimit import reset_sms_bucket, sms_bucket
+
+    time_machine.move_to("2026-12-03T10:00:00+08:00", tick=False)
+    settings.SMS_RATE_PER_SECOND = 1
+    settings.SMS_RATE_MAX_RESERVE_SECONDS = 1
+    reset_sms_bucket()
+    published_tasks(not_eager)
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        below = enqueue_sms(to=PHONE, template="otp_code", context={"code": "1", "minutes": 5})
+    assert [t.decode()[0] for t in published_tasks(not_eager)] == [[str(below.pk)]]
+    bucket = sms_bucket()
+    while bucket.bookable(max_reserve=1):  # the burst and every slot of the window taken
+        bucket.acquire(max_reserve=1)
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        full = enqueue_sms(to=PHONE, template="otp_code", context={"code": "2", "minutes": 5})
+    assert published_tasks(not_eager) == []
+    full.refresh_from_db()
+    assert (full.status, full.attempts, full.claimed_at) == (Status.PENDING, 0, None)
+    time_machine.move_to(timezone.now() + timedelta(seconds=settings.SMS_DISPATCH_GRACE + 2), tick=False)
+    # Oldest first: the first text too, whose published task no worker ran here.
+    assert dispatch_due().queued == [str(below.pk), str(full.pk)]
+    assert [t.decode()[0][0] for t in published_tasks(not_eager)] == [str(below.pk), str(full.pk)]
+
+
 def test_a_template_removed_after_enqueue_still_sends_its_stored_text(sms_outbox, no_grace):
     message = enqueue_uncommitted(template="case_received", context={"case_number": "N9", "item_name": "X"})
     OutboxMessage.objects.filter(pk=message.pk).update(template="retired_template")
