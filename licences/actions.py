@@ -266,8 +266,13 @@ def register_delivered_result(*, result: Result) -> ELicence | None:
     if case.state != CaseState.DELIVERED:
         raise ValidationError({"result": [_("办件尚未送达，结果不能入库。")]})
     existing = ELicence.objects.filter(result=result).first()
-    if existing is not None:
-        return existing
+    return existing if existing is not None else _file(result)
+
+
+def _file(result: Result) -> ELicence:
+    """The ELicence of ``result`` (loaded with its case, the case's item and applicant), written now;
+    the one another worker wrote first when two file it at once."""
+    case = result.case
     try:
         with transaction.atomic():
             return ELicence.objects.create(
@@ -289,12 +294,19 @@ def register_delivered_result(*, result: Result) -> ELicence | None:
 
 def register_delivered_case(*, case_id: int) -> list[ELicence]:
     """Every result of a delivered case into the library (the hook after ``hand_over``,
-    ``confirm_receipt`` and ``deliver_online``)."""
-    case = Case.objects.get(pk=case_id)
-    if case.state != CaseState.DELIVERED:
+    ``confirm_receipt`` and ``deliver_online``): one read of its results (with the case, its item
+    and applicant) and one of those already filed, then one INSERT per result not filed yet.
+    Revoked results are not filed; a case not delivered files nothing."""
+    results = list(
+        Result.objects.select_related("case__item", "case__applicant")
+        .filter(case_id=case_id, case__state=CaseState.DELIVERED)
+        .order_by("issued_at", "pk")
+    )
+    live = [r for r in results if r.revoked_at is None]
+    if not live:
         return []
-    filed = [register_delivered_result(result=r) for r in case.results.all()]
-    return [e for e in filed if e is not None]
+    filed = {e.result_id: e for e in ELicence.objects.filter(result_id__in=[r.pk for r in live])}
+    return [filed.get(r.pk) or _file(r) for r in live]
 
 
 def _requirement_of(case: Case, requirement: MaterialRequirement | str) -> MaterialRequirement:

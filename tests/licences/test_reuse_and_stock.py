@@ -265,3 +265,28 @@ def test_materials_api_id_resolvers(wf, delivered):
     assert selectors.shared_material_for_case(case, source.pk) == source
     assert selectors.shared_material_for_case(stranger, source.pk) is None
     assert selectors.shared_material_for_case(case, "x") is None
+
+
+def test_register_delivered_case_files_each_live_result_once_in_few_queries(wf, drive, on_commit, delivered):
+    """The delivered hook reads the case's results (with case, item and applicant) and those already
+    filed once each, then INSERTs only what is missing; revoked results and undelivered cases file
+    nothing."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    case, licence = delivered
+    with CaptureQueriesContext(connection) as ctx:
+        assert actions.register_delivered_case(case_id=case.pk) == [licence]  # filed already
+    assert len(ctx.captured_queries) == 2
+    licence.delete()
+    with CaptureQueriesContext(connection) as ctx:
+        refiled = actions.register_delivered_case(case_id=case.pk)
+    assert [e.number for e in refiled] == [licence.number]
+    assert ELicence.objects.get(result__case=case).holder == wf.users["citizen"]
+    assert len(ctx.captured_queries) <= 5  # two reads, and the INSERT in its savepoint
+    Result.objects.filter(case=case).update(revoked_at=case.delivered_at)
+    ELicence.objects.filter(result__case=case).delete()
+    assert actions.register_delivered_case(case_id=case.pk) == []
+    undelivered = wf.receive()
+    assert actions.register_delivered_case(case_id=undelivered.pk) == []
+    assert not ELicence.objects.filter(result__case=undelivered).exists()
