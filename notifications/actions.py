@@ -13,10 +13,11 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from core.inserts import insert_of, mark_saved
 from core.phones import normalize_phone
 from notifications import conf
 from notifications.backends import PermanentSendError, SendError, SendResult, SmsPayload, get_backend
@@ -114,26 +115,16 @@ def staged_sms() -> Iterator[list[OutboxMessage]]:
 
 
 def outbox_inserts(messages: Sequence[OutboxMessage], *, from_guard: bool) -> list[tuple[str, list[Any]]]:
-    """``INSERT`` statements ``(sql, params)`` of staged rows, their values prepared as
-    ``Model.save()`` prepares them; ``from_guard``: ``INSERT ... SELECT ... FROM guard``, written only
-    when the caller's CTE named ``guard`` returns a row (PostgreSQL)."""
-    meta = OutboxMessage._meta
-    fields = meta.concrete_fields
-    qn = connection.ops.quote_name
-    if from_guard:
-        # Typed placeholders: in INSERT ... SELECT an untyped NULL would be text.
-        source = f"SELECT {', '.join(f'%s::{f.cast_db_type(connection)}' for f in fields)} FROM guard"  # noqa: S608
-    else:
-        source = f"VALUES ({', '.join(['%s'] * len(fields))})"
-    sql = f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(str(f.column)) for f in fields)}) {source}"
-    return [(sql, [f.get_db_prep_save(f.pre_save(m, True), connection) for f in fields]) for m in messages]
+    """``INSERT`` statements ``(sql, params)`` of staged rows (``core.inserts``); ``from_guard``:
+    ``INSERT ... SELECT ... FROM guard``, written only when the caller's CTE named ``guard`` returns
+    a row (PostgreSQL)."""
+    return [insert_of(m, select_from="guard" if from_guard else None) for m in messages]
 
 
 def mark_written(messages: Sequence[OutboxMessage]) -> None:
     """The caller's statement wrote these staged rows (``staged_sms`` then leaves them alone)."""
     for message in messages:
-        message._state.adding = False
-        message._state.db = connection.alias
+        mark_saved(message)
 
 
 def schedule_send(message_id: str) -> None:

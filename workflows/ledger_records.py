@@ -13,8 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from django.db import connection
-
+from core.inserts import insert_of, mark_saved
 from ledger.actions import append, insert_and_append
 from ledger.models import Entry, Kind
 
@@ -87,37 +86,15 @@ def create_case_event(
         return None
     event_id, entry = written
     event.pk = event_id
-    event._state.adding = False
-    event._state.db = connection.alias
+    mark_saved(event)
     return entry
 
 
-_INSERTS: dict[tuple[type, bool], tuple[str, list[Any]]] = {}
-
-
 def _insert_of(obj: Any, *, from_guard: bool = False) -> tuple[str, list[Any]]:
-    """``INSERT ... RETURNING id`` of a model instance with an auto primary key named id, and its
-    values prepared as Model.save() prepares them (``from_guard``: ``INSERT ... SELECT ... FROM
-    guard``, one row per row the guard CTE returned)."""
-    model = type(obj)
-    key = (model, from_guard)
-    if key not in _INSERTS:
-        meta = model._meta
-        assert meta.pk.column == "id" and meta.pk.db_returning, "an auto primary key named id"
-        fields = [f for f in meta.concrete_fields if not f.primary_key]
-        qn = connection.ops.quote_name
-        if from_guard:
-            # Typed placeholders: in INSERT ... SELECT an untyped NULL would be text.
-            typed = ", ".join(f"%s::{f.cast_db_type(connection)}" for f in fields)
-            source = f"SELECT {typed} FROM guard"  # noqa: S608
-        else:
-            source = f"VALUES ({', '.join(['%s'] * len(fields))})"
-        sql = (
-            f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) {source} RETURNING {qn('id')}"
-        )
-        _INSERTS[key] = (sql, fields)
-    sql, fields = _INSERTS[key]
-    return sql, [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+    """``INSERT ... RETURNING id`` of a model instance with an auto primary key named id
+    (``from_guard``: ``INSERT ... SELECT ... FROM guard``, one row per row the guard CTE returned)."""
+    assert obj._meta.pk.column == "id" and obj._meta.pk.db_returning, "an auto primary key named id"
+    return insert_of(obj, select_from="guard" if from_guard else None, returning=("id",))
 
 
 def material_payload_of(material: Any, case_number: str | None = None) -> dict[str, Any]:

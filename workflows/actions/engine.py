@@ -35,6 +35,7 @@ from django_fsm import ConcurrentTransition, TransitionNotAllowed, can_proceed
 
 from accounts.models import Role, User
 from core import errors as domain
+from core.inserts import insert_of, mark_saved
 from notifications.actions import mark_written, outbox_inserts, staged_sms
 from workdays import calendar
 from workflows import extensions, ledger_records
@@ -108,36 +109,23 @@ def _insert_numbered(case: Case, region_code: str, when: datetime) -> bool:
     ``case.number``. False, with nothing written, when the day's counter row does not exist yet
     (the day's first case: ``_next_number`` creates it)."""
     day = calendar.local_date(when)
-    qn = connection.ops.quote_name
-    columns: list[str] = []
-    values: list[str] = []
-    params: list[Any] = []
-    for field in Case._meta.concrete_fields:
-        if field.primary_key:
-            continue
-        columns.append(qn(field.column))
-        if field.name == "number":
-            # As _next_number's f"{seq:06d}": at least six digits, never cut.
-            values.append("%s || lpad(n.last::text, greatest(6, length(n.last::text)), '0')")
-            params.append(f"{region_code}-{day:%Y%m%d}-")
-        else:
-            # Typed placeholders: in INSERT ... SELECT an untyped NULL would be text.
-            values.append(f"%s::{field.cast_db_type(connection)}")
-            params.append(field.get_db_prep_save(field.pre_save(case, True), connection))
-    sql = (
-        f"WITH n AS (UPDATE {qn(CaseSequence._meta.db_table)} SET last = last + 1 "  # noqa: S608
-        "WHERE region_code = %s AND day = %s RETURNING last) "
-        f"INSERT INTO {qn(Case._meta.db_table)} ({', '.join(columns)}) SELECT {', '.join(values)} FROM n "
-        f"RETURNING {qn('id')}, {qn('number')}"
+    insert, params = insert_of(
+        case,
+        select_from="n",
+        # As _next_number's f"{seq:06d}": at least six digits, never cut.
+        computed={"number": "%s || lpad(n.last::text, greatest(6, length(n.last::text)), '0')"},
+        values={"number": f"{region_code}-{day:%Y%m%d}-"},
+        returning=("id", "number"),
     )
+    table = connection.ops.quote_name(CaseSequence._meta.db_table)
+    sql = f"WITH n AS (UPDATE {table} SET last = last + 1 WHERE region_code = %s AND day = %s RETURNING last) {insert}"  # noqa: S608
     with connection.cursor() as cur:
         cur.execute(sql, [region_code, day.isoformat(), *params])
         row = cur.fetchone()
     if row is None:
         return False
     case.pk, case.number = row
-    case._state.adding = False
-    case._state.db = connection.alias
+    mark_saved(case)
     case._update_initial_state()  # as ConcurrentTransitionMixin.save() leaves it
     return True
 
