@@ -30,9 +30,9 @@ def insert_of(
     ``INSERT ... SELECT %s::<type>, ... FROM <select_from>`` (one row per row that CTE returns;
     typed placeholders, since an untyped NULL there would be text, PostgreSQL).
 
-    ``computed``: field name → an SQL expression with ONE ``%s`` used instead of the field's value
-    (it may read ``select_from``'s columns); its parameter is ``values[name]``. ``returning``:
-    columns the statement returns.
+    ``computed``: field name → an SQL expression used instead of the field's value (it may read
+    ``select_from``'s columns, e.g. ``"g0.id"``); one with a ``%s`` takes ``values[name]`` as its
+    parameter. ``returning``: columns the statement returns.
     """
     model = type(obj)
     computed = computed or {}
@@ -55,9 +55,12 @@ def insert_of(
         shape = _SHAPES.setdefault(key, (sql, fields))
     sql, fields = shape
     given = values or {}
-    params = [
-        given[f.name] if f.name in computed else f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields
-    ]
+    params: list[Any] = []
+    for f in fields:
+        if f.name not in computed:
+            params.append(f.get_db_prep_save(f.pre_save(obj, True), connection))
+        elif "%s" in computed[f.name]:
+            params.append(given[f.name])
     return sql, params
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -151,6 +152,65 @@ def insert_and_append(
     fact_id, entry_id, seq, prev, digest_entry = row
     entry = _built(entry_id, subject, seq, kind, f"{ref_prefix}{fact_id}", text, digest, prev, digest_entry, now)
     return fact_id, entry
+
+
+@dataclass(frozen=True)
+class NewSubjectFact:
+    """The first fact of a new row, for ``insert_new_and_append``: ``row`` is ``(sql, params)`` of
+    an ``INSERT ... RETURNING id`` (the row, e.g. a new case), ``fact`` of an ``INSERT ... SELECT
+    ... FROM g<i> RETURNING id`` (its fact, e.g. the case's create event, reading the new row's id
+    from the CTE ``g<i>``, ``i`` its index in the list); the entry is what ``append`` would write
+    for the fact (ref ``<ref_prefix><fact id>``)."""
+
+    row: tuple[str, Sequence[Any]]
+    fact: tuple[str, Sequence[Any]]
+    subject: str
+    kind: str
+    payload: dict[str, Any]
+    ref_prefix: str
+
+
+def insert_new_and_append(facts: Sequence[NewSubjectFact]) -> list[tuple[int, int, Entry]]:
+    """PostgreSQL: write several new rows, each with its first fact and that fact's ledger entry,
+    in ONE statement (a joint case's sub-cases with their create events: one round trip instead of
+    two per sub-case). Returns ``(row id, fact id, entry)`` per fact, in order. Each INSERT
+    writes one row; if any wrote none, LedgerError (the caller's transaction must roll back).
+    Call it inside the transaction that writes the rows, as ``append``."""
+    if connection.vendor != "postgresql":
+        raise LedgerError("inserting several facts in one statement needs PostgreSQL")
+    now = timezone.now()
+    ctes: list[str] = []
+    joins: list[str] = []
+    cte_params: list[Any] = []
+    call_params: list[Any] = []
+    texts: list[tuple[str, str]] = []
+    for i, fact in enumerate(facts):
+        _checked(fact.subject, fact.kind, f"{fact.ref_prefix}1", fact.payload)
+        text = canonical_json(fact.payload)
+        digest = sha256_hex(text.encode())
+        texts.append((text, digest))
+        ctes.append(f"g{i} AS ({fact.row[0]}), f{i} AS ({fact.fact[0]})")
+        cte_params.extend([*fact.row[1], *fact.fact[1]])
+        joins.append(
+            f"g{i} CROSS JOIN f{i} CROSS JOIN LATERAL "
+            f"ledger_append(%s, %s, %s || f{i}.id::text, %s, %s, %s, %s) AS l{i}"
+        )
+        call_params.extend([fact.subject, fact.kind, fact.ref_prefix, text, digest, timestamp_us(now), now])
+    columns = ", ".join(f"g{i}.id, f{i}.id, l{i}.*" for i in range(len(facts)))
+    sql = f"WITH {', '.join(ctes)} SELECT {columns} FROM {' CROSS JOIN '.join(joins)}"  # noqa: S608
+    with connection.cursor() as cur:
+        cur.execute(sql, [*cte_params, *call_params])
+        row = cur.fetchone()
+    if row is None:
+        raise LedgerError("a new row's INSERT wrote nothing")
+    written: list[tuple[int, int, Entry]] = []
+    for i, fact in enumerate(facts):
+        row_id, fact_id, entry_id, seq, prev, digest_entry = row[6 * i : 6 * i + 6]
+        text, digest = texts[i]
+        ref = f"{fact.ref_prefix}{fact_id}"
+        entry = _built(entry_id, fact.subject, seq, fact.kind, ref, text, digest, prev, digest_entry, now)
+        written.append((row_id, fact_id, entry))
+    return written
 
 
 def _built(

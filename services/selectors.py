@@ -6,7 +6,8 @@ The catalog is public (every citizen may read it), so these selectors take no us
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.db.models import Case, IntegerField, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, Subquery, Value, When
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
@@ -182,11 +183,34 @@ def competent_department(*, item: Item, jurisdiction: Region) -> Department:
 
 
 def joint_departments(*, item: Item, jurisdiction: Region) -> list[Department]:
-    """For a joint (多地联办 / "一件事") item: the lead authority first, then one per joint kind.
+    """For a joint (多地联办 / "一件事") item: the lead authority first, then one per joint kind
+    (in kind code order).
 
     All at the item's handling level for the jurisdiction; a missing department raises
     ValidationError naming it.
     """
+    # One query for every part (a joint case is routed at intake and again when it is transferred):
+    # the region's departments of the lead kind or a co-deciding kind, each row also saying how
+    # many kinds the item names. Only when a part is missing (or the catalog is odd: a co-deciding
+    # kind equal to the lead's) does the part-by-part routing below run, for its exact message.
+    target = _region_at_item_level(item=item, jurisdiction=jurisdiction)
+    link = Item.co_department_kinds.through
+    co_kinds = link.objects.filter(item_id=item.pk)
+    wanted = Subquery(co_kinds.order_by().values("item_id").annotate(n=Count("*")).values("n"))  # type: ignore[misc]  # the stubs miss annotations after values()
+    rows = list(
+        _departments()
+        .filter(region=target)
+        .filter(Q(kind_id=item.department_kind_id) | Q(kind_id__in=co_kinds.values("departmentkind_id")))
+        .annotate(kinds_wanted=Coalesce(wanted, 0) + 1)
+        .order_by("kind_id")
+    )
+    lead = [d for d in rows if d.kind_id == item.department_kind_id]
+    if lead and len(rows) == rows[0].kinds_wanted:
+        return [*lead, *(d for d in rows if d.kind_id != item.department_kind_id)]
+    return _joint_departments_by_part(item=item, jurisdiction=jurisdiction)
+
+
+def _joint_departments_by_part(*, item: Item, jurisdiction: Region) -> list[Department]:
     lead = competent_department(item=item, jurisdiction=jurisdiction)
     target = lead.region
     co_kinds = list(item.co_department_kinds.all())

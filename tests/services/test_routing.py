@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 
 from govmap.models import Region
 from services.models import Department, Item
-from services.selectors import competent_department, joint_departments
+from services.selectors import _joint_departments_by_part, competent_department, joint_departments
 
 pytestmark = pytest.mark.django_db
 
@@ -84,3 +84,31 @@ def test_joint_item_lists_lead_then_co_deciding_departments(catalog):
     assert [d.kind_id for d in depts] == ["health", "healthcare_security", "hrss", "public_security"]
     assert all(d.region_id == "522601" for d in depts)
     assert depts[0].name == "凯里市卫生健康局"
+
+
+def test_joint_item_is_routed_in_one_query(catalog, django_assert_num_queries):
+    """Every part of a joint case in one read (a joint case is routed at intake and again at
+    transfer), with the same order as part-by-part routing."""
+    item = _item("新生儿出生“一件事”（出生医学证明、户口登记、医保参保、社保卡申领）")
+    kaili = Region.objects.get(pk="522601")
+    with django_assert_num_queries(1):
+        depts = joint_departments(item=item, jurisdiction=kaili)
+    assert [d.code for d in depts] == [d.code for d in _joint_departments_by_part(item=item, jurisdiction=kaili)]
+    with django_assert_num_queries(0):  # kind and region came with them
+        assert all(d.kind.name for d in depts) and {d.region.name for d in depts} == {"凯里市"}
+
+
+def test_joint_item_missing_a_co_deciding_department_names_it(catalog):
+    item = _item("新生儿出生“一件事”（出生医学证明、户口登记、医保参保、社保卡申领）")
+    Department.objects.filter(kind_id="hrss", region_id="522601").delete()
+    with pytest.raises(ValidationError) as caught:
+        joint_departments(item=item, jurisdiction=Region.objects.get(pk="522601"))
+    assert "联办部门" in str(caught.value.message_dict["jurisdiction"])
+
+
+def test_joint_item_missing_its_lead_department_names_it(catalog):
+    item = _item("新生儿出生“一件事”（出生医学证明、户口登记、医保参保、社保卡申领）")
+    Department.objects.filter(kind_id="health", region_id="522601").delete()
+    with pytest.raises(ValidationError) as caught:
+        joint_departments(item=item, jurisdiction=Region.objects.get(pk="522601"))
+    assert "尚未设置办理" in str(caught.value.message_dict["jurisdiction"])

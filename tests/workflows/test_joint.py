@@ -99,3 +99,24 @@ def test_child_correction_goes_back_to_its_authority(wf, drive):
 def test_online_joint(wf, drive):
     parent = drive(wf.online(item="joint", mode="joint"), "submitted")
     assert sorted(parent.children.values_list("state", flat=True)) == ["submitted", "submitted"]
+
+
+@pytest.mark.django_db
+def test_sub_cases_are_written_with_their_create_events_and_ledger_entries(wf, drive):
+    """The sub-cases, their create events and the events' ledger entries (one statement on
+    PostgreSQL): each sub-case's own chain starts at its create event, and the ledger verifies
+    against the stored rows."""
+    from ledger.models import Entry
+    from ledger.verify import verify_ledger
+    from workflows.models import CaseEvent
+
+    parent, market, health = joint_case(wf, drive)
+    for child, authority in ((market, "520103-market"), (health, "520103-health")):
+        events = list(CaseEvent.objects.filter(case=child).order_by("seq"))
+        assert [(e.seq, e.transition, e.to_state, e.actor_id) for e in events] == [(1, "create", "transferred", None)]
+        assert events[0].payload == {"parent": parent.number, "authority": authority}
+        entries = list(Entry.objects.filter(subject=f"case:{child.number}").order_by("seq"))
+        assert [(e.seq, e.ref) for e in entries] == [(1, f"case_event:{events[0].pk}")]
+        assert child.last_event_seq == 1 and child.parent_id == parent.pk
+    report = verify_ledger(check_sources=True)
+    assert report.ok, report.as_dict()["first_problem"]

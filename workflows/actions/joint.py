@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.db import connection
+
 from services.models import Mode
+from workflows import ledger_records
 from workflows.actions.clocks import _start_acceptance_clock
-from workflows.actions.engine import _append_event, hold_spawned_children
+from workflows.actions.engine import _append_event, _event, hold_spawned_children
 from workflows.models import (
     Case,
 )
@@ -19,6 +22,7 @@ def _spawn_children(parent: Case, now: datetime) -> None:
     The parent's window, applicant and creator go over by id: the sub-case needs no more of them,
     and the parent was looked up without them (reading each was one query per sub-case)."""
     children: list[Case] = []
+    payloads: list[dict[str, str]] = []
     for index, authority in enumerate(joint_authorities(item=parent.item, jurisdiction=parent.jurisdiction), start=1):
         child = Case(
             number=f"{parent.number}-{index:02d}",
@@ -50,16 +54,21 @@ def _spawn_children(parent: Case, now: datetime) -> None:
             last_event_seq=1,
         )
         _start_acceptance_clock(child, now)
-        child.save()
-        _append_event(
-            child,
-            name="create",
-            from_state="",
-            actor=None,
-            at=now,
-            payload={"parent": parent.number, "authority": authority.code},
-        )
         children.append(child)
+        payloads.append({"parent": parent.number, "authority": authority.code})
+    if connection.vendor == "postgresql":
+        # Every sub-case, its create event and the event's ledger entry in one statement.
+        events = [
+            _event(child, name="create", from_state="", actor=None, at=now, payload=payload)
+            for child, payload in zip(children, payloads, strict=True)
+        ]
+        ledger_records.create_cases_with_first_events(list(zip(children, events, strict=True)))
+        for child in children:
+            child._update_initial_state()  # as ConcurrentTransitionMixin.save() leaves it
+    else:
+        for child, payload in zip(children, payloads, strict=True):
+            child.save()
+            _append_event(child, name="create", from_state="", actor=None, at=now, payload=payload)
     # They are all of the parent's sub-cases (spawned once: the numbers are unique): the response
     # to this step shows them as written instead of reading them back.
     hold_spawned_children(parent, children)
