@@ -468,3 +468,44 @@ def test_case_numbers_follow_the_day_counter_and_never_lose_a_digit(wf):
     assert Case.objects.get(number=third.number).pk == third.pk
     assert [e.transition for e in third.events.all()] == ["receive"]
     assert sms_templates(third) == ["case_received"]
+
+
+def test_approval_writes_its_results_with_the_issue_event_and_a_lost_race_writes_none(wf, drive):
+    """The results an approval issues are written in the issue step's statement (PostgreSQL;
+    engine.write_with_step): one per case, saved as bulk_create leaves them, each with the issue
+    event and its ledger entry. The stale second approver is refused and writes no result."""
+    from ledger.models import Entry
+    from workflows.results import Result
+
+    case = drive(wf.receive(), "under_review")
+    first, stale = Case.objects.get(pk=case.pk), Case.objects.get(pk=case.pk)
+    first = actions.approve(case=first, actor=wf.users["yy_approver"])
+    with pytest.raises(TransitionConflict):
+        actions.approve(case=stale, actor=wf.users["yy_approver2"])
+    stored = list(Result.objects.filter(case=case))
+    assert len(stored) == 1 and stored[0].issued_by is None and stored[0].issuing_department == case.authority
+    issue = CaseEvent.objects.get(case=case, transition="issue")
+    assert issue.payload == {"results": [stored[0].number]}
+    assert Entry.objects.filter(subject=f"case:{case.number}", ref=f"case_event:{issue.pk}").count() == 1
+    assert [e.transition for e in CaseEvent.objects.filter(case=case, seq__gt=issue.seq)] == ["queue_print"]
+
+
+def test_write_with_step_outside_a_transition_writes_at_once(wf, drive):
+    from workflows.actions.engine import write_with_step
+    from workflows.results import Result
+
+    case = drive(wf.receive(), "under_review")
+    from django.utils import timezone
+
+    row = Result(
+        case=case,
+        number=f"{case.number}-R9",
+        result_type="licence",
+        title="t",
+        license_type="x",
+        holder_name="h",
+        issuing_department=case.authority,
+        issued_at=timezone.now(),
+    )
+    write_with_step([row])
+    assert Result.objects.filter(pk=row.pk).exists()

@@ -162,9 +162,10 @@ PROXY: dict[str, dict[str, int]] = {
     "accept": {"postgresql": 7, "sqlite": 12},
     "start_review": {"postgresql": 7, "sqlite": 11},
     # Token, case; BEGIN; the approve UPDATE with its event, entry and the case_decided SMS; the
-    # result row; the issue event (with entry); the chain's UPDATE (→ print_queued) with its
-    # event; COMMIT; the response's materials and timeline (its results are the ones written).
-    "approve": {"postgresql": 10, "sqlite": 22},
+    # issue event (with entry) and the result row in one statement (engine.write_with_step); the
+    # chain's UPDATE (→ print_queued) with its event; COMMIT; the response's materials and
+    # timeline (its results are the ones written).
+    "approve": {"postgresql": 9, "sqlite": 22},
     # Token, case, the clerk's posts (issuing-window rule); BEGIN; the case's results (check,
     # blank stock and response: read once); whether the hall keeps blank stock of the type
     # (licences: numbered sheet or plain paper); the UPDATE with event, entry and the ready-for-
@@ -206,7 +207,7 @@ ONLINE: dict[str, dict[str, int]] = {
     "accept": {"postgresql": 8, "sqlite": 13},
     "start_review": {"postgresql": 7, "sqlite": 11},
     # As the proxy approve (the chain goes to delivered instead of print_queued).
-    "approve": {"postgresql": 10, "sqlite": 22},
+    "approve": {"postgresql": 9, "sqlite": 22},
     "detail (applicant)": {"postgresql": 5, "sqlite": 5},
 }
 
@@ -264,9 +265,9 @@ JOINT: dict[str, dict[str, int]] = {
     "start_review 02": {"postgresql": 9, "sqlite": 13},
     # Above 10: token, case; BEGIN; the UPDATE with event and entry; the parent locked with item
     # and delivery hall, and its sub-cases (2); the parent's approve (UPDATE + event + entry +
-    # case_decided SMS); the results (one INSERT for all parts); the issue event; the chain's
-    # UPDATE (→ print_queued) with its event; COMMIT; the response's materials and timeline.
-    "approve 02": {"postgresql": 13, "sqlite": 29},
+    # case_decided SMS); the issue event with the results (one statement); the chain's UPDATE
+    # (→ print_queued) with its event; COMMIT; the response's materials and timeline.
+    "approve 02": {"postgresql": 12, "sqlite": 29},
     # Above 10: as the proxy print (one blank-stock question for both results), and the
     # response's sub-cases.
     "print": {"postgresql": 11, "sqlite": 16},

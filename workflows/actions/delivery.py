@@ -16,7 +16,7 @@ from accounts.protect import lookup_hash, mask_id_number
 from halls.models import Window
 from workflows import extensions, notify
 from workflows.actions.clocks import CLOCK_FIELDS, _stop_clock
-from workflows.actions.engine import Step, _transition
+from workflows.actions.engine import Step, _transition, write_with_step
 from workflows.models import (
     TERMINAL_STATES,
     Case,
@@ -69,9 +69,9 @@ def issue(*, case: Case, actor: User | None = None) -> Case:
                     issued_at=now,
                 )
             )
-        # One INSERT for all of them (a joint parent has one per sub-case); the ids are the
-        # model's uuid4 defaults, set before the INSERT.
-        Result.objects.bulk_create(created)
+        # Written with the issue event (on PostgreSQL in its statement; one INSERT each, else one
+        # bulk INSERT); the ids are the model's uuid4 defaults, set before the INSERT.
+        write_with_step(created)
         # The case had no result before (the numbers are unique): these are all of them.
         hold_results(c, created)
         for r in created:
