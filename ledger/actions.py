@@ -155,6 +155,79 @@ def insert_and_append(
 
 
 @dataclass(frozen=True)
+class Fact:
+    """One fact row of ``insert_all_and_append``: ``(sql, params)`` of an ``INSERT ... SELECT ...
+    FROM __prev__ RETURNING id`` of one row, and the entry ``append`` would write for it (ref
+    ``<ref_prefix><new id>``). ``__prev__`` is replaced by the guard for the first fact and by the
+    fact before it for the others: each row is inserted after the one before it (PostgreSQL runs
+    the data-modifying CTEs of a statement in no set order), so their ids follow the order given."""
+
+    insert_sql: str
+    params: Sequence[Any]
+    kind: str
+    payload: dict[str, Any]
+    ref_prefix: str
+    at: datetime
+
+
+def insert_all_and_append(
+    *,
+    subject: str,
+    facts: Sequence[Fact],
+    guard: tuple[str, Sequence[Any]],
+    also: Sequence[tuple[str, Sequence[Any]]] = (),
+) -> list[tuple[int, Entry]] | None:
+    """PostgreSQL: ``insert_and_append`` for several fact rows of ONE subject in one statement; their
+    entries are appended in the order given (``ledger_append_many()``, migration 0007, calls
+    ``ledger_append()`` for each in turn), each stamped with its fact's ``at``. ``guard`` and
+    ``also`` as for ``insert_and_append``; here the guard is required (the first fact selects from
+    it): when it returns no row nothing is written and None is returned. Returns ``(fact id,
+    entry)`` per fact, in order."""
+    if connection.vendor != "postgresql":
+        raise LedgerError("inserting several facts in one statement needs PostgreSQL")
+    if not facts:
+        raise LedgerError("no facts")
+    head, head_params = f"guard AS ({guard[0]}), ", list(guard[1])
+    for index, (also_sql, also_params) in enumerate(also):
+        head += f"also{index} AS ({also_sql}), "
+        head_params.extend(also_params)
+    texts: list[tuple[str, str]] = []
+    for i, fact in enumerate(facts):
+        _checked(subject, fact.kind, f"{fact.ref_prefix}1", fact.payload)
+        text = canonical_json(fact.payload)
+        texts.append((text, sha256_hex(text.encode())))
+        head += f"f{i} AS ({fact.insert_sql.replace('__prev__', f'f{i - 1}' if i else 'guard')}), "
+        head_params.extend(fact.params)
+    n = range(len(facts))
+    ids = ", ".join(f"f{i}.id" for i in n)
+    refs = ", ".join(f"%s || f{i}.id::text" for i in n)
+    many = ", ".join(["%s"] * len(facts))
+    sql = (
+        f"WITH {head.rstrip(', ')} SELECT {ids}, l.* FROM {' CROSS JOIN '.join(f'f{i}' for i in n)} "  # noqa: S608
+        f"CROSS JOIN LATERAL ledger_append_many(%s, ARRAY[{many}]::text[], ARRAY[{refs}]::text[], "
+        f"ARRAY[{many}]::text[], ARRAY[{many}]::text[], ARRAY[{many}]::bigint[], ARRAY[{many}]::timestamptz[]) AS l"
+    )
+    call_params: list[Any] = [subject, *(f.kind for f in facts), *(f.ref_prefix for f in facts)]
+    call_params += [t for t, _d in texts] + [d for _t, d in texts]
+    call_params += [timestamp_us(f.at) for f in facts] + [f.at for f in facts]
+    with connection.cursor() as cur:
+        cur.execute(sql, [*head_params, *call_params])
+        rows = cur.fetchall()
+    if not rows:
+        return None
+    fact_ids = rows[0][: len(facts)]
+    by_index = {r[len(facts)]: r[len(facts) + 1 :] for r in rows}
+    written: list[tuple[int, Entry]] = []
+    for i, fact in enumerate(facts):
+        entry_id, seq, prev, digest_entry = by_index[i + 1]
+        text, digest = texts[i]
+        ref = f"{fact.ref_prefix}{fact_ids[i]}"
+        entry = _built(entry_id, subject, seq, fact.kind, ref, text, digest, prev, digest_entry, fact.at)
+        written.append((fact_ids[i], entry))
+    return written
+
+
+@dataclass(frozen=True)
 class NewSubjectFact:
     """The first fact of a new row, for ``insert_new_and_append``: ``row`` is ``(sql, params)`` of
     an ``INSERT ... RETURNING id`` (the row, e.g. a new case), ``fact`` of an ``INSERT ... SELECT

@@ -13,8 +13,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from django.db import connection
+from django.utils import timezone
+
 from core.inserts import insert_of, mark_saved
-from ledger.actions import NewSubjectFact, append, insert_and_append, insert_new_and_append
+from ledger.actions import Fact, NewSubjectFact, append, insert_all_and_append, insert_and_append, insert_new_and_append
 from ledger.models import Entry, Kind
 
 
@@ -88,6 +91,38 @@ def create_case_event(
     event.pk = event_id
     mark_saved(event)
     return entry
+
+
+def create_case_events(
+    events: Sequence[Any],
+    case_number: str,
+    *,
+    guard: tuple[str, Sequence[Any]] | None = None,
+    also: Sequence[tuple[str, Sequence[Any]]] = (),
+) -> bool:
+    """``create_case_event`` for several NEW events of one case, in seq order, in ONE statement on
+    PostgreSQL (``ledger.actions.insert_all_and_append``): a transition's follow-up steps. With
+    ``guard``, False (nothing written) when it returns no row."""
+    if len(events) == 1 or guard is None or connection.vendor != "postgresql":
+        written_one = [create_case_event(e, case_number, guard=guard, also=also) for e in events]
+        return all(w is not None for w in written_one)
+    facts = [
+        Fact(
+            *insert_of(event, select_from="__prev__", returning=("id",)),
+            kind=Kind.CASE_EVENT,
+            payload=case_event_payload_of(event, case_number),
+            ref_prefix="case_event:",
+            at=timezone.now(),
+        )
+        for event in events
+    ]
+    written = insert_all_and_append(subject=case_subject(case_number), facts=facts, guard=guard, also=also)
+    if written is None:
+        return False
+    for event, (event_id, _entry) in zip(events, written, strict=True):
+        event.pk = event_id
+        mark_saved(event)
+    return True
 
 
 def create_cases_with_first_events(pairs: Sequence[tuple[Any, Any]]) -> None:

@@ -423,3 +423,63 @@ def test_portable_python_append_path_interoperates(db):
     assert third.seq == 3
     seal_pending()
     assert verify_ledger().ok
+
+
+@pytest.mark.django_db
+def test_several_facts_of_one_subject_in_one_statement_keep_their_order():
+    """ledger_append_many (PostgreSQL): the entries of several new fact rows of one subject, written
+    in one statement, chain in the order given after what the subject held; a guard that returns
+    no row writes nothing at all."""
+    if connection.vendor != "postgresql":
+        with pytest.raises(LedgerError):
+            actions.insert_all_and_append(subject="t:many", facts=[], guard=("SELECT 1 AS id", []))
+        return
+    from django.utils import timezone
+
+    from ledger.models import Kind
+
+    first = append(subject="t:many", kind=Kind.CASE_EVENT, payload={"n": 0}, ref="x:0")
+    with connection.cursor() as cur:
+        cur.execute("CREATE TEMP TABLE many_facts (id serial PRIMARY KEY, n int)")
+    facts = [
+        actions.Fact(
+            "INSERT INTO many_facts (n) SELECT %s FROM __prev__ RETURNING id",
+            [n],
+            kind=Kind.CASE_EVENT,
+            payload={"n": n},
+            ref_prefix="x:",
+            at=timezone.now(),
+        )
+        for n in (1, 2, 3)
+    ]
+    with transaction.atomic():
+        written = actions.insert_all_and_append(subject="t:many", facts=facts, guard=("SELECT 1 AS id", []))
+    assert written is not None
+    entries = list(Entry.objects.filter(subject="t:many").order_by("seq"))
+    assert [json.loads(e.payload)["n"] for e in entries] == [0, 1, 2, 3]
+    assert [e.prev_hash for e in entries[1:]] == [e.entry_hash for e in entries[:-1]]
+    assert [e.id for _fid, e in written] == [e.id for e in entries[1:]]
+    with connection.cursor() as cur:
+        cur.execute("SELECT id FROM many_facts ORDER BY id")
+        ids = [r[0] for r in cur.fetchall()]
+    assert [e.ref for e in entries[1:]] == [f"x:{i}" for i in ids]
+    assert entries[0].id == first.id
+
+    guarded = [
+        actions.Fact(
+            "INSERT INTO many_facts (n) SELECT %s::int FROM __prev__ RETURNING id",
+            [n],
+            kind=Kind.CASE_EVENT,
+            payload={"n": n},
+            ref_prefix="x:",
+            at=timezone.now(),
+        )
+        for n in (4, 5)
+    ]
+    nothing = ("SELECT 1 AS id WHERE false", [])
+    assert actions.insert_all_and_append(subject="t:many", facts=guarded, guard=nothing) is None
+    assert Entry.objects.filter(subject="t:many").count() == 4
+    with connection.cursor() as cur:
+        cur.execute("SELECT count(*) FROM many_facts")
+        assert cur.fetchone()[0] == 3
+    assert verify_ledger().ok

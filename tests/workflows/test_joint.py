@@ -120,3 +120,30 @@ def test_sub_cases_are_written_with_their_create_events_and_ledger_entries(wf, d
         assert child.last_event_seq == 1 and child.parent_id == parent.pk
     report = verify_ledger(check_sources=True)
     assert report.ok, report.as_dict()["first_problem"]
+
+
+@pytest.mark.django_db
+def test_the_parents_follow_up_chain_is_recorded_in_seq_order(wf, drive):
+    """A joint parent's follow-up steps (accept → start_review; approve → issue → queue_print) are
+    one chain, written in one statement on PostgreSQL: every event has its ledger entry, the
+    entries follow the events' seq order, and the ledger verifies against the stored rows."""
+    from ledger.models import Entry
+    from ledger.verify import verify_ledger
+    from notifications.models import OutboxMessage
+    from workflows.models import CaseEvent
+
+    parent, market, health = joint_case(wf, drive)
+    step(market, wf.users["yy_approver"], "accept", "start_review", "approve")
+    step(health, wf.users["yy_health"], "accept", "start_review", "approve")
+    parent = Case.objects.get(pk=parent.pk)
+    events = list(CaseEvent.objects.filter(case=parent).order_by("seq"))
+    assert [e.seq for e in events] == list(range(1, parent.last_event_seq + 1))
+    assert [e.pk for e in events] == sorted(e.pk for e in events)  # inserted in seq order
+    entries = list(Entry.objects.filter(subject=f"case:{parent.number}", kind="case_event").order_by("seq"))
+    assert [e.ref for e in entries] == [f"case_event:{e.pk}" for e in events]
+    assert [e.transition for e in events][-5:] == ["accept", "start_review", "approve", "issue", "queue_print"]
+    assert Result.objects.filter(case=parent).count() == 2
+    decided = OutboxMessage.objects.filter(template="case_decided", context__case_number=parent.number)
+    assert decided.count() == 1, list(OutboxMessage.objects.values_list("template", "context"))
+    report = verify_ledger(check_sources=True)
+    assert report.ok, report.as_dict()["first_problem"]

@@ -162,10 +162,10 @@ PROXY: dict[str, dict[str, int]] = {
     "accept": {"postgresql": 7, "sqlite": 12},
     "start_review": {"postgresql": 7, "sqlite": 11},
     # Token, case; BEGIN; the approve UPDATE with its event, entry and the case_decided SMS; the
-    # issue event (with entry) and the result row in one statement (engine.write_with_step); the
-    # chain's UPDATE (→ print_queued) with its event; COMMIT; the response's materials and
-    # timeline (its results are the ones written).
-    "approve": {"postgresql": 9, "sqlite": 22},
+    # system chain in one statement (engine.system_chain): its UPDATE (→ print_queued) as guard of
+    # the issue and queue_print events with their entries and the result row; COMMIT; the
+    # response's materials and timeline (its results are the ones written).
+    "approve": {"postgresql": 8, "sqlite": 22},
     # Token, case, the clerk's posts (issuing-window rule); BEGIN; the case's results (check,
     # blank stock and response: read once); whether the hall keeps blank stock of the type
     # (licences: numbered sheet or plain paper); the UPDATE with event, entry and the ready-for-
@@ -207,7 +207,7 @@ ONLINE: dict[str, dict[str, int]] = {
     "accept": {"postgresql": 8, "sqlite": 13},
     "start_review": {"postgresql": 7, "sqlite": 11},
     # As the proxy approve (the chain goes to delivered instead of print_queued).
-    "approve": {"postgresql": 9, "sqlite": 22},
+    "approve": {"postgresql": 8, "sqlite": 22},
     "detail (applicant)": {"postgresql": 5, "sqlite": 5},
 }
 
@@ -257,17 +257,17 @@ JOINT: dict[str, dict[str, int]] = {
     "accept 01": {"postgresql": 9, "sqlite": 14},
     "start_review 01": {"postgresql": 9, "sqlite": 13},
     "approve 01": {"postgresql": 9, "sqlite": 13},
-    # Above 10: token, case; BEGIN; the UPDATE with event, entry and the case_accepted SMS; the
-    # parent locked with item and delivery hall, and its sub-cases (2); the parent follows with
-    # two steps of its own, accept and start_review (UPDATE + event + entry each); COMMIT; the
-    # response's materials (the parent's) and timeline.
-    "accept 02": {"postgresql": 11, "sqlite": 24},
+    # Token, case; BEGIN; the UPDATE with event, entry and the case_accepted SMS; the parent locked
+    # with item and delivery hall, and its sub-cases (2); the parent follows with two steps of its
+    # own, accept and start_review, as one system chain (one UPDATE with both events and entries:
+    # engine.system_chain); COMMIT; the response's materials (the parent's) and timeline.
+    "accept 02": {"postgresql": 10, "sqlite": 23},
     "start_review 02": {"postgresql": 9, "sqlite": 13},
-    # Above 10: token, case; BEGIN; the UPDATE with event and entry; the parent locked with item
-    # and delivery hall, and its sub-cases (2); the parent's approve (UPDATE + event + entry +
-    # case_decided SMS); the issue event with the results (one statement); the chain's UPDATE
-    # (→ print_queued) with its event; COMMIT; the response's materials and timeline.
-    "approve 02": {"postgresql": 12, "sqlite": 29},
+    # Token, case; BEGIN; the UPDATE with event and entry; the parent locked with item and delivery
+    # hall, and its sub-cases (2); the parent's approve → issue → queue_print as one system chain
+    # (one UPDATE with the three events and entries, the results and the case_decided SMS);
+    # COMMIT; the response's materials and timeline.
+    "approve 02": {"postgresql": 10, "sqlite": 28},
     # Above 10: as the proxy print (one blank-stock question for both results), and the
     # response's sub-cases.
     "print": {"postgresql": 11, "sqlite": 16},

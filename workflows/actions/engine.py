@@ -8,7 +8,8 @@ Each transition action, in ONE transaction:
 4. appends the CaseEvent (seq n+1: a unique (case, seq) keeps one chain of events) and its
    ledger entry; on PostgreSQL steps 3-4 are ONE statement (the same conditional UPDATE as a CTE
    that the event INSERT selects from, feeding ``ledger_append()``: no row updated, nothing
-   written → 409); follow-up system steps of the same case share one more UPDATE;
+   written → 409); follow-up system steps of the same case share one more UPDATE, on
+   PostgreSQL one statement with their events and entries (``system_chain``);
 5. writes the applicant's SMS to the outbox (same transaction; on PostgreSQL in the statement of
    step 3-4, selecting FROM the guarded UPDATE, so a step that loses the race writes no text)
    and schedules anything that talks to the outside world with ``transaction.on_commit``.
@@ -20,7 +21,8 @@ following its children); only internal code passes None.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
@@ -326,14 +328,54 @@ def _reload(case: Case) -> None:
 
 # True while a transition's follow-up steps run (see _transition).
 _in_after: ContextVar[bool] = ContextVar("workflows_in_after", default=False)
-# While a transition's follow-up steps run: that case and the fields the follow-up transitions of
-# the SAME case changed (the system chain approve → issue → queue_print). The case's row is locked
-# by the transition's own conditional UPDATE, so the chain's state changes are written by ONE
-# more UPDATE when the follow-ups end instead of one per step (still in the same transaction).
-# On PostgreSQL the chain's LAST event is held back and written by that UPDATE's statement (the
-# UPDATE as its guard, as for the transition itself): one round trip less per chain. Events of the
-# case are still written in seq order (a held event is written before the next one is built).
+# While a system chain runs (system_chain: a transition's follow-up steps, a joint parent following
+# its sub-cases): that case, the fields its steps changed and, on PostgreSQL, their held events
+# (with the rows and SMS each step handed over). The case's row is locked (by the transition's own
+# conditional UPDATE, or SELECT ... FOR UPDATE), so the chain's state changes are written by ONE
+# UPDATE when it ends instead of one per step; on PostgreSQL that UPDATE is the guard of one
+# statement writing every held event in seq order with its ledger entry (ledger_append_many).
 _deferred: ContextVar[tuple[Case, list[str], list[CaseEvent]] | None] = ContextVar("workflows_deferred", default=None)
+
+
+@contextmanager
+def system_chain(case: Case) -> Iterator[None]:
+    """The steps taken on ``case`` inside the block are one chain: written when it ends by ONE
+    UPDATE of the fields they changed, conditional on the state the row holds now (as
+    ConcurrentTransitionMixin's save would be), and on PostgreSQL in ONE statement with that
+    UPDATE as guard: their events in seq order with their ledger entries (``ledger_append_many``),
+    the rows they created and their SMS. Only for a row whose state the caller wrote in this
+    transaction, or locked (SELECT ... FOR UPDATE): nobody else can move it meanwhile. Used for
+    a transition's follow-up steps (approve → issue → queue_print) and a joint parent following
+    its sub-cases. Steps inside run without a savepoint: if one fails, the whole step fails."""
+    pending: list[str] = []
+    held: list[CaseEvent] = []
+    written_state = case.state  # what the row holds now
+    token = _in_after.set(True)
+    chain = _deferred.set((case, pending, held))
+    try:
+        yield
+    finally:
+        _deferred.reset(chain)
+        _in_after.reset(token)
+    if pending and held:
+        guard = _conditional_update(case, list(dict.fromkeys(pending)), written_state)
+        if not _write_events(case, held, guard=guard):
+            raise ConcurrentTransition("the case left the state this chain started from")
+        case._update_initial_state()
+    elif pending:
+        # SQLite (events written as they were taken): one UPDATE for every step of the chain.
+        case.save(update_fields=list(dict.fromkeys(pending)))
+
+
+def _write_events(case: Case, events: list[CaseEvent], *, guard: tuple[str, list[Any]]) -> bool:
+    """PostgreSQL: ``events`` of ``case`` (seq order), their entries, and the rows and SMS each step
+    handed over, in one statement with ``guard``; False when the guard matched no row."""
+    also = [insert for event in events for insert in _rows_inserts(event, from_guard=True)]
+    if not ledger_records.create_case_events(events, case.number, guard=guard, also=also):
+        return False
+    for event in events:
+        _rows_written(event)
+    return True
 
 
 def _refuse_state(case: Case, actor: Actor, name: str) -> TransitionConflict:
@@ -395,18 +437,23 @@ def _transition(
             fields = ["state", "last_event_seq", "updated_at", *step.fields]
             deferred = _deferred.get() if nested else None
             event_args = {"name": name, "from_state": from_state, "actor": user, "at": now, "payload": step.payload}
-            if deferred is not None and deferred[0] is case:
-                # A follow-up step of the transition that locked this row: written with the chain.
+            in_chain = deferred is not None and deferred[0] is case
+            if deferred is not None and in_chain:
+                # A follow-up step on a row this transaction holds (the transition's own, or one
+                # locked for a system chain): written with the chain (_flush_chain).
                 deferred[1].extend(fields)
-                held = deferred[2]
-                while held:
-                    _write_event(case, held.pop(0))
                 if connection.vendor == "postgresql":
-                    held.append(_with_rows(_event(case, **event_args), rows))
+                    # Its event, its new rows and its SMS go in the chain's one statement, after
+                    # the events held before it (seq order).
+                    with staged_sms() as texts:
+                        if notify is not None:
+                            notify(case)
+                        mark_written(texts)  # the chain's statement writes them, with the event
+                    deferred[2].append(_with_rows(_event(case, **event_args), [*rows, *texts]))
                 else:
                     _append_event(case, **event_args)
-                if notify is not None:
-                    notify(case)
+                    if notify is not None:
+                        notify(case)
             elif connection.vendor == "postgresql":
                 # One round trip: the conditional UPDATE (the state we read, as the mixin's save
                 # checks it), the event and its ledger entry, and the step's SMS. No row updated →
@@ -433,32 +480,12 @@ def _transition(
                     raise ConcurrentTransition("the event seq we read was taken") from exc
                 if notify is not None:
                     notify(case)
-            if after is not None:
-                pending: list[str] = []
-                held_events: list[CaseEvent] = []
-                written_state = case.state  # what the row holds now (this transition's target)
-                token = _in_after.set(True)
-                chain = _deferred.set((case, pending, held_events))
-                try:
+            if after is not None and in_chain:
+                # This step is itself held in a chain of this case: its follow-ups join that chain.
+                after(case, now)
+            elif after is not None:
+                with system_chain(case):  # the row holds the state this transition wrote
                     after(case, now)
-                finally:
-                    _deferred.reset(chain)
-                    _in_after.reset(token)
-                if pending and held_events:
-                    # PostgreSQL: the row still holds the state this transition wrote; the chain's
-                    # UPDATE (conditional on it, as ConcurrentTransitionMixin's save would be) is
-                    # the guard of the held last event: one statement for both.
-                    last = held_events.pop()
-                    for event in held_events:
-                        _write_event(case, event)
-                    guard = _conditional_update(case, list(dict.fromkeys(pending)), written_state)
-                    if _write_event(case, last, guard=guard) is None:
-                        raise ConcurrentTransition("the case left the state this transition wrote")
-                    case._update_initial_state()
-                elif pending:
-                    # The row still holds the state this transition wrote (ConcurrentTransitionMixin
-                    # checks it): one UPDATE for every follow-up step of the same case.
-                    case.save(update_fields=list(dict.fromkeys(pending)))
     except ConcurrentTransition:
         # Someone else moved the case first (our UPDATE matched no row in the state we read):
         # nothing of ours was written; report what is possible now.

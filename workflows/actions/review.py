@@ -15,7 +15,7 @@ from workdays import calendar
 from workflows import notify
 from workflows.actions.clocks import CLOCK_FIELDS, _set_decision_clock, _stop_clock
 from workflows.actions.delivery import _issue_and_route
-from workflows.actions.engine import Step, _reason, _transition, hold_materials
+from workflows.actions.engine import Step, _reason, _transition, hold_materials, system_chain
 from workflows.actions.submission import check_min_grades
 from workflows.models import (
     ACCEPTANCE_STATES,
@@ -29,7 +29,11 @@ S = CaseState
 
 def _after_decision_step(c: Case, now: datetime) -> None:
     if c.parent_id is not None:
-        _follow_children(_locked_parent(c.parent_id), now)
+        parent = _locked_parent(c.parent_id)
+        # The parent's row is locked: the steps it takes (accept → start_review, approve → issue →
+        # queue_print) are one chain, written in one statement.
+        with system_chain(parent):
+            _follow_children(parent, now)
 
 
 def _locked_parent(pk: int) -> Case:
