@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -39,6 +40,10 @@ class LicencesMaterialReuse:
         )
 
 
+# The annotation the print step's read of the results carries (LicencesPrintStock.result_annotations).
+_KEPT = "blank_stock_kept_at_delivery_hall"
+
+
 def _hall_keeps_stock(result: Result) -> bool:
     """Whether the result's delivery hall keeps pre-printed blank stock of the result's type.
 
@@ -50,6 +55,8 @@ def _hall_keeps_stock(result: Result) -> bool:
     hall_id = case.delivery_hall_id
     if hall_id is None:
         return False
+    if _KEPT in result.__dict__:  # answered by the print step's own read (result_annotations)
+        return bool(result.__dict__[_KEPT])
     key = (hall_id, result.result_type)
     block = connection.atomic_blocks[-1] if connection.in_atomic_block else None
     memo: tuple[Any, dict[tuple[int, str], bool]] | None = case.__dict__.get("_blank_stock_kept")
@@ -75,6 +82,11 @@ class LicencesPrintStock:
             return None
         sheet = actions.allocate_blank_stock(result=result, actor=actor, window=window, serial=serial)
         return sheet.serial if sheet is not None else None
+
+    def result_annotations(self, *, hall_id: int | None) -> dict[str, Any]:
+        if hall_id is None:
+            return {}
+        return {_KEPT: Exists(BlankStock.objects.filter(hall_id=hall_id, result_type=OuterRef("result_type")))}
 
     def needs_serial(self, *, result: Result) -> bool:
         return actions.uses_blank_stock(result.result_type) and _hall_keeps_stock(result)

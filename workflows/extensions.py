@@ -37,6 +37,12 @@ class PrintStock(Protocol):
         fed in, else the hall's next one), or None for plain paper."""
         ...
 
+    def result_annotations(self, *, hall_id: int | None) -> dict[str, Any]:
+        """Annotations for the case's results as the print step reads them (in its transaction):
+        what ``allocate`` asks of the hall's stock, answered in that read instead of a query of
+        its own (e.g. whether the hall keeps blank stock of each result's type)."""
+        ...
+
     def needs_serial(self, *, result: Result) -> bool:
         """Whether printing ``result`` at its delivery hall takes a numbered blank sheet."""
         ...

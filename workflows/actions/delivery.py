@@ -124,7 +124,10 @@ def print_result(*, case: Case, actor: User, blank_serials: Mapping[str, str] | 
     def check(c: Case) -> None:
         # Every result of the case, read once: the live ones for the check and the stock, and all
         # of them (with their issuing department) for the response (workflows.results.held_results).
-        rows = list(c.results.select_related("issuing_department"))
+        stock = extensions.print_stock.one()
+        # What the hall's blank stock has to say about them comes with them (one read).
+        extra = stock.result_annotations(hall_id=c.delivery_hall_id) if stock is not None else {}
+        rows = list(c.results.select_related("issuing_department").annotate(**extra))
         hold_results(c, rows)
         live.extend(r for r in rows if r.revoked_at is None)
         numbers = {r.number for r in live}
