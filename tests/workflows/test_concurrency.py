@@ -82,6 +82,57 @@ def test_two_approvers_decide_at_once_exactly_one_wins(wf, drive):
         assert [m.context["decision"].startswith("准予") for m in texts] == [final.state == "print_queued"]
 
 
+def test_both_sub_cases_decided_at_once_the_parent_follows_once(wf, drive):
+    """Two authorities approve their parts of one joint case at the same moment: the parent's row
+    lock serializes them, the second sees the first's approval, and the parent takes its chain
+    (approve → issue → queue_print) exactly once, with one result per part and its events and
+    ledger entries in seq order."""
+    from ledger.models import Entry
+    from ledger.verify import verify_ledger
+    from workflows.results import Result
+
+    for _round in range(4):
+        parent = drive(wf.receive(item="joint", mode="joint"), "transferred")
+        children = list(parent.children.order_by("number"))
+        approvers = ["yy_approver", "yy_health"]
+        for child, who in zip(children, approvers, strict=True):
+            for name in ("accept", "start_review"):
+                getattr(actions, name)(case=Case.objects.get(pk=child.pk), actor=wf.users[who])
+        barrier = threading.Barrier(2)
+        errors: list[BaseException] = []
+
+        def approve(pk: int, who: str) -> None:
+            def run() -> None:
+                c = Case.objects.get(pk=pk)
+                barrier.wait()
+                try:
+                    actions.approve(case=c, actor=wf.users[who])
+                except BaseException as exc:  # reported below: a thread cannot fail the test itself
+                    errors.append(exc)
+
+            _in_thread(run)
+
+        threads = [
+            threading.Thread(target=approve, args=(child.pk, who))
+            for child, who in zip(children, approvers, strict=True)
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == []
+        final = Case.objects.get(pk=parent.pk)
+        assert final.state == "print_queued"
+        events = list(CaseEvent.objects.filter(case=final).order_by("seq"))
+        assert [e.transition for e in events].count("approve") == 1
+        assert [e.transition for e in events][-3:] == ["approve", "issue", "queue_print"]
+        assert [e.seq for e in events] == list(range(1, final.last_event_seq + 1))
+        refs = list(Entry.objects.filter(subject=f"case:{final.number}", kind="case_event").order_by("seq"))
+        assert [e.ref for e in refs] == [f"case_event:{e.pk}" for e in events]
+        assert Result.objects.filter(case=final).count() == 2
+    assert verify_ledger(check_sources=True).ok
+
+
 PEOPLE = ["zy_clerk", "zy_printer", "yy_approver", "yy_approver2", "citizen"]
 
 
