@@ -266,12 +266,13 @@ def register_delivered_result(*, result: Result) -> ELicence | None:
     if case.state != CaseState.DELIVERED:
         raise ValidationError({"result": [_("办件尚未送达，结果不能入库。")]})
     existing = ELicence.objects.filter(result=result).first()
-    return existing if existing is not None else _file(result)
+    return existing if existing is not None else file_result(result)
 
 
-def _file(result: Result) -> ELicence:
-    """The ELicence of ``result`` (loaded with its case, the case's item and applicant), written now;
-    the one another worker wrote first when two file it at once."""
+def file_result(result: Result) -> ELicence:
+    """The ELicence of ``result`` (loaded with its case, the case's item and applicant; delivered and
+    not revoked: the caller read it so), written now; the one another worker wrote first when two
+    file it at once."""
     case = result.case
     try:
         with transaction.atomic():
@@ -306,7 +307,7 @@ def register_delivered_case(*, case_id: int) -> list[ELicence]:
     if not live:
         return []
     filed = {e.result_id: e for e in ELicence.objects.filter(result_id__in=[r.pk for r in live])}
-    return [filed.get(r.pk) or _file(r) for r in live]
+    return [filed.get(r.pk) or file_result(r) for r in live]
 
 
 def _requirement_of(case: Case, requirement: MaterialRequirement | str) -> MaterialRequirement:
