@@ -57,6 +57,25 @@ def _checked(subject: str, kind: str, ref: str | None, payload: dict[str, Any]) 
         raise LedgerError("ledger payload must be a JSON object")
 
 
+def _entry_text(subject: str, kind: str, ref: str | None, payload: dict[str, Any]) -> tuple[str, str]:
+    """The checked payload's canonical text and its digest, as every entry stores them."""
+    _checked(subject, kind, ref, payload)
+    text = canonical_json(payload)
+    return text, sha256_hex(text.encode())
+
+
+def _cte_head(
+    guard: tuple[str, Sequence[Any]] | None, also: Sequence[tuple[str, Sequence[Any]]]
+) -> tuple[str, list[Any]]:
+    """The leading CTEs of a fused insert, ``guard AS (...), also0 AS (...), ...`` (each followed by
+    ", "), and their parameters: the guard runs first; the ``also`` writes select from it."""
+    head, params = (f"guard AS ({guard[0]}), ", list(guard[1])) if guard is not None else ("", [])
+    for index, (also_sql, also_params) in enumerate(also):
+        head += f"also{index} AS ({also_sql}), "
+        params.extend(also_params)
+    return head, params
+
+
 def append(*, subject: str, kind: str, payload: dict[str, Any], ref: str | None = None) -> Entry:
     """Append one fact to ``subject``'s hash chain.
 
@@ -69,9 +88,7 @@ def append(*, subject: str, kind: str, payload: dict[str, Any], ref: str | None 
     that transaction ends. Side effects: one Entry row, the subject's head moves; the entry is
     sealed into a signed batch later by ``seal_pending`` (Celery beat).
     """
-    _checked(subject, kind, ref, payload)
-    text = canonical_json(payload)
-    digest = sha256_hex(text.encode())
+    text, digest = _entry_text(subject, kind, ref, payload)
     now = timezone.now()
     if connection.vendor == "postgresql":
         return _append_postgresql(subject, kind, ref, text, digest, now)
@@ -124,22 +141,18 @@ def insert_and_append(
     only when it returns a row): e.g. the SMS a transition sends. PostgreSQL runs every
     data-modifying CTE exactly once, whether or not the query reads it.
     """
-    _checked(subject, kind, f"{ref_prefix}1", payload)
     if (guard is not None or also) and connection.vendor != "postgresql":
         raise LedgerError("a guarded insert needs PostgreSQL")
     if connection.vendor != "postgresql":
+        _checked(subject, kind, f"{ref_prefix}1", payload)  # before the fact is written
         with connection.cursor() as cur:
             cur.execute(insert_sql, list(params))
             fact_id = cur.fetchone()[0]
         return fact_id, append(subject=subject, kind=kind, payload=payload, ref=f"{ref_prefix}{fact_id}")
-    text = canonical_json(payload)
-    digest = sha256_hex(text.encode())
+    text, digest = _entry_text(subject, kind, f"{ref_prefix}1", payload)
     now = timezone.now()
     # The data-modifying CTE runs once; LATERAL makes ledger_append() wait for the new id.
-    head, head_params = (f"guard AS ({guard[0]}), ", list(guard[1])) if guard is not None else ("", [])
-    for index, (also_sql, also_params) in enumerate(also):
-        head += f"also{index} AS ({also_sql}), "
-        head_params.extend(also_params)
+    head, head_params = _cte_head(guard, also)
     sql = (
         f"WITH {head}fact AS ({insert_sql}) SELECT fact.id, l.* FROM fact CROSS JOIN LATERAL "  # noqa: S608
         "ledger_append(%s, %s, %s || fact.id::text, %s, %s, %s, %s) AS l"
@@ -187,15 +200,10 @@ def insert_all_and_append(
         raise LedgerError("inserting several facts in one statement needs PostgreSQL")
     if not facts:
         raise LedgerError("no facts")
-    head, head_params = f"guard AS ({guard[0]}), ", list(guard[1])
-    for index, (also_sql, also_params) in enumerate(also):
-        head += f"also{index} AS ({also_sql}), "
-        head_params.extend(also_params)
+    head, head_params = _cte_head(guard, also)
     texts: list[tuple[str, str]] = []
     for i, fact in enumerate(facts):
-        _checked(subject, fact.kind, f"{fact.ref_prefix}1", fact.payload)
-        text = canonical_json(fact.payload)
-        texts.append((text, sha256_hex(text.encode())))
+        texts.append(_entry_text(subject, fact.kind, f"{fact.ref_prefix}1", fact.payload))
         head += f"f{i} AS ({fact.insert_sql.replace('__prev__', f'f{i - 1}' if i else 'guard')}), "
         head_params.extend(fact.params)
     n = range(len(facts))
@@ -258,9 +266,7 @@ def insert_new_and_append(facts: Sequence[NewSubjectFact]) -> list[tuple[int, in
     call_params: list[Any] = []
     texts: list[tuple[str, str]] = []
     for i, fact in enumerate(facts):
-        _checked(fact.subject, fact.kind, f"{fact.ref_prefix}1", fact.payload)
-        text = canonical_json(fact.payload)
-        digest = sha256_hex(text.encode())
+        text, digest = _entry_text(fact.subject, fact.kind, f"{fact.ref_prefix}1", fact.payload)
         texts.append((text, digest))
         ctes.append(f"g{i} AS ({fact.row[0]}), f{i} AS ({fact.fact[0]})")
         cte_params.extend([*fact.row[1], *fact.fact[1]])

@@ -441,19 +441,22 @@ def test_several_facts_of_one_subject_in_one_statement_keep_their_order():
     first = append(subject="t:many", kind=Kind.CASE_EVENT, payload={"n": 0}, ref="x:0")
     with connection.cursor() as cur:
         cur.execute("CREATE TEMP TABLE many_facts (id serial PRIMARY KEY, n int)")
-    facts = [
-        actions.Fact(
-            "INSERT INTO many_facts (n) SELECT %s FROM __prev__ RETURNING id",
-            [n],
-            kind=Kind.CASE_EVENT,
-            payload={"n": n},
-            ref_prefix="x:",
-            at=timezone.now(),
-        )
-        for n in (1, 2, 3)
-    ]
+
+    def facts(*numbers: int) -> list[actions.Fact]:
+        return [
+            actions.Fact(
+                "INSERT INTO many_facts (n) SELECT %s::int FROM __prev__ RETURNING id",
+                [n],
+                kind=Kind.CASE_EVENT,
+                payload={"n": n},
+                ref_prefix="x:",
+                at=timezone.now(),
+            )
+            for n in numbers
+        ]
+
     with transaction.atomic():
-        written = actions.insert_all_and_append(subject="t:many", facts=facts, guard=("SELECT 1 AS id", []))
+        written = actions.insert_all_and_append(subject="t:many", facts=facts(1, 2, 3), guard=("SELECT 1 AS id", []))
     assert written is not None
     entries = list(Entry.objects.filter(subject="t:many").order_by("seq"))
     assert [json.loads(e.payload)["n"] for e in entries] == [0, 1, 2, 3]
@@ -465,19 +468,8 @@ def test_several_facts_of_one_subject_in_one_statement_keep_their_order():
     assert [e.ref for e in entries[1:]] == [f"x:{i}" for i in ids]
     assert entries[0].id == first.id
 
-    guarded = [
-        actions.Fact(
-            "INSERT INTO many_facts (n) SELECT %s::int FROM __prev__ RETURNING id",
-            [n],
-            kind=Kind.CASE_EVENT,
-            payload={"n": n},
-            ref_prefix="x:",
-            at=timezone.now(),
-        )
-        for n in (4, 5)
-    ]
     nothing = ("SELECT 1 AS id WHERE false", [])
-    assert actions.insert_all_and_append(subject="t:many", facts=guarded, guard=nothing) is None
+    assert actions.insert_all_and_append(subject="t:many", facts=facts(4, 5), guard=nothing) is None
     assert Entry.objects.filter(subject="t:many").count() == 4
     with connection.cursor() as cur:
         cur.execute("SELECT count(*) FROM many_facts")

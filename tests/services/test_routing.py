@@ -98,17 +98,14 @@ def test_joint_item_is_routed_in_one_query(catalog, django_assert_num_queries):
         assert all(d.kind.name for d in depts) and {d.region.name for d in depts} == {"凯里市"}
 
 
-def test_joint_item_missing_a_co_deciding_department_names_it(catalog):
+@pytest.mark.parametrize(
+    ("missing_kind", "message"),
+    [("hrss", "联办部门"), ("health", "尚未设置办理")],
+    ids=["a co-deciding department", "the lead department"],
+)
+def test_joint_item_missing_a_department_names_it(catalog, missing_kind, message):
     item = _item("新生儿出生“一件事”（出生医学证明、户口登记、医保参保、社保卡申领）")
-    Department.objects.filter(kind_id="hrss", region_id="522601").delete()
+    Department.objects.filter(kind_id=missing_kind, region_id="522601").delete()
     with pytest.raises(ValidationError) as caught:
         joint_departments(item=item, jurisdiction=Region.objects.get(pk="522601"))
-    assert "联办部门" in str(caught.value.message_dict["jurisdiction"])
-
-
-def test_joint_item_missing_its_lead_department_names_it(catalog):
-    item = _item("新生儿出生“一件事”（出生医学证明、户口登记、医保参保、社保卡申领）")
-    Department.objects.filter(kind_id="health", region_id="522601").delete()
-    with pytest.raises(ValidationError) as caught:
-        joint_departments(item=item, jurisdiction=Region.objects.get(pk="522601"))
-    assert "尚未设置办理" in str(caught.value.message_dict["jurisdiction"])
+    assert message in str(caught.value.message_dict["jurisdiction"])

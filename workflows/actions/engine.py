@@ -440,7 +440,7 @@ def _transition(
             in_chain = deferred is not None and deferred[0] is case
             if deferred is not None and in_chain:
                 # A follow-up step on a row this transaction holds (the transition's own, or one
-                # locked for a system chain): written with the chain (_flush_chain).
+                # locked for a system chain): written when the chain ends (system_chain).
                 deferred[1].extend(fields)
                 if connection.vendor == "postgresql":
                     # Its event, its new rows and its SMS go in the chain's one statement, after
